@@ -1,0 +1,38 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   the demo newsroom ingested through Airflow into ./lake
+#   make test   the test suite (what CI runs)
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+
+.PHONY: venv demo test lint requirements clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# uv compiles bytecode (pyproject: compile-bytecode): without .pyc `import airflow` is 2x slower.
+venv: $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+
+demo: venv
+	$(VENV)/bin/newslake demo
+
+test: venv
+	$(VENV)/bin/ruff check include dags plugins tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/python -m pytest
+
+lint: venv
+	$(VENV)/bin/ruff check include dags plugins tests bench
+	$(VENV)/bin/mypy
+
+# requirements.txt is exported from uv.lock for images and pip users; never edit it by hand.
+requirements: $(UV)
+	$(UV) lock
+	$(UV) export --frozen --no-dev --no-emit-project --no-hashes -o requirements.txt
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .airflow lake

@@ -1,0 +1,104 @@
+"""One ingest DAG per outlet config in include/outlets/: ``ingest_<outlet_id>``.
+
+discover → fetch (mapped over chunks of URLs) → parse (mapped) → validate → publish.
+The run for the data interval [D, D+1) UTC owns the partition ``date=D`` of its outlet
+and replaces it whole, so retries, reruns and backfills never add rows.
+Only light modules are imported here: the library is imported inside the tasks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Variable, get_current_context, task
+
+from newslake.config import Outlet, load_outlets
+
+CRON_PRESETS = {"@daily": "0 0 * * *", "@hourly": "0 * * * *", "@weekly": "0 0 * * 0"}
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "newslake",
+    "retries": 2,
+    # Five minutes lets a rate-limited or briefly down outlet recover between attempts.
+    "retry_delay": dt.timedelta(minutes=5),
+    "retry_exponential_backoff": True,
+}
+
+
+def _run_spec(outlet: Outlet) -> Any:
+    from newslake.pipeline import RunSpec
+    from newslake.settings import default_lake
+
+    context = get_current_context()
+    start = context["data_interval_start"]
+    if start is None:
+        raise ValueError("this DAG needs a data interval: run it on its timetable or a backfill")
+    lake = Variable.get("newslake_lake", default=None) or default_lake()
+    return RunSpec(outlet=outlet, day=start.date(), run_id=context["run_id"], lake=lake)
+
+
+def _doc(outlet: Outlet) -> str:
+    sources = ", ".join(s.type for s in outlet.discovery) or "none"
+    network = "needs internet" if outlet.requires_internet else "no internet needed"
+    return (
+        f"### Ingest {outlet.name} (`{outlet.id}`)\n\n"
+        f"Base URL {outlet.base_url} · language `{outlet.language}` · timezone "
+        f"`{outlet.timezone}` · discovery: {sources} · {network}.\n\n"
+        "The run for [D, D+1) UTC replaces `articles/`, `quarantine/` and `raw/` partitions "
+        f"`outlet={outlet.id}/date=D` and writes `_runs/outlet={outlet.id}/date=D/<run>.json`.\n"
+        f"Config: `{outlet.source_path}`."
+    )
+
+
+def build_dag(outlet: Outlet) -> DAG:
+    cron = CRON_PRESETS.get(outlet.schedule, outlet.schedule)
+    with DAG(
+        dag_id=f"ingest_{outlet.id}",
+        description=f"Ingest {outlet.name} into the lake, one partition a day",
+        schedule=CronDataIntervalTimetable(cron, timezone="UTC"),
+        start_date=dt.datetime.combine(outlet.start_date, dt.time(), tzinfo=dt.UTC),
+        catchup=False,
+        max_active_runs=4,
+        default_args=DEFAULT_ARGS,
+        tags=["newslake", "ingest", "demo" if outlet.demo else "outlet"],
+        doc_md=_doc(outlet),
+    ) as dag:
+
+        @task
+        def discover() -> list[str]:
+            from newslake.pipeline import discover_step
+
+            return discover_step(_run_spec(outlet))
+
+        @task(max_active_tis_per_dagrun=outlet.politeness.concurrency)
+        def fetch(chunk_path: str) -> str:
+            from newslake.pipeline import fetch_step
+
+            return fetch_step(_run_spec(outlet), chunk_path)
+
+        @task
+        def parse(warc_path: str) -> str:
+            from newslake.pipeline import parse_step
+
+            return parse_step(_run_spec(outlet), warc_path)
+
+        @task
+        def validate(stats_paths: list[str]) -> str:
+            from newslake.pipeline import validate_step
+
+            return validate_step(_run_spec(outlet), list(stats_paths))
+
+        @task(outlets=[Asset(f"newslake://articles/{outlet.id}")])
+        def publish(summary_path: str, warc_paths: list[str]) -> dict[str, Any]:
+            from newslake.pipeline import publish_step
+
+            return publish_step(_run_spec(outlet), summary_path, list(warc_paths))
+
+        warc_paths = fetch.expand(chunk_path=discover())
+        stats_paths = parse.expand(warc_path=warc_paths)
+        publish(validate(stats_paths), warc_paths)  # type: ignore[arg-type]
+    return dag
+
+
+for _outlet in load_outlets().values():
+    globals()[f"ingest_{_outlet.id}"] = build_dag(_outlet)

@@ -1,0 +1,225 @@
+"""Dnipro Visti: an older Ukrainian CMS served in windows-1251, local times without offsets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html import escape as e
+from urllib.parse import quote
+
+from demo_site import catalog
+from demo_site.catalog import DemoArticle
+from demo_site.feeds import Channel, FeedItem, rss
+from demo_site.response import Response, page, xml
+
+KEY = "demo_dnipro_visti"
+PREFIX = "/dnipro-visti"
+SITE = "Дніпро Вісті"
+CHARSET = "windows-1251"
+RUBRICS = ("Місто", "Економіка", "Суспільство", "Культура", "Спорт")
+SUBSCRIBE = ("Підписуйтесь на наш Telegram-канал, щоб першими дізнаватися найважливіші "
+             "новини Дніпра та області.")
+ARCHIVE_RE = re.compile(r"^/dnipro-visti/archive/(\d{4})-(\d{2})-(\d{2})/$")
+ARTICLE_RE = re.compile(r"^/dnipro-visti/news/\d+\.html$")
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(catalog.outlet(KEY).tz)
+
+
+def _shown(moment: dt.datetime) -> str:
+    return f"{_local(moment):%d.%m.%Y, %H:%M}"
+
+
+def _rubric_url(base: str, slug: str) -> str:
+    return f"{base}{PREFIX}/rubric/{slug}/"
+
+
+def _head(base: str, title: str, extra: str = "") -> str:
+    return f"""<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" \
+"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml" lang="uk">
+<head>
+<meta http-equiv="Content-Type" content="text/html; charset={CHARSET}" />
+<title>{e(title)}</title>
+{extra}
+<link rel="alternate" type="application/rss+xml" title="{SITE}" href="{base}{PREFIX}/rss.xml" />
+<link rel="stylesheet" type="text/css" href="{base}{PREFIX}/css/style.css?v=20190412" />
+<link rel="shortcut icon" href="{base}{PREFIX}/favicon.ico" />
+<script type="text/javascript" src="{base}{PREFIX}/js/jquery-1.8.3.min.js"></script>
+<script type="text/javascript">
+var _gaq = _gaq || []; _gaq.push(['_setAccount', 'UA-0000000-1']); _gaq.push(['_trackPageview']);
+</script>
+</head>"""
+
+
+def _top(base: str, now: dt.datetime) -> str:
+    menu = "".join(f'<li><a href="{_rubric_url(base, f"rubric-{i}")}">{r}</a></li>'
+                   for i, r in enumerate(RUBRICS))
+    return f"""<body>
+<div id="cookie-notice">Ми використовуємо файли cookie. Продовжуючи користуватися сайтом, \
+ви погоджуєтеся з цим. <a href="#" class="close">Гаразд</a></div>
+<div id="wrapper">
+<div id="header">
+ <div class="top-line"><span class="today">{_local(now):%d.%m.%Y}</span> \
+<a href="{base}{PREFIX}/rss.xml">RSS</a> <a href="https://t.me/dnipro_visti_demo">Telegram</a></div>
+ <div class="logo"><a href="{base}{PREFIX}/"><img src="{base}{PREFIX}/img/logo.gif" \
+alt="{SITE}" /></a></div>
+ <div class="banner banner-top"><a href="{base}{PREFIX}/reklama/"><img \
+src="{base}{PREFIX}/upload/banners/top.gif" alt="Реклама" /></a></div>
+ <ul id="menu"><li><a href="{base}{PREFIX}/">Головна</a></li>{menu}</ul>
+</div>
+<table id="layout" cellpadding="0" cellspacing="0"><tr>"""
+
+
+def _right(base: str, now: dt.datetime) -> str:
+    items = "".join(f'<li><span>{_local(a.published_at):%H:%M}</span> '
+                    f'<a href="{a.url(base)}">{e(a.title)}</a></li>'
+                    for a in catalog.latest(KEY, now, 10))
+    return f"""<td id="right">
+ <div class="block last-news"><div class="block-title">Останні новини</div><ul>{items}</ul></div>
+ <div class="banner banner-side">Реклама<br /><img src="{base}{PREFIX}/upload/banners/side.gif" \
+alt="" /></div>
+ <div class="block"><div class="block-title">Опитування</div><p>Чи задоволені ви станом доріг \
+у місті?</p><form action="{base}{PREFIX}/poll/" method="post"><label><input type="radio" \
+name="a" value="1" /> Так</label><br /><label><input type="radio" name="a" value="2" /> Ні\
+</label><br /><input type="submit" value="Голосувати" /></form></div>
+</td>"""
+
+
+def _bottom(base: str) -> str:
+    return f"""</tr></table>
+<div id="footer">
+ <p>&copy; 2009&ndash;2025 &laquo;{SITE}&raquo;. Усі права захищені. При використанні \
+матеріалів посилання на сайт обов&#39;язкове.</p>
+ <p><a href="{base}{PREFIX}/about/">Про нас</a> | <a href="{base}{PREFIX}/reklama/">Реклама</a> \
+| <a href="{base}{PREFIX}/contacts/">Контакти</a></p>
+ <!-- bigmir)net TOP 100 --><span class="counter"></span>
+</div>
+</div>
+</body>
+</html>
+"""
+
+
+def _text(a: DemoArticle, base: str) -> str:
+    also = catalog.earlier(a, 1)
+    out = []
+    for i, (kind, text) in enumerate(a.blocks()):
+        if i == 2 and also:
+            out.append(f'<p><b>Читайте також:</b> <a href="{also[0].url(base)}">'
+                       f"{e(also[0].title)}</a></p>")
+        if i == 3:
+            out.append('<div class="banner banner-text"><script type="text/javascript">'
+                       "document.write('<div id=\"adriver\"></div>');</script>Реклама</div>")
+        tag = "h3" if kind == "h2" else "p"
+        out.append(f"<{tag}>{e(text)}</{tag}>")
+    out.append(f"<p><i>{e(SUBSCRIBE)}</i></p>")
+    return "\n".join(out)
+
+
+def article_page(a: DemoArticle, base: str, now: dt.datetime) -> str:
+    local = _local(a.published_at)
+    tags = ", ".join(f'<a href="{base}{PREFIX}/tag/{quote(t)}/">{e(t)}</a>' for t in a.tags)
+    extra = f"""<meta name="description" content="{e(a.description)}" />
+<meta name="keywords" content="{e(", ".join(a.tags))}" />
+<meta name="author" content="{e(a.authors[0])}" />
+<meta name="pubdate" content="{local:%Y-%m-%d %H:%M}" />
+<meta property="og:type" content="article" />
+<meta property="og:title" content="{e(a.title)}" />
+<meta property="og:description" content="{e(a.description)}" />
+<meta property="og:image" content="{base}{a.image_path}" />
+<meta property="og:url" content="{a.url(base)}" />
+<meta property="og:site_name" content="{SITE}" />
+<link rel="canonical" href="{a.url(base)}" />"""
+    return f"""{_head(base, f"{a.title} - {SITE}", extra)}
+{_top(base, now)}
+<td id="content">
+<div class="path"><a href="{base}{PREFIX}/">Головна</a> &raquo; \
+<a href="{_rubric_url(base, a.section_slug)}">{e(a.section)}</a></div>
+<div class="news-item">
+ <h1>{e(a.title)}</h1>
+ <div class="news-info"><span class="date">{_shown(a.published_at)}</span> \
+<span class="views">Переглядів: {a.id % 1500 + 37}</span></div>
+ <div class="news-photo"><img src="{base}{a.image_path}" alt="{e(a.title)}" width="600" />\
+<div class="photo-sign">{e(a.image_caption)}</div></div>
+ <div class="news-lead"><strong>{e(a.description)}</strong></div>
+ <div class="news-text">
+{_text(a, base)}
+ </div>
+ <div class="author">Автор: <a href="{base}{PREFIX}/authors/{quote(a.authors[0].split()[-1])}/">\
+{e(a.authors[0])}</a></div>
+ <div class="tags">Теги: {tags}</div>
+ <div class="share">Поділитися: <a href="https://www.facebook.com/sharer.php?u={a.url(base)}">\
+Facebook</a> <a href="https://t.me/share/url?url={a.url(base)}">Telegram</a></div>
+ <div class="comments-count">Коментарі (0)</div>
+</div>
+</td>
+{_right(base, now)}
+{_bottom(base)}"""
+
+
+def _list(articles: list[DemoArticle], base: str) -> str:
+    return "".join(
+        f'<div class="item"><span class="time">{_local(a.published_at):%H:%M}</span> '
+        f'<a class="title" href="{a.url(base)}">{e(a.title)}</a><p>{e(a.description)}</p></div>'
+        for a in articles
+    )
+
+
+def archive_page(day: dt.date, base: str, now: dt.datetime) -> str | None:
+    if not catalog.START <= day <= catalog.local_today(KEY, now):
+        return None
+    articles = [a for a in catalog.articles_on_local_day(KEY, day) if catalog.is_live(a, now)]
+    prev_day = day - dt.timedelta(days=1)
+    return f"""{_head(base, f"Архів новин за {day:%d.%m.%Y} - {SITE}")}
+{_top(base, now)}
+<td id="content">
+<h1>Архів новин за {day:%d.%m.%Y}</h1>
+<div class="calendar"><a href="{base}{PREFIX}/archive/{prev_day:%Y-%m-%d}/">&laquo; \
+{prev_day:%d.%m.%Y}</a></div>
+<div class="news-list">{_list(articles, base)}</div>
+</td>
+{_right(base, now)}
+{_bottom(base)}"""
+
+
+def home_page(base: str, now: dt.datetime) -> str:
+    return f"""{_head(base, f"{SITE} - новини Дніпра та області")}
+{_top(base, now)}
+<td id="content"><div class="news-list">{_list(catalog.latest(KEY, now, 15), base)}</div></td>
+{_right(base, now)}
+{_bottom(base)}"""
+
+
+def feed(base: str, now: dt.datetime) -> str:
+    items = [
+        FeedItem(title=a.title, link=a.url(base), published=_local(a.published_at),
+                 guid=a.url(base), description=e(a.description), categories=(a.section,),
+                 enclosure=f"{base}{a.image_path}")
+        for a in catalog.latest(KEY, now, 30)
+    ]
+    built = items[0].published if items else _local(now)
+    channel = Channel(SITE, f"{base}{PREFIX}/", f"{base}{PREFIX}/rss.xml",
+                      "Новини Дніпра та області", "uk", built, "DV-CMS 2.3")
+    return rss(channel, items, encoding=CHARSET)
+
+
+def handle(path: str, base: str, now: dt.datetime) -> Response | None:
+    if path == f"{PREFIX}/":
+        return page(home_page(base, now), charset=CHARSET)
+    if path == f"{PREFIX}/rss.xml":
+        return xml(feed(base, now), "application/rss+xml", charset=CHARSET)
+    if m := ARCHIVE_RE.match(path):
+        try:
+            day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+        text = archive_page(day, base, now)
+        return page(text, charset=CHARSET) if text is not None else None
+    if ARTICLE_RE.match(path):
+        a = catalog.find_article(KEY, path)
+        if a is None or not catalog.is_live(a, now):
+            return None
+        return page(article_page(a, base, now), charset=CHARSET, last_modified=a.published_at)
+    return None

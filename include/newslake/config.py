@@ -1,0 +1,273 @@
+"""Outlet configs: one YAML file per outlet, read into typed, frozen objects.
+
+The format is the contract in DESIGN.md ("Outlet config"). Unknown keys and wrong types
+raise ``ConfigError`` naming the file and the key, so a typo never silently disables a
+rule. String values may use ``${VAR}`` or ``${VAR:-default}``: the demo outlets point at
+the loopback newsroom through ``NEWSLAKE_DEMO_URL``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from newslake.errors import ConfigError
+
+OUTLET_ID_RE = re.compile(r"^[a-z0-9_]+$")
+_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+DISCOVERY_TYPES = ("rss", "sitemap", "archive")
+
+
+@dataclass(frozen=True)
+class DiscoverySource:
+    type: str
+    url: str | None = None
+    url_template: str | None = None
+    link_selector: str | None = None
+
+
+@dataclass(frozen=True)
+class ParseRules:
+    body_selector: str | None = None
+    drop_selectors: tuple[str, ...] = ()
+    drop_paragraphs: tuple[str, ...] = ()
+    version: int = 1
+
+    @property
+    def has_rules(self) -> bool:
+        return bool(self.body_selector or self.drop_selectors or self.drop_paragraphs)
+
+
+@dataclass(frozen=True)
+class Politeness:
+    requests_per_second: float = 1.0
+    concurrency: int = 2
+    obey_robots: bool = True
+    # Loopback/private addresses are refused unless an outlet opts in (demo, tests).
+    allow_private_addresses: bool = False
+    timeout_seconds: float = 20.0
+    max_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Validation:
+    min_words: int = 80
+    # Batch gates: above this share of quarantined rows, or under this many candidate
+    # rows, the validate task fails (a layout change usually shows up this way first).
+    max_quarantine_share: float = 0.5
+    min_rows: int = 0
+
+
+@dataclass(frozen=True)
+class Outlet:
+    id: str
+    name: str
+    base_url: str
+    language: str
+    timezone: str
+    start_date: dt.date
+    schedule: str = "@daily"
+    discovery: tuple[DiscoverySource, ...] = ()
+    parse: ParseRules = field(default_factory=ParseRules)
+    politeness: Politeness = field(default_factory=Politeness)
+    validation: Validation = field(default_factory=Validation)
+    requires_internet: bool = False
+    demo: bool = False
+    source_path: str = ""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def _expand_env(value: Any) -> Any:
+    if isinstance(value, str):
+        return _ENV_RE.sub(lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
+    if isinstance(value, list):
+        return [_expand_env(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand_env(v) for k, v in value.items()}
+    return value
+
+
+class _Reader:
+    """Reads one mapping with exact error messages: `<file>: <key>: <problem>`."""
+
+    def __init__(self, path: str, data: Any, prefix: str = "") -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: {prefix or 'top level'}: expected a mapping")
+        self.path, self.data, self.prefix = path, data, prefix
+        self.seen: set[str] = set()
+
+    def _err(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {self.prefix}{key}: {problem}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., ) -> Any:
+        self.seen.add(key)
+        if key not in self.data or self.data[key] is None:
+            if default is ...:
+                raise self._err(key, "is required")
+            return default
+        value = self.data[key]
+        # bool is an int subclass: never accept True where a number is meant.
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise self._err(key, f"expected {_kind_name(kind)}, got {value!r}")
+        if not isinstance(value, kind):
+            raise self._err(key, f"expected {_kind_name(kind)}, got {type(value).__name__}")
+        return value
+
+    def sub(self, key: str) -> _Reader:
+        self.seen.add(key)
+        return _Reader(self.path, self.data.get(key) or {}, f"{self.prefix}{key}.")
+
+    def finish(self) -> None:
+        unknown = sorted(set(map(str, self.data)) - self.seen)
+        if unknown:
+            raise self._err(unknown[0], "unknown key")
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
+def _str_list(r: _Reader, key: str) -> tuple[str, ...]:
+    values = r.get(key, list, [])
+    if not all(isinstance(v, str) for v in values):
+        raise r._err(key, "expected a list of strings")
+    return tuple(values)
+
+
+def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
+    """Build an ``Outlet`` from a loaded YAML mapping; raise ``ConfigError`` on any defect."""
+    r = _Reader(path, _expand_env(data))
+    outlet_id = r.get("id", str)
+    if not OUTLET_ID_RE.fullmatch(outlet_id):
+        raise r._err("id", f"{outlet_id!r} must match [a-z0-9_]+")
+    timezone = r.get("timezone", str, "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise r._err("timezone", f"unknown time zone {timezone!r}") from exc
+    start = r.get("start_date", (dt.date, str))
+    if isinstance(start, str):
+        try:
+            start = dt.date.fromisoformat(start)
+        except ValueError as exc:
+            raise r._err("start_date", f"not a date: {start!r}") from exc
+    base_url = r.get("base_url", str)
+    if not base_url.startswith(("http://", "https://")):
+        raise r._err("base_url", "must be an http(s) URL")
+    language = r.get("language", str)
+    if not re.fullmatch(r"[a-z]{2}", language):
+        raise r._err("language", f"{language!r} is not an ISO 639-1 code")
+
+    sources = []
+    raw_sources = r.get("discovery", list, [])
+    for i, raw in enumerate(raw_sources):
+        s = _Reader(path, raw, f"discovery[{i}].")
+        kind = s.get("type", str)
+        if kind not in DISCOVERY_TYPES:
+            raise s._err("type", f"{kind!r} is not one of {', '.join(DISCOVERY_TYPES)}")
+        src = DiscoverySource(
+            type=kind,
+            url=s.get("url", str, None),
+            url_template=s.get("url_template", str, None),
+            link_selector=s.get("link_selector", str, None),
+        )
+        if kind in ("rss", "sitemap") and not src.url:
+            raise s._err("url", f"is required for type {kind}")
+        if kind == "archive" and not src.url_template:
+            raise s._err("url_template", "is required for type archive")
+        s.finish()
+        sources.append(src)
+
+    p = r.sub("parse")
+    for pattern in _str_list(p, "drop_paragraphs"):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise p._err("drop_paragraphs", f"bad regular expression {pattern!r}: {exc}") from exc
+    parse = ParseRules(
+        body_selector=p.get("body_selector", str, None),
+        drop_selectors=_str_list(p, "drop_selectors"),
+        drop_paragraphs=_str_list(p, "drop_paragraphs"),
+        version=p.get("version", int, 1),
+    )
+    p.finish()
+
+    q = r.sub("politeness")
+    politeness = Politeness(
+        requests_per_second=float(q.get("requests_per_second", (int, float), 1.0)),
+        concurrency=q.get("concurrency", int, 2),
+        obey_robots=q.get("obey_robots", bool, True),
+        allow_private_addresses=q.get("allow_private_addresses", bool, False),
+        timeout_seconds=float(q.get("timeout_seconds", (int, float), 20.0)),
+        max_bytes=q.get("max_bytes", int, 10 * 1024 * 1024),
+    )
+    q.finish()
+    if politeness.requests_per_second <= 0 or politeness.concurrency < 1:
+        raise ConfigError(f"{path}: politeness: requests_per_second and concurrency must be > 0")
+
+    v = r.sub("validation")
+    validation = Validation(
+        min_words=v.get("min_words", int, 80),
+        max_quarantine_share=float(v.get("max_quarantine_share", (int, float), 0.5)),
+        min_rows=v.get("min_rows", int, 0),
+    )
+    v.finish()
+
+    outlet = Outlet(
+        id=outlet_id,
+        name=r.get("name", str),
+        base_url=base_url,
+        language=language,
+        timezone=timezone,
+        start_date=start,
+        schedule=r.get("schedule", str, "@daily"),
+        discovery=tuple(sources),
+        parse=parse,
+        politeness=politeness,
+        validation=validation,
+        requires_internet=r.get("requires_internet", bool, False),
+        demo=r.get("demo", bool, False),
+        source_path=path,
+    )
+    r.finish()
+    return outlet
+
+
+def load_outlet(path: str | Path) -> Outlet:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    outlet = parse_outlet(data, str(path))
+    if outlet.id != path.stem:
+        raise ConfigError(f"{path}: id: {outlet.id!r} must equal the file name {path.stem!r}")
+    return outlet
+
+
+def default_outlets_dir() -> Path:
+    env = os.environ.get("NEWSLAKE_OUTLETS_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "outlets"
+
+
+def load_outlets(directory: str | Path | None = None) -> dict[str, Outlet]:
+    """Every ``*.yaml`` in the outlets folder, keyed by id, in file-name order."""
+    directory = Path(directory) if directory else default_outlets_dir()
+    outlets: dict[str, Outlet] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        outlet = load_outlet(path)
+        outlets[outlet.id] = outlet
+    return outlets

@@ -1,0 +1,28 @@
+"""Errors newslake raises on purpose, each with a reason a user can act on."""
+
+from __future__ import annotations
+
+
+class NewslakeError(Exception):
+    """Base of every error newslake raises on purpose."""
+
+
+class ConfigError(NewslakeError):
+    """An outlet config is invalid; the message names the file and the key."""
+
+
+class ParseError(NewslakeError):
+    """A page is not an article, or cannot be read as one.
+
+    ``reason`` is a short machine-readable slug (``not_article``, ``empty_body``,
+    ``no_title``, ``undecodable`` …) that ends up in quarantine's ``failed_checks``.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+class FetchError(NewslakeError):
+    """A page could not be fetched after its retries."""

@@ -1,0 +1,469 @@
+"""HTTP fetching with the manners a news site expects: robots.txt, a rate limit, retries.
+
+``fetch_urls`` fetches many pages of one outlet on a few threads and yields one
+``FetchResult`` per URL, in input order. It never raises for a page: a failure comes back
+as a result whose ``error`` starts with a short slug (``robots_disallowed``,
+``private_address``, ``too_large``, ``timeout``, ``connection_error``, ``http_404`` …),
+optionally followed by ``": detail"``. ``error`` is None only for a complete 2xx response.
+
+``Fetcher`` holds the per-run state (sessions, robots rules, the rate limit) and fetches
+one URL at a time; discovery uses it directly so that feeds and sitemaps get the same
+politeness as articles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_result,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from newslake import __version__
+from newslake.config import Outlet
+
+USER_AGENT_ENV = "NEWSLAKE_USER_AGENT"
+DEFAULT_USER_AGENT = f"newslake/{__version__} (+https://github.com/newslake/newslake)"
+
+# Three tries ride out a blip (a deploy, a short overload) without hammering a site that is down.
+MAX_ATTEMPTS = 3
+# Back-off starts at 0.5 s and doubles; jitter keeps parallel workers from retrying in step.
+BACKOFF_INITIAL_S = 0.5
+BACKOFF_MAX_S = 10.0
+BACKOFF_JITTER_S = 0.5
+# A longer Retry-After would stall a whole daily run; after this we try (and maybe fail) anyway.
+RETRY_AFTER_CAP_S = 30.0
+# Five hops cover http→https→www→trailing-slash; more is a loop or a trap (as in browsers' spirit).
+MAX_REDIRECTS = 5
+# Google reads at most 500 KiB of robots.txt (RFC 9309 asks for at least that much).
+ROBOTS_MAX_BYTES = 500 * 1024
+# A Crawl-delay above this would make one day's run last longer than the day.
+MAX_CRAWL_DELAY_S = 10.0
+# A read timeout bounds each socket read; a server dripping a byte at a time gets this many
+# timeouts' worth of wall time for the whole body.
+BODY_DEADLINE_FACTOR = 3
+# Results fetched ahead of the consumer: keeps every thread busy, bounds memory (bodies).
+PREFETCH_PER_WORKER = 4
+CHUNK_BYTES = 64 * 1024
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+ALLOWED_SCHEMES = ("http", "https")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+ERR_ROBOTS = "robots_disallowed"
+ERR_PRIVATE = "private_address"
+ERR_TOO_LARGE = "too_large"
+ERR_TIMEOUT = "timeout"
+ERR_CONNECTION = "connection_error"
+ERR_SCHEME = "unsupported_scheme"
+ERR_INVALID_URL = "invalid_url"
+ERR_REDIRECT_LOOP = "redirect_loop"
+ERR_TOO_MANY_REDIRECTS = "too_many_redirects"
+ERR_DECODING = "decoding_error"
+ERR_INTERNAL = "internal_error"
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """One URL's fetch: the final response (after redirects) or why there is none."""
+
+    url: str  # as requested
+    final_url: str  # after redirects
+    status: int | None  # of the final response; None when no response came
+    headers: dict[str, str]
+    body: bytes | None  # decoded (Content-Encoding removed); None when missing or too large
+    fetched_at: dt.datetime  # aware UTC: when the final response arrived (or the fetch gave up)
+    error: str | None = None  # "<slug>" or "<slug>: <detail>"; None for a complete 2xx
+    attempts: int = 0  # tries made (a try follows its redirects)
+    elapsed_s: float = 0.0  # wall time for this URL, waits and retries included
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def error_slug(self) -> str | None:
+        return self.error.split(":", 1)[0] if self.error else None
+
+
+def default_user_agent() -> str:
+    return os.environ.get(USER_AGENT_ENV) or DEFAULT_USER_AGENT
+
+
+def make_session(outlet: Outlet, *, user_agent: str | None = None) -> requests.Session:
+    """A session for one outlet: our User-Agent, a pool as wide as its concurrency, no retries
+    of its own (``Fetcher`` retries, with back-off and rate limiting)."""
+    session = requests.Session()
+    session.headers["User-Agent"] = user_agent or default_user_agent()
+    session.max_redirects = MAX_REDIRECTS
+    width = max(1, outlet.politeness.concurrency)
+    adapter = HTTPAdapter(pool_connections=width, pool_maxsize=width, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+class _RateLimiter:
+    """Spaces request starts at least ``1/per_second`` apart, across all threads."""
+
+    def __init__(self, per_second: float) -> None:
+        self._interval = 1.0 / per_second
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            time.sleep(slot - now)
+
+    def slow_down(self, interval_s: float) -> None:
+        with self._lock:
+            self._interval = max(self._interval, interval_s)
+
+
+@dataclass
+class _Outcome:
+    """One try: its result, and whether (and after how long) it is worth trying again."""
+
+    result: FetchResult
+    retry: bool = False
+    retry_after_s: float | None = None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def resolve_addresses(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (one module function, so tests can stand in)."""
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return [str(info[4][0]) for info in infos]
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - _now()).total_seconds())
+
+
+def _last_outcome(state: RetryCallState) -> _Outcome:
+    """Out of tries: the last try's result is the answer (tenacity would raise instead)."""
+    assert state.outcome is not None
+    outcome: _Outcome = state.outcome.result()
+    return outcome
+
+
+def _backoff(state: RetryCallState) -> float:
+    """Retry-After when the server gave one (capped), else exponential back-off with jitter."""
+    outcome = state.outcome
+    if outcome is not None and not outcome.failed:
+        last: _Outcome = outcome.result()
+        if last.retry_after_s is not None:
+            return min(last.retry_after_s, RETRY_AFTER_CAP_S)
+    wait = wait_exponential_jitter(
+        multiplier=BACKOFF_INITIAL_S, max=BACKOFF_MAX_S, jitter=BACKOFF_JITTER_S
+    )
+    return float(wait(state))
+
+
+class Fetcher:
+    """One outlet's fetching state: sessions, robots rules, rate limit. Thread-safe.
+
+    Pass ``session`` to use one session for everything (it is then the caller's to close);
+    otherwise each thread gets its own from ``make_session``.
+    """
+
+    def __init__(
+        self,
+        outlet: Outlet,
+        *,
+        session: requests.Session | None = None,
+        user_agent: str | None = None,
+    ) -> None:
+        self.outlet = outlet
+        self.politeness = outlet.politeness
+        self.user_agent = user_agent or (
+            str(session.headers.get("User-Agent")) if session else default_user_agent()
+        )
+        self._shared_session = session
+        self._local = threading.local()
+        self._own_sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+        self._robots: dict[str, RobotFileParser] = {}
+        self._robots_lock = threading.Lock()
+        self._limiter = _RateLimiter(self.politeness.requests_per_second)
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._sessions_lock:
+            for session in self._own_sessions:
+                session.close()
+            self._own_sessions.clear()
+
+    def _session(self) -> requests.Session:
+        if self._shared_session is not None:
+            return self._shared_session
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = make_session(self.outlet, user_agent=self.user_agent)
+            self._local.session = session
+            with self._sessions_lock:
+                self._own_sessions.append(session)
+        return session
+
+    def fetch(
+        self, url: str, *, max_bytes: int | None = None, check_robots: bool = True
+    ) -> FetchResult:
+        """Fetch one URL with retries; never raises."""
+        started = time.monotonic()
+        attempts = 0
+        limit = self.politeness.max_bytes if max_bytes is None else max_bytes
+
+        def attempt() -> _Outcome:
+            nonlocal attempts
+            attempts += 1
+            return self._attempt(url, limit, check_robots)
+
+        try:
+            retrying = Retrying(
+                stop=stop_after_attempt(MAX_ATTEMPTS),
+                retry=retry_if_result(lambda outcome: outcome.retry),
+                wait=_backoff,
+                retry_error_callback=_last_outcome,
+            )
+            outcome: _Outcome = retrying(attempt)
+            result = outcome.result
+        except Exception as exc:  # a bug must not lose the rest of the batch
+            result = _failure(url, url, f"{ERR_INTERNAL}: {exc!r}")
+        return replace(result, attempts=attempts, elapsed_s=time.monotonic() - started)
+
+    def _attempt(self, url: str, max_bytes: int, check_robots: bool) -> _Outcome:
+        visited: list[str] = []
+        current = url
+        timeout = self.politeness.timeout_seconds
+        while True:
+            refused = self._refuse(current, check_robots)
+            if refused is not None:
+                error, retry = refused
+                return _Outcome(_failure(url, current, error), retry=retry)
+            self._limiter.wait()
+            try:
+                response = self._session().get(
+                    current, stream=True, allow_redirects=False, timeout=(timeout, timeout)
+                )
+            except requests.exceptions.RequestException as exc:
+                return _request_failure(url, current, exc)
+            with response:
+                location = response.headers.get("Location")
+                if response.status_code in REDIRECT_STATUSES and location:
+                    visited.append(current)
+                    current = urljoin(current, location)
+                    if len(visited) > MAX_REDIRECTS:
+                        slug = ERR_REDIRECT_LOOP if current in visited else ERR_TOO_MANY_REDIRECTS
+                        return _Outcome(_failure(url, current, slug))
+                    continue
+                return self._read(url, current, response, max_bytes)
+
+    def _refuse(self, url: str, check_robots: bool) -> tuple[str, bool] | None:
+        """Why ``url`` must not be requested (scheme, private address, robots) and whether
+        that may change on a retry; None when it may be requested."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            return f"{ERR_INVALID_URL}: {exc}", False
+        if parts.scheme not in ALLOWED_SCHEMES:
+            return ERR_SCHEME, False
+        host = parts.hostname
+        if not host:
+            return ERR_INVALID_URL, False
+        if not self.politeness.allow_private_addresses:
+            try:
+                addresses = resolve_addresses(host, port or DEFAULT_PORTS[parts.scheme])
+            except (OSError, UnicodeError) as exc:
+                return f"{ERR_CONNECTION}: {exc}", True  # resolution can fail for a moment
+            if not addresses or not all(_is_public(address) for address in addresses):
+                return ERR_PRIVATE, False
+        if (
+            check_robots
+            and self.politeness.obey_robots
+            and not self._robots_for(parts.scheme, parts.netloc).can_fetch(self.user_agent, url)
+        ):
+            return ERR_ROBOTS, False
+        return None
+
+    def _robots_for(self, scheme: str, netloc: str) -> RobotFileParser:
+        key = f"{scheme}://{netloc}"
+        with self._robots_lock:  # one read per host, even when threads ask at once
+            rules = self._robots.get(key)
+            if rules is None:
+                rules = self._read_robots(f"{key}/robots.txt")
+                self._robots[key] = rules
+        return rules
+
+    def _read_robots(self, robots_url: str) -> RobotFileParser:
+        result = self.fetch(robots_url, max_bytes=ROBOTS_MAX_BYTES, check_robots=False)
+        rules = RobotFileParser(robots_url)
+        if result.error_slug in (ERR_TOO_MANY_REDIRECTS, ERR_REDIRECT_LOOP):
+            rules.parse([])  # RFC 9309 §2.3.1.2: too many redirects means "unavailable"
+        elif (
+            result.status is None
+            or result.status >= 500
+            or (200 <= result.status < 300 and result.body is None)
+        ):
+            # Unreachable: RFC 9309 §2.3.1.4 says assume everything is disallowed.
+            rules.parse(["User-agent: *", "Disallow: /"])
+        elif 200 <= result.status < 300 and result.body is not None:
+            rules.parse(result.body.decode("utf-8", "replace").splitlines())
+            delay = rules.crawl_delay(self.user_agent)
+            if delay:
+                self._limiter.slow_down(min(float(delay), MAX_CRAWL_DELAY_S))
+        else:
+            rules.parse([])  # 3xx/4xx: "unavailable", RFC 9309 §2.3.1.3: all allowed
+        return rules
+
+    def _read(
+        self, url: str, final_url: str, response: requests.Response, max_bytes: int
+    ) -> _Outcome:
+        status = response.status_code
+        headers = dict(response.headers)
+        fetched_at = _now()
+        declared = headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            return _Outcome(
+                FetchResult(url, final_url, status, headers, None, fetched_at, ERR_TOO_LARGE)
+            )
+        deadline = time.monotonic() + BODY_DEADLINE_FACTOR * self.politeness.timeout_seconds
+        body = bytearray()
+        try:
+            for chunk in response.iter_content(CHUNK_BYTES):
+                body += chunk
+                if len(body) > max_bytes:
+                    return _Outcome(
+                        FetchResult(
+                            url, final_url, status, headers, None, fetched_at, ERR_TOO_LARGE
+                        )
+                    )
+                if time.monotonic() > deadline:
+                    return _Outcome(
+                        FetchResult(
+                            url,
+                            final_url,
+                            status,
+                            headers,
+                            None,
+                            fetched_at,
+                            f"{ERR_TIMEOUT}: body too slow",
+                        ),
+                        retry=True,
+                    )
+        except requests.exceptions.ContentDecodingError as exc:
+            return _Outcome(
+                FetchResult(
+                    url, final_url, status, headers, None, fetched_at, f"{ERR_DECODING}: {exc}"
+                )
+            )
+        except requests.exceptions.RequestException as exc:
+            return _request_failure(url, final_url, exc)
+        error = None if 200 <= status < 300 else f"http_{status}"
+        result = FetchResult(url, final_url, status, headers, bytes(body), fetched_at, error)
+        if status == 429 or status >= 500:
+            return _Outcome(
+                result, retry=True, retry_after_s=_retry_after_seconds(headers.get("Retry-After"))
+            )
+        return _Outcome(result)
+
+
+def _failure(url: str, final_url: str, error: str) -> FetchResult:
+    return FetchResult(url, final_url, None, {}, None, _now(), error)
+
+
+_BROKEN_CONNECTION = (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
+
+
+def _request_failure(url: str, final_url: str, exc: Exception) -> _Outcome:
+    """A requests exception as an outcome: timeouts and broken connections are retried."""
+    cause = exc.args[0] if exc.args else None
+    if isinstance(exc, requests.exceptions.Timeout) or isinstance(
+        cause, urllib3.exceptions.ReadTimeoutError
+    ):
+        return _Outcome(_failure(url, final_url, f"{ERR_TIMEOUT}: {exc}"), retry=True)
+    if isinstance(exc, _BROKEN_CONNECTION):
+        return _Outcome(_failure(url, final_url, f"{ERR_CONNECTION}: {exc}"), retry=True)
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return _Outcome(_failure(url, final_url, f"{ERR_INVALID_URL}: {exc}"))
+    return _Outcome(_failure(url, final_url, f"{type(exc).__name__}: {exc}"))
+
+
+def fetch_urls(
+    urls: Iterable[str], outlet: Outlet, *, user_agent: str | None = None
+) -> Iterator[FetchResult]:
+    """Fetch ``urls`` politely on ``outlet.politeness.concurrency`` threads; yield one result
+    per URL, in input order. robots.txt is read once per host per call."""
+    workers = max(1, outlet.politeness.concurrency)
+    window = workers * PREFETCH_PER_WORKER
+    with (
+        Fetcher(outlet, user_agent=user_agent) as fetcher,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"fetch-{outlet.id}") as pool,
+    ):
+        pending: deque[Future[FetchResult]] = deque()
+        try:
+            for url in urls:
+                pending.append(pool.submit(fetcher.fetch, url))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:  # the consumer stopped early: do not fetch what nobody will read
+            for future in pending:
+                future.cancel()

@@ -1,0 +1,131 @@
+"""``parse_article``: one page in, one ``Article`` out (or a ``ParseError`` saying why not).
+
+The order matters for speed and for correctness: the document is parsed once with lxml;
+metadata and bylines are read before the body extractor runs, because the generic
+extractor consumes the tree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from lxml import etree, html
+
+from newslake.config import Outlet
+from newslake.errors import ParseError
+from newslake.parse import fields
+from newslake.parse.authors import find_authors
+from newslake.parse.body import generic_body, rules_body
+from newslake.parse.dates import UTC, find_modified_at, find_published_at
+from newslake.parse.decode import decode_html
+from newslake.parse.language import detect_language
+from newslake.parse.metadata import PageMeta, read_page_meta
+from newslake.record import Article
+
+XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
+# URL paths of listings (home, tag, category, author, search, pagination), not articles.
+LISTING_PATH_RE = re.compile(
+    r"^/(?:[\w-]+/)?(?:tags?|category|categories|topics?|themen|author|authors|search|archive"
+    r"|page)(?:/|$)|/page/\d+/?$",
+    re.IGNORECASE,
+)
+SOFT_404_RE = re.compile(
+    r"\b(?:404|page not found|not found|nothing (?:was )?found|page (?:you requested )?"
+    r"(?:could not|cannot|can't|couldn't) be found|no longer available|does not exist"
+    r"|seite nicht gefunden|page introuvable|página no encontrada|pagina non trovata"
+    r"|страница не найдена|сторінку не знайдено|сторінка не знайдена)\b",
+    re.IGNORECASE,
+)
+NON_ARTICLE_OG_TYPES = frozenset({"website", "profile", "object"})
+# Less text than this is no article body at all (validation applies the outlet's word
+# minimum). Characters, not words: Chinese and Japanese do not put spaces between words.
+MIN_BODY_CHARS = 50
+
+
+def _parse_tree(text: str) -> etree._Element:
+    text = XML_DECLARATION_RE.sub("", text, count=1)
+    if not text.strip():
+        raise ParseError("empty_body", "the page has no content")
+    try:
+        return html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError("undecodable", f"not HTML: {exc}") from exc
+
+
+def _check_is_article(page: PageMeta, url: str) -> None:
+    """Raise for pages that say they are a 404, a home page or a listing."""
+    if page.article_ld is None:
+        for text in (page.title_tag, page.h1, page.first("og:title") or ""):
+            if text and SOFT_404_RE.search(text):
+                raise ParseError("soft_404", f"the page says {text!r}")
+    path = urlsplit(url).path or "/"
+    if path == "/" or (page.article_ld is None and LISTING_PATH_RE.search(path)):
+        raise ParseError("not_article", f"{path!r} is a home or listing page")
+    if page.is_listing:
+        raise ParseError("not_article", "JSON-LD describes a listing page")
+    og_type = (page.first("og:type") or "").lower()
+    if page.article_ld is None and og_type in NON_ARTICLE_OG_TYPES and LISTING_PATH_RE.search(path):
+        raise ParseError("not_article", f"og:type {og_type!r} on a listing URL")
+
+
+def parse_article(
+    html_source: bytes | str,
+    url: str,
+    outlet: Outlet | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> Article:
+    """Parse one fetched page into an ``Article`` (fetch and run fields left to the caller).
+
+    Raises ``ParseError`` with a reason (``undecodable``, ``soft_404``, ``not_article``,
+    ``no_title``, ``empty_body``, ``no_published_at``) for pages that are not articles.
+    """
+    text = decode_html(html_source, headers)
+    tree = _parse_tree(text)
+    page = read_page_meta(tree)
+    _check_is_article(page, url)
+
+    outlet_name = outlet.name if outlet else None
+    timezone = outlet.tz if outlet else UTC
+    canonical = fields.find_canonical_url(page, url)
+    title = fields.find_title(page, url, outlet_name)
+    if not title:
+        raise ParseError("no_title", "no headline, og:title, <h1> or <title>")
+    published_at = find_published_at(page, tree, canonical, timezone)
+    modified_at = find_modified_at(page, timezone)
+    authors = find_authors(page, tree, outlet_name)
+    section = fields.find_section(page, tree)
+    tags = fields.find_tags(page, tree)
+    image_url = fields.find_image_url(page, url)
+    description = fields.find_description(page)
+    is_paywalled = fields.find_is_paywalled(page, tree, text)
+
+    body = rules_body(tree, outlet, title) if outlet is not None else None
+    if body is None:
+        body = generic_body(tree, url, page, outlet, title)  # consumes the tree: last
+    if body is None or len("".join(body.text.split())) < MIN_BODY_CHARS:
+        raise ParseError("empty_body", "no article text found")
+    if published_at is None:
+        raise ParseError("no_published_at", "no publication date in metadata, page or URL")
+    if modified_at is not None and modified_at < published_at:
+        modified_at = None
+
+    return Article(
+        url=canonical,
+        fetched_url=url,
+        outlet=outlet.id if outlet else "",
+        title=title,
+        description=description,
+        authors=authors,
+        published_at=published_at,
+        modified_at=modified_at,
+        section=section,
+        tags=tags,
+        language=detect_language(body.text, page),
+        body=body.text,
+        image_url=image_url,
+        is_paywalled=is_paywalled,
+        parser=body.parser,
+    )

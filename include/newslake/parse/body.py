@@ -1,0 +1,273 @@
+"""The article text: per-outlet rules first, else a generic extractor (trafilatura).
+
+Both paths give a list of blocks (paragraphs, in-body headings, list items) that then
+pass the same line filters: the outlet's ``drop_paragraphs`` and the boilerplate lines
+every news site prints (``READ: ...`` promos, donation and newsletter appeals, share
+prompts). ``Body.parser`` says which path produced the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import trafilatura
+from lxml import etree
+
+from newslake.config import Outlet
+from newslake.parse.css import css_to_xpath
+from newslake.parse.metadata import PageMeta, clean_text
+
+GENERIC_PARSER = "generic@1"
+STRUCTURED_PARSER = "structured@1"
+
+# Elements that never hold article text inside an article container.
+DROP_TAGS = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "iframe",
+        "figure",
+        "figcaption",
+        "aside",
+        "nav",
+        "form",
+        "button",
+        "svg",
+        "template",
+        "select",
+        "input",
+        "textarea",
+        "video",
+        "audio",
+        "picture",
+        "object",
+        "embed",
+        "ins",
+        "footer",
+    ]
+)
+# class/id tokens of boilerplate inside the article container.
+BOILERPLATE_CLASS_RE = re.compile(
+    r"(?:^|[\s_-])(?:share|sharing|sharedaddy|social|related|jp-relatedposts|newsletter|"
+    r"subscribe|subscription|advert\w*|ads?|adslot|ad-slot|td-a-rec|promo\w*|donat\w*|"
+    r"comments?|wp-caption-text|caption|sidebar|breadcrumbs?|author-box|outbrain|taboola|"
+    r"recommend\w*|readmore|read-more|see-also|also-read|print|post-tags|td-post-sharing\w*|"
+    r"widget|banner|sponsor\w*|paywall-prompt|inline-cta)(?:[\s_-]|$)",
+    re.IGNORECASE,
+)
+BLOCK_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre"})
+HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+# Lines news sites print around every article: promos, appeals, share prompts.
+BOILERPLATE_LINE_RES = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"^(?:read|read more|also read|read also|related|see also|more|watch|listen|"
+        r"recommended|trending|don't miss|must read|lesen sie auch|lire aussi|"
+        r"читайте также|читайте також)\s*[:|>»]",
+        r"^please (?:make a|consider|support)\b.*\b(?:donat|support|contribut)",
+        r"^(?:support|donate to)\b.{0,80}\b(?:journalism|donation|newsroom)",
+        r"^(?:connect with us|follow us)\b",
+        r"^(?:підписуйтес[ья]|подписывайтесь|subscribe to|follow us on|join us on)\b.{0,60}"
+        r"\b(?:telegram|канал|channel|newsletter|facebook|twitter|whatsapp)",
+        r"^(?:sign up|subscribe)\b.{0,40}(?::|\bnewsletter|\bto our)",
+        r"^(?:share|share this|share on|like this|tweet this)\b.{0,40}$",
+        r"^(?:advertisement|anzeige|werbung|реклама|publicidad|publicité)$",
+        r"^(?:click here|tap here)\b",
+        r"^(?:©|copyright\b|all rights reserved)",
+        r"^(?:comments?|leave a (?:comment|reply)|\d+ comments?)$",
+    )
+)
+# Removed from the whole page before trafilatura runs: never article text, and every node
+# less makes trafilatura's many XPath passes cheaper (about a third of its time).
+PRE_STRIP_TAGS = (  # (not <form>: ASP.NET pages wrap the whole page in one)
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "iframe",
+    "nav",
+    "button",
+    "select",
+)
+# Tables that hold paragraphs lay out a page (old CMSs); they are not data tables, and
+# trafilatura without tables would drop the article inside them.
+LAYOUT_TABLE_XPATH = etree.XPath("//table[.//p]")
+LAYOUT_TABLE_PARTS = ("table", "thead", "tbody", "tfoot", "tr", "td", "th")
+TRAFILATURA_BLOCK_TAGS = frozenset({"p", "head", "quote", "code", "item"})
+# A generic body shorter than this share of JSON-LD's articleBody missed the text.
+STRUCTURED_PREFERRED_RATIO = 0.5
+PARAGRAPH_SPLIT_RE = re.compile(r"\n\s*\n|\r\n\s*\r\n")
+LINE_SPLIT_RE = re.compile(r"\n+")
+
+
+@dataclass(frozen=True)
+class Body:
+    paragraphs: list[str]
+    parser: str
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+def _class_and_id(element: etree._Element) -> str:
+    return f"{element.get('class') or ''} {element.get('id') or ''}"
+
+
+def _drop(element: etree._Element) -> None:
+    """Remove ``element`` but keep its tail text where it was."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail and tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def strip_boilerplate(container: etree._Element, selectors: Sequence[str] = ()) -> None:
+    """Remove the outlet's ``selectors`` and generic boilerplate under ``container``."""
+    for selector in selectors:
+        for element in css_to_xpath(selector)(container):
+            if element is not container:
+                _drop(element)
+    doomed = [
+        element
+        for element in container.iterdescendants()
+        if not isinstance(element.tag, str)
+        or element.tag in DROP_TAGS
+        or BOILERPLATE_CLASS_RE.search(_class_and_id(element))
+    ]
+    for element in doomed:
+        _drop(element)
+
+
+def _block_text(element: etree._Element) -> str:
+    return clean_text(" ".join(element.itertext()))
+
+
+def collect_blocks(container: etree._Element) -> list[str]:
+    """Paragraphs, headings and list items under ``container`` in reading order."""
+    blocks: list[str] = []
+    for element in container.iter(*BLOCK_TAGS):
+        # A block inside a block (a <p> in a <blockquote> or <li>) is read with its parent.
+        ancestor = element.getparent()
+        nested = False
+        while ancestor is not None and ancestor is not container:
+            if ancestor.tag in BLOCK_TAGS:
+                nested = True
+                break
+            ancestor = ancestor.getparent()
+        if nested:
+            continue
+        text = _block_text(element)
+        if text:
+            blocks.append(text)
+    if not blocks:
+        text = "\n".join(container.itertext())
+        blocks = [clean_text(p) for p in PARAGRAPH_SPLIT_RE.split(text) if p.strip()]
+    return blocks
+
+
+def filter_lines(
+    blocks: Iterable[str], drop_patterns: Sequence[re.Pattern[str]] = (), title: str = ""
+) -> list[str]:
+    """Blocks without boilerplate lines, the outlet's dropped lines and title repeats."""
+    kept: list[str] = []
+    title_key = title.casefold()
+    for block in blocks:
+        if not block or (title_key and block.casefold() == title_key):
+            continue
+        if any(p.search(block) for p in drop_patterns):
+            continue
+        if any(p.search(block) for p in BOILERPLATE_LINE_RES):
+            continue
+        kept.append(block)
+    return kept
+
+
+def rules_body(tree: etree._Element, outlet: Outlet, title: str = "") -> Body | None:
+    """The body by the outlet's ``body_selector``; None when the selector matches nothing."""
+    rules = outlet.parse
+    if not rules.body_selector:
+        return None
+    matches = css_to_xpath(rules.body_selector)(tree)
+    if not matches:
+        return None
+    container = matches[0]
+    strip_boilerplate(container, rules.drop_selectors)
+    patterns = [re.compile(p) for p in rules.drop_paragraphs]
+    paragraphs = filter_lines(collect_blocks(container), patterns, title)
+    if not paragraphs:
+        return None
+    return Body(paragraphs, f"rules:{outlet.id}@{rules.version}")
+
+
+def _trafilatura_blocks(document_body: etree._Element) -> list[str]:
+    blocks = []
+    for element in document_body.iter(*TRAFILATURA_BLOCK_TAGS):
+        parent = element.getparent()
+        if parent is not None and parent.tag in TRAFILATURA_BLOCK_TAGS:
+            continue
+        text = _block_text(element)
+        if text:
+            blocks.append(text)
+    return blocks
+
+
+def generic_body(
+    tree: etree._Element,
+    url: str,
+    page: PageMeta,
+    outlet: Outlet | None = None,
+    title: str = "",
+) -> Body | None:
+    """The body by trafilatura (precision mode), or JSON-LD ``articleBody`` when that is
+    clearly fuller. Consumes ``tree``: call it last."""
+    drop_selectors: Sequence[str] = ()
+    patterns: list[re.Pattern[str]] = []
+    if outlet is not None:
+        drop_selectors = outlet.parse.drop_selectors
+        patterns = [re.compile(p) for p in outlet.parse.drop_paragraphs]
+    for selector in drop_selectors:
+        for element in css_to_xpath(selector)(tree):
+            _drop(element)
+
+    etree.strip_elements(tree, *PRE_STRIP_TAGS, with_tail=False)
+    for table in LAYOUT_TABLE_XPATH(tree):
+        for element in table.iter(*LAYOUT_TABLE_PARTS):
+            element.tag = "div"
+    paragraphs: list[str] = []
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=True,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        fast=True,
+    )
+    body_element = getattr(document, "body", None)
+    if body_element is not None:
+        paragraphs = filter_lines(_trafilatura_blocks(body_element), patterns, title)
+
+    structured = page.ld("articleBody")
+    if isinstance(structured, str) and structured.strip():
+        lines = [clean_text(line) for line in LINE_SPLIT_RE.split(structured)]
+        structured_paragraphs = filter_lines(lines, patterns, title)
+        words = sum(len(p.split()) for p in paragraphs)
+        structured_words = sum(len(p.split()) for p in structured_paragraphs)
+        if structured_paragraphs and words < STRUCTURED_PREFERRED_RATIO * structured_words:
+            return Body(structured_paragraphs, STRUCTURED_PARSER)
+    if not paragraphs:
+        return None
+    return Body(paragraphs, GENERIC_PARSER)

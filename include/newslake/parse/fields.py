@@ -1,0 +1,204 @@
+"""The small fields: title, description, section, tags, lead image, paywall, canonical URL.
+
+Each reads the ``PageMeta`` (JSON-LD first, then Open Graph/meta, then the page).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from newslake.parse.metadata import PageMeta, clean_text, ld_types
+from newslake.urls import canonicalize_url, registered_domain, same_site
+
+TITLE_SEPARATORS = r"(?:\s+[-|–—·•»«:/~]{1,2}\s+|\s*[|｜]\s*)"
+TITLE_SPLIT_RE = re.compile(TITLE_SEPARATORS)
+# An unknown "<title>" tail this short is a site name, not part of the headline.
+MAX_SITE_SUFFIX_WORDS = 4
+ELLIPSIS_RE = re.compile(r"(?:…|\.\.\.)\s*$")
+SECTION_META_KEYS = ("article:section", "section", "parsely-section", "category", "og:section")
+TAG_META_KEYS = ("article:tag", "news_keywords", "parsely-tags", "keywords")
+DESCRIPTION_META_KEYS = ("description", "og:description", "twitter:description")
+IMAGE_META_KEYS = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
+REL_TAG_XPATH = etree.XPath(
+    "//a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ')"
+    " and not(contains(@rel, 'category'))]"
+)
+# The last link of a breadcrumb trail ("Home » Economy") is the section.
+BREADCRUMB_LINKS_XPATH = etree.XPath(
+    "(//*[contains(@class, 'breadcrumb') or contains(@class, 'crumbs') or @class='path'])[1]//a"
+)
+TAG_SPLIT_RE = re.compile(r"\s*[,;]\s*")
+PAYWALL_XPATH = etree.XPath(
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' paywall ')"
+    " or contains(@class, 'paywalled') or contains(@class, 'subscriber-only')"
+    " or contains(@class, 'article-locked') or contains(@class, 'premium-content')"
+    " or @data-paywall='true']"
+)
+# Cheap test on the page source before the (whole-tree) paywall XPath runs.
+PAYWALL_HINT_RE = re.compile(
+    r"paywall|subscriber-only|article-locked|premium-content", re.IGNORECASE
+)
+LOCKED_CONTENT_TIERS = frozenset({"locked", "premium", "subscriber"})
+
+
+def site_names(page: PageMeta, url: str, outlet_name: str | None = None) -> list[str]:
+    """Names the site goes by, for stripping " - Site" from titles."""
+    names = [outlet_name, page.first("og:site_name", "application-name", "twitter:site")]
+    publisher = page.ld("publisher")
+    if isinstance(publisher, dict):
+        names.append(clean_text(publisher.get("name")))
+    for obj in page.jsonld:
+        if "website" in ld_types(obj):
+            names.append(clean_text(obj.get("name")))
+    domain = registered_domain(url)
+    if domain:
+        names.extend([domain, domain.split(".")[0]])
+    host = (urlsplit(url).hostname or "").lower()
+    if host:
+        names.append(host)
+    return [n.lstrip("@") for n in names if n]
+
+
+def strip_site_suffix(title: str, names: list[str], *, guess: bool = False) -> str:
+    """``title`` without a leading or trailing site name; with ``guess``, also without an
+    unknown short last segment (for ``<title>``)."""
+    keys = {n.casefold() for n in names}
+    parts = TITLE_SPLIT_RE.split(title)
+    if len(parts) < 2:
+        return title
+    separators = TITLE_SPLIT_RE.findall(title)
+    while len(parts) > 1 and parts[-1].strip().casefold() in keys:
+        parts, separators = parts[:-1], separators[:-1]
+    while len(parts) > 1 and parts[0].strip().casefold() in keys:
+        parts, separators = parts[1:], separators[1:]
+    if guess and len(parts) > 1:
+        tail, head = parts[-1], parts[:-1]
+        if len(tail.split()) <= MAX_SITE_SUFFIX_WORDS and len(" ".join(head)) > len(tail):
+            parts, separators = head, separators[:-1]
+    rebuilt = parts[0]
+    for separator, part in zip(separators, parts[1:], strict=False):
+        rebuilt += separator + part
+    return rebuilt.strip()
+
+
+def find_title(page: PageMeta, url: str, outlet_name: str | None = None) -> str:
+    names = site_names(page, url, outlet_name)
+    headline = page.ld("headline") or page.ld("name")
+    candidates = [
+        clean_text(headline) if isinstance(headline, str) else "",
+        page.first("og:title") or "",
+        page.first("twitter:title") or "",
+        page.h1,
+    ]
+    cleaned = [strip_site_suffix(c, names) for c in candidates if c]
+    for index, title in enumerate(cleaned):
+        if ELLIPSIS_RE.search(title):  # JSON-LD headlines are often cut at 110 characters
+            stem = ELLIPSIS_RE.sub("", title)
+            fuller = [c for c in cleaned[index + 1 :] if c.startswith(stem) and len(c) > len(stem)]
+            if fuller:
+                return fuller[0]
+        return title
+    if page.title_tag:
+        return strip_site_suffix(page.title_tag, names, guess=True)
+    return ""
+
+
+def find_description(page: PageMeta) -> str | None:
+    found = page.first(*DESCRIPTION_META_KEYS)
+    if not found:
+        value = page.ld("description")
+        found = clean_text(value) if isinstance(value, str) else None
+    return found or None
+
+
+def _first_string(value: Any) -> str | None:
+    if isinstance(value, list):
+        for item in value:
+            found = _first_string(item)
+            if found:
+                return found
+        return None
+    if isinstance(value, dict):
+        return _first_string(value.get("name") or value.get("url"))
+    text = clean_text(value) if value is not None else ""
+    return text or None
+
+
+def find_section(page: PageMeta, tree: etree._Element | None = None) -> str | None:
+    found = _first_string(page.ld("articleSection")) or page.first(*SECTION_META_KEYS)
+    if found or tree is None:
+        return found
+    links = [clean_text(a.text_content()) for a in BREADCRUMB_LINKS_XPATH(tree)]
+    links = [text for text in links[1:] if text]  # the first crumb is the home page
+    return links[-1] if links else None
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    result = []
+    for value in values:
+        key = value.casefold()
+        if value and key not in seen:
+            seen.add(key)
+            result.append(value)
+    return result
+
+
+def find_tags(page: PageMeta, tree: etree._Element) -> list[str]:
+    keywords = page.ld("keywords")
+    if isinstance(keywords, str):
+        tags = [clean_text(t) for t in TAG_SPLIT_RE.split(keywords)]
+    elif isinstance(keywords, list):
+        tags = [clean_text(t) for t in keywords if isinstance(t, str)]
+    else:
+        tags = []
+    if not tags:
+        tags = page.all("article:tag")
+    if not tags:
+        tags = [clean_text(a.text_content()) for a in REL_TAG_XPATH(tree)]
+    if not tags:
+        for key in TAG_META_KEYS[1:]:
+            tags = [clean_text(t) for raw in page.all(key) for t in TAG_SPLIT_RE.split(raw)]
+            if tags:
+                break
+    return _dedupe([t for t in tags if t])
+
+
+def find_image_url(page: PageMeta, url: str) -> str | None:
+    found = page.first(*IMAGE_META_KEYS)
+    if not found:
+        found = _first_string(page.ld("image")) or _first_string(page.ld("thumbnailUrl"))
+    return urljoin(url, found) if found else None
+
+
+def _is_false(value: Any) -> bool:
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
+def find_is_paywalled(page: PageMeta, tree: etree._Element, source: str = "") -> bool:
+    if _is_false(page.ld("isAccessibleForFree")):
+        return True
+    parts = page.ld("hasPart")
+    for part in parts if isinstance(parts, list) else [parts]:
+        if isinstance(part, dict) and _is_false(part.get("isAccessibleForFree")):
+            return True
+    tier = (page.first("article:content_tier") or "").lower()
+    if tier in LOCKED_CONTENT_TIERS:
+        return True
+    if source and not PAYWALL_HINT_RE.search(source):
+        return False
+    return bool(PAYWALL_XPATH(tree))
+
+
+def find_canonical_url(page: PageMeta, url: str) -> str:
+    """``rel=canonical`` (else ``og:url``) when on the fetched URL's site, canonicalised."""
+    for candidate in (page.canonical, page.first("og:url")):
+        if candidate:
+            absolute = urljoin(url, candidate)
+            if absolute.startswith(("http://", "https://")) and same_site(absolute, url):
+                return canonicalize_url(absolute)
+    return canonicalize_url(url)

@@ -1,0 +1,195 @@
+"""What a page says about itself: ``<meta>`` tags, JSON-LD, ``<link rel=canonical>``.
+
+``read_page_meta`` walks the ``<head>`` (and the JSON-LD scripts anywhere) once and
+returns a ``PageMeta`` that every field extractor reads from; no extractor walks the
+meta tags again.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+JsonObject = dict[str, Any]
+
+META_XPATH = etree.XPath("//meta")
+JSONLD_XPATH = etree.XPath(
+    "//script[translate(@type, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+    "='application/ld+json']"
+)
+LINK_CANONICAL_XPATH = etree.XPath(
+    "//link[contains(concat(' ', translate(normalize-space(@rel), 'CANONIL', 'canonil'), ' '),"
+    " ' canonical ')]/@href"
+)
+TITLE_XPATH = etree.XPath("//title")
+H1_XPATH = etree.XPath("//h1")
+
+# schema.org types whose object is the article itself (and not the page around it).
+ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "backgroundnewsarticle",
+        "reviewnewsarticle",
+        "askpublicnewsarticle",
+        "satiricalarticle",
+        "blogposting",
+        "liveblogposting",
+        "socialmediaposting",
+        "techarticle",
+        "report",
+        "scholarlyarticle",
+    }
+)
+# Types that say "this page lists things" (home, tag, author, search pages).
+# (Not ``WebSite``: Yoast and others describe the site on every page, articles too.)
+LISTING_TYPES = frozenset({"collectionpage", "profilepage", "searchresultspage"})
+_JSON_TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
+_WS_RE = re.compile(r"\s+")
+
+
+def clean_text(value: Any) -> str:
+    """A display string: entities unescaped, whitespace runs collapsed, ends stripped."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        value = str(value)
+    if "&" in value:
+        value = html.unescape(value)
+    return _WS_RE.sub(" ", value).strip()
+
+
+def ld_types(obj: JsonObject) -> set[str]:
+    kind = obj.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k).rsplit("/", 1)[-1].lower() for k in kinds if k}
+
+
+@dataclass
+class PageMeta:
+    """Everything a page declares about itself, read once from the tree."""
+
+    meta: dict[str, list[str]] = field(default_factory=dict)
+    jsonld: list[JsonObject] = field(default_factory=list)
+    ld_by_id: dict[str, JsonObject] = field(default_factory=dict)
+    article_ld: JsonObject | None = None
+    canonical: str | None = None
+    html_lang: str | None = None
+    title_tag: str = ""
+    h1: str = ""
+
+    def first(self, *keys: str) -> str | None:
+        """The first non-empty value among the meta ``keys`` (lower-case names)."""
+        for key in keys:
+            for value in self.meta.get(key, ()):
+                text = clean_text(value)
+                if text:
+                    return text
+        return None
+
+    def all(self, key: str) -> list[str]:
+        return [text for value in self.meta.get(key, ()) if (text := clean_text(value))]
+
+    def ld(self, key: str) -> Any:
+        """A property of the article's JSON-LD object, ``@id`` references resolved."""
+        if self.article_ld is None:
+            return None
+        return self.resolve(self.article_ld.get(key))
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, dict) and set(value) <= {"@id", "@type"} and "@id" in value:
+            return self.ld_by_id.get(str(value["@id"]), value)
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+    @property
+    def is_listing(self) -> bool:
+        """JSON-LD says the page is a listing (and says nothing of an article)."""
+        if self.article_ld is not None:
+            return False
+        return any(ld_types(obj) & LISTING_TYPES for obj in self.jsonld)
+
+
+def _load_json(text: str) -> Any:
+    text = text.strip()
+    if text.startswith("<!--"):
+        text = text.removeprefix("<!--").removesuffix("-->")
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    try:
+        return json.loads(_JSON_TRAILING_COMMA_RE.sub(r"\1", text), strict=False)
+    except ValueError:
+        return None
+
+
+def _flatten(value: Any) -> Iterator[JsonObject]:
+    """Every object of a JSON-LD document: lists, ``@graph`` and ``mainEntity`` unrolled."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _flatten(item)
+    elif isinstance(value, dict):
+        graph = value.get("@graph")
+        if value.get("@type") or not graph:
+            yield value
+        if graph is not None:
+            yield from _flatten(graph)
+        main = value.get("mainEntity")
+        if isinstance(main, dict | list):
+            yield from _flatten(main)
+
+
+def _pick_article(objects: Iterable[JsonObject]) -> JsonObject | None:
+    """The article object: the first of an article type, the one with a body preferred."""
+    candidates = [obj for obj in objects if ld_types(obj) & ARTICLE_TYPES]
+    if not candidates:
+        return None
+    for obj in candidates:
+        if obj.get("headline") and (obj.get("articleBody") or obj.get("datePublished")):
+            return obj
+    return candidates[0]
+
+
+def read_page_meta(tree: etree._Element) -> PageMeta:
+    """Read the meta tags, JSON-LD, canonical link, language, ``<title>`` and first ``<h1>``."""
+    page = PageMeta()
+    for element in META_XPATH(tree):
+        content = element.get("content")
+        if content is None:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = element.get(attr)
+            if key:
+                page.meta.setdefault(key.strip().lower(), []).append(content)
+
+    for script in JSONLD_XPATH(tree):
+        data = _load_json(script.text or "")
+        for obj in _flatten(data):
+            page.jsonld.append(obj)
+            if isinstance(obj.get("@id"), str):
+                page.ld_by_id.setdefault(obj["@id"], obj)
+    page.article_ld = _pick_article(page.jsonld)
+
+    canonical = LINK_CANONICAL_XPATH(tree)
+    page.canonical = clean_text(canonical[0]) if canonical else None
+    page.html_lang = clean_text(tree.get("lang") or tree.get("xml:lang")) or None
+    titles = TITLE_XPATH(tree)
+    page.title_tag = clean_text(titles[0].text_content()) if titles else ""
+    headings = H1_XPATH(tree)
+    for heading in headings:
+        text = clean_text(heading.text_content())
+        if text:
+            page.h1 = text
+            break
+    return page

@@ -1,0 +1,359 @@
+"""One outlet-day, step by step: discover → fetch → parse → validate → publish.
+
+Each step is a plain function that reads its inputs from the run's staging folder and
+writes its outputs there, returning small references (paths, counts) — what Airflow's
+XCom carries between tasks. Nothing here imports Airflow. A run owns the partition
+``date=D`` of its outlet for the interval [D, D+1) UTC and replaces it whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from newslake import lake
+from newslake.config import Outlet
+from newslake.discover import discover
+from newslake.errors import ParseError
+from newslake.fetch import FetchResult, fetch_urls
+from newslake.parse import parse_article
+from newslake.raw import read_warc, write_warc
+from newslake.record import (
+    ARTICLE_FILE_SCHEMA,
+    QUARANTINE_FILE_SCHEMA,
+    SCHEMA_VERSION,
+    rows_to_table,
+)
+from newslake.validate import BatchValidationError, validate_batch, validate_rows
+
+log = logging.getLogger(__name__)
+
+# 50 URLs a mapped fetch task: small enough that a retry refetches little, large enough
+# that a day of a busy outlet (a few hundred articles) stays under a dozen tasks.
+DEFAULT_CHUNK_SIZE = 50
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Who runs: the outlet, the day it owns, the Airflow run id, and the lake."""
+
+    outlet: Outlet
+    day: dt.date
+    run_id: str
+    lake: str
+
+    @property
+    def staging(self) -> Path:
+        return lake.staging_dir(self.lake, self.outlet.id, self.day, self.run_id)
+
+    @property
+    def window(self) -> tuple[dt.datetime, dt.datetime]:
+        start = dt.datetime.combine(self.day, dt.time(), tzinfo=dt.UTC)
+        return start, start + dt.timedelta(days=1)
+
+
+def _stage(spec: RunSpec, *parts: str) -> Path:
+    path = spec.staging.joinpath(*parts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def discover_step(spec: RunSpec, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[str]:
+    """Discover the day's candidate URLs; write them in chunks; return the chunk paths."""
+    started = time.monotonic()
+    if spec.staging.exists():  # a retry of the whole run starts from a clean slate
+        shutil.rmtree(spec.staging)
+    result = discover(spec.outlet, spec.day)
+    urls = [u.url for u in result.urls]
+    # An empty day still gets one (empty) chunk, so that the run republishes the day.
+    chunks = [urls[i : i + chunk_size] for i in range(0, len(urls), chunk_size)] or [[]]
+    paths = []
+    for n, chunk in enumerate(chunks):
+        path = _stage(spec, "chunks", f"{n:05d}.json")
+        lake.write_json(path, chunk)
+        paths.append(str(path))
+    lake.write_json(
+        _stage(spec, "discovered.json"),
+        {
+            "discovered": len(urls),
+            "chunks": len(chunks),
+            "errors": result.errors,
+            "counts": result.counts,
+            "seconds": round(time.monotonic() - started, 3),
+        },
+    )
+    log.info(
+        "discovered %d URLs for %s on %s in %d chunks (%d source errors)",
+        len(urls), spec.outlet.id, spec.day, len(chunks), len(result.errors),
+    )
+    return paths
+
+
+def fetch_step(spec: RunSpec, chunk_path: str) -> str:
+    """Fetch one chunk of URLs into a WARC file in staging; return its path."""
+    urls: list[str] = _read_json(chunk_path)
+    warc_path = _stage(spec, "raw", Path(chunk_path).stem + ".warc.gz")
+    started = time.monotonic()
+    results = list(fetch_urls(urls, spec.outlet))
+    records = write_warc(str(warc_path), results)
+    failed = [r for r in results if r.error or r.status is None or r.status >= 400]
+    log.info(
+        "fetched %d URLs (%d failed) into %s: %d WARC records in %.2fs",
+        len(urls), len(failed), warc_path.name, records, time.monotonic() - started,
+    )
+    return str(warc_path)
+
+
+def _fetch_failure_row(spec: RunSpec, result: FetchResult, raw_ref: str) -> dict[str, Any]:
+    reason = result.error or f"http_{result.status}"
+    return {
+        "url": result.url,
+        "fetched_url": result.final_url or result.url,
+        "http_status": result.status,
+        "fetched_at": result.fetched_at,
+        "run_id": spec.run_id,
+        "schema_version": SCHEMA_VERSION,
+        "failed_checks": [f"fetch:{reason}"],
+        "raw_ref": raw_ref,
+    }
+
+
+def parse_step(spec: RunSpec, warc_path: str) -> str:
+    """Parse one WARC chunk into candidate rows and quarantine rows; return stats path."""
+    started = time.monotonic()
+    window_start, window_end = spec.window
+    rows: list[dict[str, Any]] = []
+    quarantine: list[dict[str, Any]] = []
+    counts: Counter[str] = Counter()
+    parsers: Counter[str] = Counter()
+    out_of_window: list[str] = []
+    raw_ref = f"raw/outlet={spec.outlet.id}/date={spec.day.isoformat()}/{Path(warc_path).name}"
+    for result in read_warc(warc_path):
+        counts["responses"] += 1
+        if result.error or result.status is None or result.status >= 300 or not result.body:
+            counts["fetch_failed"] += 1
+            quarantine.append(_fetch_failure_row(spec, result, raw_ref))
+            continue
+        base = {
+            "fetched_url": result.final_url or result.url,
+            "http_status": result.status,
+            "fetched_at": result.fetched_at,
+            "run_id": spec.run_id,
+            "schema_version": SCHEMA_VERSION,
+        }
+        try:
+            article = parse_article(
+                result.body, result.final_url or result.url, spec.outlet, headers=result.headers
+            )
+        except ParseError as exc:
+            counts["parse_failed"] += 1
+            log.info("quarantined %s: %s", result.url, exc)
+            quarantine.append(
+                {**base, "url": result.url, "failed_checks": [f"parse:{exc.reason}"],
+                 "raw_ref": raw_ref}
+            )
+            continue
+        except Exception as exc:  # a parser bug must cost one page, not the chunk
+            counts["parse_crashed"] += 1
+            log.error("parser crashed on %s:\n%s", result.url, traceback.format_exc())
+            quarantine.append(
+                {**base, "url": result.url,
+                 "failed_checks": [f"parse:exception:{type(exc).__name__}"], "raw_ref": raw_ref}
+            )
+            continue
+        article.outlet = spec.outlet.id
+        for key in ("fetched_url", "http_status", "fetched_at", "run_id"):
+            setattr(article, key, base[key])
+        published = article.published_at
+        if published is not None and not window_start <= published < window_end:
+            counts["out_of_window"] += 1
+            out_of_window.append(article.url)
+            continue
+        parsers[article.parser] += 1
+        counts["parsed"] += 1
+        row = article.to_row()
+        row["raw_ref"] = raw_ref
+        rows.append(row)
+
+    stem = Path(warc_path).name.removesuffix(".warc.gz")
+    parsed_path = _stage(spec, "parsed", f"{stem}.parquet")
+    candidate_schema = QUARANTINE_FILE_SCHEMA  # all nullable: validation decides
+    lake.write_parquet(rows_to_table(rows, candidate_schema), parsed_path, sort_by=None)
+    quarantine_path = _stage(spec, "parsed", f"{stem}.quarantine.parquet")
+    lake.write_parquet(rows_to_table(quarantine, QUARANTINE_FILE_SCHEMA), quarantine_path, None)
+    stats_path = _stage(spec, "parsed", f"{stem}.json")
+    lake.write_json(
+        stats_path,
+        {
+            "counts": dict(counts),
+            "parsers": dict(parsers),
+            "out_of_window": out_of_window,
+            "parsed_path": str(parsed_path),
+            "quarantine_path": str(quarantine_path),
+            "seconds": round(time.monotonic() - started, 3),
+        },
+    )
+    log.info("parsed %s: %s", Path(warc_path).name, dict(counts))
+    return str(stats_path)
+
+
+def _concat(paths: list[str]) -> pa.Table:
+    tables = [pq.read_table(p, schema=QUARANTINE_FILE_SCHEMA) for p in paths]
+    if not tables:
+        return QUARANTINE_FILE_SCHEMA.empty_table()
+    return pa.concat_tables(tables)
+
+
+def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
+    """Run the GX suites over the day's rows; split good from bad; return the summary path.
+
+    Duplicate URLs (same ``article_id``) keep their first row; the others are counted.
+    Raises ``BatchValidationError`` when a batch-level check fails.
+    """
+    started = time.monotonic()
+    stats = [_read_json(p) for p in sorted(stats_paths)]
+    candidates = _concat([s["parsed_path"] for s in stats])
+    early_quarantine = _concat([s["quarantine_path"] for s in stats])
+
+    frame = candidates.to_pandas(types_mapper=None).reset_index(drop=True)
+    duplicate = frame["article_id"].duplicated(keep="first") if len(frame) else pd.Series([])
+    duplicates = int(duplicate.sum()) if len(frame) else 0
+    if duplicates:
+        frame = frame[~duplicate].reset_index(drop=True)
+        candidates = pa.Table.from_pandas(frame, schema=QUARANTINE_FILE_SCHEMA,
+                                          preserve_index=False)
+
+    fetched_max = max(
+        (t for t in frame["fetched_at"] if t is not None and not pd.isna(t)), default=None
+    ) if len(frame) else None
+    published_max = pd.Timestamp(fetched_max or dt.datetime.now(dt.UTC)) + pd.Timedelta(days=1)
+    report = validate_rows(frame, spec.outlet, published_max=published_max.to_pydatetime())
+
+    good_idx = [i for i in range(len(frame)) if i not in report.failed_rows]
+    bad_idx = sorted(report.failed_rows)
+    good = candidates.take(pa.array(good_idx, type=pa.int64()))
+    bad = candidates.take(pa.array(bad_idx, type=pa.int64()))
+    bad = bad.set_column(
+        bad.schema.get_field_index("failed_checks"), "failed_checks",
+        pa.array([report.failed_rows[i] for i in bad_idx], type=pa.list_(pa.string())),
+    )
+    quarantined = pa.concat_tables([early_quarantine, bad])
+
+    total = good.num_rows + quarantined.num_rows
+    summary = {
+        "candidates": total,
+        "duplicate_article_ids": good.num_rows - len(good.column("article_id").unique()),
+        "quarantine_share": round(quarantined.num_rows / total, 4) if total else 0.0,
+    }
+    batch = validate_batch(summary, spec.outlet)
+
+    lake.write_parquet(good.select(ARTICLE_FILE_SCHEMA.names).cast(ARTICLE_FILE_SCHEMA),
+                       _stage(spec, "out", "articles", lake.PARQUET_FILE))
+    lake.write_parquet(quarantined, _stage(spec, "out", "quarantine", lake.PARQUET_FILE))
+    counts: Counter[str] = Counter()
+    parsers: Counter[str] = Counter()
+    for s in stats:
+        counts.update(s["counts"])
+        parsers.update(s["parsers"])
+    check_counts = Counter(c for checks in report.failed_rows.values() for c in checks)
+    validation = {
+        "counts": dict(counts),
+        "parsers": dict(parsers),
+        "duplicates": duplicates,
+        "written": good.num_rows,
+        "quarantined": quarantined.num_rows,
+        "quarantined_by_validation": len(bad_idx),
+        "failed_checks": dict(check_counts),
+        "batch": summary,
+        "batch_failures": batch.batch_failures,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    summary_path = _stage(spec, "validation.json")
+    lake.write_json(summary_path, validation)
+    lake.write_json(_stage(spec, "gx_results.json"), {**report.results, **batch.results})
+    log.info(
+        "validated %s %s: %d good, %d quarantined (%s), %d duplicate URLs dropped",
+        spec.outlet.id, spec.day, good.num_rows, quarantined.num_rows, dict(check_counts),
+        duplicates,
+    )
+    if batch.batch_failures:
+        raise BatchValidationError(
+            f"{spec.outlet.id} {spec.day}: batch checks failed: "
+            + "; ".join(batch.batch_failures)
+        )
+    return str(summary_path)
+
+
+def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dict[str, Any]:
+    """Replace the day's partitions atomically and write the run manifest."""
+    started = time.monotonic()
+    validation = _read_json(summary_path)
+    discovered = _read_json(spec.staging / "discovered.json")
+    raw_dir = spec.staging / "out" / "raw"
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    raw_bytes = 0
+    for path in warc_paths:
+        target = raw_dir / Path(path).name
+        shutil.copyfile(path, target)
+        raw_bytes += target.stat().st_size
+    for zone in lake.ZONES:
+        target = lake.partition_dir(spec.lake, zone, spec.outlet.id, spec.day)
+        lake.replace_partition(spec.staging / "out" / zone, target)
+    manifest = {
+        "outlet": spec.outlet.id,
+        "date": spec.day.isoformat(),
+        "run_id": spec.run_id,
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+        "discovered": discovered["discovered"],
+        "discovery_errors": discovered["errors"],
+        "fetched": validation["counts"].get("responses", 0),
+        "fetch_failed": validation["counts"].get("fetch_failed", 0),
+        "parsed": validation["counts"].get("parsed", 0),
+        "parse_failed": validation["counts"].get("parse_failed", 0)
+        + validation["counts"].get("parse_crashed", 0),
+        "skipped_out_of_window": validation["counts"].get("out_of_window", 0),
+        "skipped_duplicate": validation["duplicates"],
+        "written": validation["written"],
+        "quarantined": validation["quarantined"],
+        "failed_checks": validation["failed_checks"],
+        "parsers": validation["parsers"],
+        "raw_bytes": raw_bytes,
+        "seconds": {
+            "discover": discovered["seconds"],
+            "validate": validation["seconds"],
+            "publish": round(time.monotonic() - started, 3),
+        },
+        "schema_version": SCHEMA_VERSION,
+    }
+    lake.write_json(lake.manifest_path(spec.lake, spec.outlet.id, spec.day, spec.run_id), manifest)
+    shutil.rmtree(spec.staging, ignore_errors=True)
+    log.info(
+        "published %s %s: %d articles, %d quarantined", spec.outlet.id, spec.day,
+        manifest["written"], manifest["quarantined"],
+    )
+    return manifest
+
+
+def run_day(spec: RunSpec) -> dict[str, Any]:
+    """The whole outlet-day in one process: what the DAG does, without Airflow."""
+    chunk_paths = discover_step(spec)
+    warc_paths = [fetch_step(spec, p) for p in chunk_paths]
+    stats_paths = [parse_step(spec, p) for p in warc_paths]
+    summary_path = validate_step(spec, stats_paths)
+    return publish_step(spec, summary_path, warc_paths)

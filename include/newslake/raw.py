@@ -1,0 +1,223 @@
+"""The raw zone: fetched responses kept as WARC, so history can be re-parsed without fetching.
+
+``write_warc`` writes one gzipped WARC 1.1 file; ``read_warc`` gives back ``FetchResult``s
+equal to the ones written. Per result:
+
+- a response with a body → a ``response`` record (status line, HTTP headers, body) and a
+  ``request`` record pointing at it; ``WARC-Target-URI`` is the final URL;
+- anything else (robots refusal, timeout, too-large body …) → a ``metadata`` record
+  (``application/json``) holding status, headers, error, so that nothing is lost.
+
+Every record carries ``WARC-Newslake-Requested-URI``, ``-Attempts``, ``-Elapsed`` and, when
+the fetch failed, ``-Error``. The stored body is the decoded one that parsers read, so the
+headers that described the wire form (``Content-Encoding``, ``Transfer-Encoding``, a
+``Content-Length`` that no longer matches) are kept under an ``X-Newslake-Orig-`` prefix, the
+way replay tools keep rewritten headers; ``read_warc`` restores their names.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable, Iterator
+from http import HTTPStatus
+from io import BytesIO
+from typing import Any
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
+from warcio.warcwriter import WARCWriter
+
+from newslake import __version__
+from newslake.fetch import FetchResult
+
+# 1.1, because WARC/1.0 dates have whole seconds and fetched_at must come back exact.
+WARC_VERSION = "1.1"
+WARC_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+HTTP_PROTOCOL = "HTTP/1.1"
+
+H_REQUESTED = "WARC-Newslake-Requested-URI"
+H_ERROR = "WARC-Newslake-Error"
+H_ATTEMPTS = "WARC-Newslake-Attempts"
+H_ELAPSED = "WARC-Newslake-Elapsed"
+# Exact HTTP headers as JSON, only when the WARC header block cannot carry them verbatim
+# (warcio percent-encodes non-ASCII values).
+H_HEADERS_JSON = "WARC-Newslake-HTTP-Headers"
+
+ORIG_PREFIX = "X-Newslake-Orig-"
+# These describe the bytes on the wire, not the decoded body that is stored.
+WIRE_ONLY_HEADERS = frozenset({"content-encoding", "transfer-encoding"})
+FAILURE_CONTENT_TYPE = "application/json"
+
+
+def _warc_date(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime(WARC_DATE_FORMAT)
+
+
+def _stored_headers(result: FetchResult) -> list[tuple[str, str]]:
+    """HTTP headers as written: wire-only ones renamed so the record describes its body."""
+    body_length = str(len(result.body or b""))
+    stored = []
+    for name, value in result.headers.items():
+        lower = name.lower()
+        rename = lower in WIRE_ONLY_HEADERS or (lower == "content-length" and value != body_length)
+        stored.append((ORIG_PREFIX + name if rename else name, value))
+    return stored
+
+
+def _restored_headers(stored: list[tuple[str, str]]) -> dict[str, str]:
+    return {
+        name[len(ORIG_PREFIX) :] if name.startswith(ORIG_PREFIX) else name: value
+        for name, value in stored
+    }
+
+
+def _survives(http_headers: StatusAndHeaders, expected: dict[str, str]) -> bool:
+    """Whether writing then parsing the header block gives ``expected`` back verbatim."""
+    block = http_headers.to_ascii_bytes()
+    parsed = StatusAndHeadersParser([], verify=False).parse(BytesIO(block))
+    return _restored_headers(parsed.headers) == expected
+
+
+def _newslake_headers(result: FetchResult) -> dict[str, str]:
+    headers = {
+        "WARC-Date": _warc_date(result.fetched_at),
+        H_REQUESTED: result.url,
+        H_ATTEMPTS: str(result.attempts),
+        H_ELAPSED: repr(result.elapsed_s),  # repr: the shortest text that reads back exact
+    }
+    if result.error is not None:
+        headers[H_ERROR] = json.dumps(result.error)  # JSON keeps newlines off the header line
+    return headers
+
+
+def _response_records(
+    writer: WARCWriter, result: FetchResult
+) -> tuple[ArcWarcRecord, ArcWarcRecord]:
+    assert result.status is not None and result.body is not None
+    warc_headers = _newslake_headers(result)
+    try:
+        reason = HTTPStatus(result.status).phrase
+    except ValueError:
+        reason = "Unknown"
+    http_headers = StatusAndHeaders(
+        f"{result.status} {reason}", _stored_headers(result), protocol=HTTP_PROTOCOL
+    )
+    if not _survives(http_headers, result.headers):
+        warc_headers[H_HEADERS_JSON] = json.dumps(result.headers)
+    response = writer.create_warc_record(
+        result.final_url,
+        "response",
+        payload=BytesIO(result.body),
+        length=len(result.body),
+        warc_headers_dict=warc_headers,
+        http_headers=http_headers,
+    )
+    # What we sent is not part of FetchResult: the request record names the target only.
+    parts = urlsplit(result.final_url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    request = writer.create_warc_record(
+        result.final_url,
+        "request",
+        warc_headers_dict={"WARC-Date": warc_headers["WARC-Date"]},
+        http_headers=StatusAndHeaders(
+            f"GET {target} {HTTP_PROTOCOL}",
+            [("Host", parts.netloc)],
+            is_http_request=True,
+        ),
+    )
+    return request, response
+
+
+def _failure_record(writer: WARCWriter, result: FetchResult) -> ArcWarcRecord:
+    details: dict[str, Any] = {
+        "status": result.status,
+        "headers": result.headers,
+        "error": result.error,
+    }
+    if result.body is not None:
+        details["body_base64"] = base64.b64encode(result.body).decode("ascii")
+    payload = json.dumps(details).encode("utf-8")
+    return writer.create_warc_record(
+        result.final_url,
+        "metadata",
+        payload=BytesIO(payload),
+        length=len(payload),
+        warc_content_type=FAILURE_CONTENT_TYPE,
+        warc_headers_dict=_newslake_headers(result),
+    )
+
+
+def write_warc(path: str | os.PathLike[str], results: Iterable[FetchResult]) -> int:
+    """Write ``results`` to a gzipped WARC at ``path``; return how many results were written.
+
+    The file appears whole or not at all (written aside, then renamed)."""
+    path = os.fspath(path)
+    partial = f"{path}.part"
+    written = 0
+    try:
+        with open(partial, "wb") as out:
+            writer = WARCWriter(out, gzip=True, warc_version=WARC_VERSION)
+            info = {"software": f"newslake/{__version__}", "format": "WARC File Format 1.1"}
+            writer.write_record(writer.create_warcinfo_record(os.path.basename(path), info))
+            for result in results:
+                if result.status is not None and result.body is not None:
+                    request, response = _response_records(writer, result)
+                    writer.write_request_response_pair(request, response)
+                else:
+                    writer.write_record(_failure_record(writer, result))
+                written += 1
+        os.replace(partial, path)
+    except BaseException:
+        if os.path.exists(partial):
+            os.remove(partial)
+        raise
+    return written
+
+
+def _common_fields(record: ArcWarcRecord) -> dict[str, Any]:
+    headers = record.rec_headers
+    error = headers.get_header(H_ERROR)
+    final_url = headers.get_header("WARC-Target-URI")
+    return {
+        "url": headers.get_header(H_REQUESTED) or final_url,
+        "final_url": final_url,
+        "fetched_at": dt.datetime.fromisoformat(headers.get_header("WARC-Date")),
+        "error": json.loads(error) if error is not None else None,
+        "attempts": int(headers.get_header(H_ATTEMPTS) or 0),
+        "elapsed_s": float(headers.get_header(H_ELAPSED) or 0.0),
+    }
+
+
+def read_warc(path: str | os.PathLike[str]) -> Iterator[FetchResult]:
+    """The ``FetchResult``s of a WARC written by ``write_warc``, in order.
+
+    ``response`` records of other WARCs are read too (with what they carry); other record
+    types are skipped."""
+    with open(path, "rb") as stream:
+        for record in ArchiveIterator(stream):
+            if record.rec_type == "response" and record.http_headers is not None:
+                exact = record.rec_headers.get_header(H_HEADERS_JSON)
+                yield FetchResult(
+                    status=int(record.http_headers.get_statuscode()),
+                    headers=(
+                        json.loads(exact)
+                        if exact
+                        else _restored_headers(record.http_headers.headers)
+                    ),
+                    body=record.raw_stream.read(),
+                    **_common_fields(record),
+                )
+            elif record.rec_type == "metadata" and record.rec_headers.get_header(H_REQUESTED):
+                details = json.loads(record.raw_stream.read())
+                encoded = details.get("body_base64")
+                yield FetchResult(
+                    status=details.get("status"),
+                    headers=details.get("headers") or {},
+                    body=base64.b64decode(encoded) if encoded is not None else None,
+                    **_common_fields(record),
+                )

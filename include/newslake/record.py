@@ -1,0 +1,128 @@
+"""The article record (DESIGN.md contract): the Python object and its Arrow schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+ARTICLE_SCHEMA = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("outlet", pa.string(), nullable=False),
+        pa.field("url", pa.string(), nullable=False),
+        pa.field("fetched_url", pa.string(), nullable=False),
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("description", pa.string()),
+        pa.field("authors", pa.list_(pa.string()), nullable=False),
+        pa.field("published_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("modified_at", pa.timestamp("us", tz="UTC")),
+        pa.field("section", pa.string()),
+        pa.field("tags", pa.list_(pa.string()), nullable=False),
+        pa.field("language", pa.string()),
+        pa.field("body", pa.string(), nullable=False),
+        pa.field("word_count", pa.int32(), nullable=False),
+        pa.field("image_url", pa.string()),
+        pa.field("is_paywalled", pa.bool_()),
+        pa.field("content_hash", pa.string(), nullable=False),
+        pa.field("http_status", pa.int16(), nullable=False),
+        pa.field("fetched_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("parser", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("schema_version", pa.int16(), nullable=False),
+    ]
+)
+
+# Quarantine: the same columns, all nullable, plus why and where the raw page is.
+QUARANTINE_SCHEMA = pa.schema(
+    [f.with_nullable(True) for f in ARTICLE_SCHEMA]
+    + [pa.field("failed_checks", pa.list_(pa.string())), pa.field("raw_ref", pa.string())]
+)
+
+ARTICLE_COLUMNS = tuple(ARTICLE_SCHEMA.names)
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def normalise_body(body: str) -> str:
+    """Body as hashed: NFKC, whitespace collapsed, case kept."""
+    return " ".join(unicodedata.normalize("NFKC", body).split())
+
+
+def content_hash(body: str) -> str:
+    return sha256_hex(normalise_body(body))
+
+
+def count_words(body: str) -> int:
+    return len(_WORD_RE.findall(body))
+
+
+@dataclass
+class Article:
+    """One article, field for field the row of ``articles/``.
+
+    ``parse_article`` fills what the page says; the pipeline fills the fetch and run
+    fields (``fetched_url``, ``http_status``, ``fetched_at``, ``run_id``).
+    """
+
+    url: str
+    title: str
+    body: str
+    published_at: dt.datetime | None
+    outlet: str = ""
+    fetched_url: str = ""
+    description: str | None = None
+    authors: list[str] = field(default_factory=list)
+    modified_at: dt.datetime | None = None
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    language: str | None = None
+    image_url: str | None = None
+    is_paywalled: bool | None = None
+    http_status: int = 200
+    fetched_at: dt.datetime | None = None
+    parser: str = ""
+    run_id: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def article_id(self) -> str:
+        return sha256_hex(self.url)
+
+    @property
+    def word_count(self) -> int:
+        return count_words(self.body)
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.body)
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["article_id"] = self.article_id
+        row["word_count"] = self.word_count
+        row["content_hash"] = self.content_hash
+        return {name: row.get(name) for name in ARTICLE_COLUMNS}
+
+# What a Parquet file holds: the partition column ``outlet`` lives in the path only.
+PARTITION_COLUMNS = ("outlet",)
+ARTICLE_FILE_SCHEMA = pa.schema([f for f in ARTICLE_SCHEMA if f.name not in PARTITION_COLUMNS])
+QUARANTINE_FILE_SCHEMA = pa.schema(
+    [f for f in QUARANTINE_SCHEMA if f.name not in PARTITION_COLUMNS]
+)
+
+
+def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Rows (dicts with the record's names) as a table of exactly ``schema``."""
+    columns = {name: [row.get(name) for row in rows] for name in schema.names}
+    return pa.Table.from_pydict(columns, schema=schema)

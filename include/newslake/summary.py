@@ -1,0 +1,60 @@
+"""What a run left in the lake, as a table a person can read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.dataset as ds
+
+from newslake import lake
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    outlet: str
+    day: dt.date
+    written: int
+    quarantined: int
+    run_id: str
+
+
+def latest_manifests(lake_uri: str, outlet_ids: list[str], days: list[dt.date]) -> list[DaySummary]:
+    """The newest manifest of each outlet-day, in outlet then date order."""
+    rows = []
+    root = lake.lake_root(lake_uri)
+    for outlet_id in outlet_ids:
+        for day in days:
+            folder = root / "_runs" / f"outlet={outlet_id}" / f"date={day.isoformat()}"
+            manifests = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+            if not manifests:
+                continue
+            data = json.loads(manifests[-1].read_text(encoding="utf-8"))
+            rows.append(
+                DaySummary(outlet_id, day, data["written"], data["quarantined"], data["run_id"])
+            )
+    return rows
+
+
+def format_table(rows: list[DaySummary]) -> str:
+    header = f"{'outlet':<22} {'date':<10} {'articles':>8} {'quarantined':>11}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(f"{r.outlet:<22} {r.day.isoformat():<10} {r.written:>8} {r.quarantined:>11}")
+    total_w = sum(r.written for r in rows)
+    total_q = sum(r.quarantined for r in rows)
+    lines.append("-" * len(header))
+    lines.append(f"{'total':<22} {'':<10} {total_w:>8} {total_q:>11}")
+    return "\n".join(lines)
+
+
+def duplicate_article_ids(lake_uri: str) -> int:
+    """Article ids that occur more than once across the whole ``articles/`` zone."""
+    path = Path(lake.lake_root(lake_uri)) / "articles"
+    if not path.exists():
+        return 0
+    ids = ds.dataset(str(path), partitioning="hive").to_table(columns=["article_id"])
+    column = ids.column("article_id")
+    return len(column) - len(column.unique())

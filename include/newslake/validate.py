@@ -1,0 +1,146 @@
+"""Great Expectations gates over one run's rows.
+
+Two suites are kept in ``newslake/suites/``: row-level checks (a failing row goes to
+quarantine with the names of its checks) and batch-level checks on the run's summary
+(a failure raises ``BatchValidationError`` so that the task fails and Airflow retries
+and alerts). GX is imported here only, never at DAG parse time: the import alone takes
+seconds. Each call builds a fresh ephemeral context: a shared one is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+from newslake.config import Outlet
+from newslake.errors import NewslakeError
+
+ROW_SUITE = "article_rows.json"
+BATCH_SUITE = "article_batch.json"
+ROW_COLUMNS = (
+    "article_id", "url", "fetched_url", "title", "body", "word_count", "published_at",
+    "language", "content_hash", "http_status", "fetched_at", "parser",
+)
+
+
+class BatchValidationError(NewslakeError):
+    """A batch-level expectation failed; the message names each check and its value."""
+
+
+@dataclass
+class ValidationReport:
+    failed_rows: dict[int, list[str]] = field(default_factory=dict)
+    batch_failures: list[str] = field(default_factory=list)
+    results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def success(self) -> bool:
+        return not self.failed_rows and not self.batch_failures
+
+
+def load_suite(name: str) -> dict[str, Any]:
+    text = resources.files("newslake.suites").joinpath(name).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def _quiet_gx() -> None:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    for name in ("great_expectations", "great_expectations.core", "tzlocal"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _run_suite(
+    frame: pd.DataFrame, suite_name: str, parameters: dict[str, Any]
+) -> tuple[list[tuple[str, bool, list[int], Any]], dict[str, Any]]:
+    """Validate ``frame`` with a repo suite; per check: (name, success, bad rows, observed)."""
+    _quiet_gx()
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    spec = load_suite(suite_name)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_definition = (
+        context.data_sources.add_pandas("newslake")
+        .add_dataframe_asset(spec["name"])
+        .add_batch_definition_whole_dataframe("run")
+    )
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    suite = gx.ExpectationSuite(name=spec["name"], meta=spec.get("meta", {}))
+    for exp in spec["expectations"]:
+        config = ExpectationConfiguration(
+            type=exp["type"], kwargs=exp["kwargs"], meta=exp.get("meta", {})
+        )
+        suite.add_expectation(config.to_domain_obj())
+    suite = context.suites.add(suite)
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(
+        suite,
+        expectation_parameters=parameters,
+        result_format={"result_format": "COMPLETE", "partial_unexpected_count": 0},
+    )
+    checks = []
+    for r in result.results:
+        exp_config = r.expectation_config
+        name = (exp_config.meta or {}).get("check", exp_config.type) if exp_config else "unknown"
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            raise NewslakeError(
+                f"expectation {name} could not run: {r.exception_info.get('exception_message')}"
+            )
+        bad = [int(i) for i in (r.result.get("unexpected_index_list") or [])]
+        observed = r.result.get("partial_unexpected_list") or r.result.get("observed_value")
+        checks.append((str(name), bool(r.success), bad, observed))
+    return checks, result.to_json_dict()
+
+
+def validate_rows(
+    frame: pd.DataFrame, outlet: Outlet, *, published_max: dt.datetime
+) -> ValidationReport:
+    """Row-level checks; ``frame`` must have a RangeIndex (positions name the rows)."""
+    report = ValidationReport()
+    if frame.empty:
+        return report
+    parameters = {
+        "min_words": outlet.validation.min_words,
+        "published_min": pd.Timestamp(outlet.start_date, tz="UTC"),
+        "published_max": pd.Timestamp(published_max),
+        "languages": [outlet.language],
+    }
+    checks, report.results["rows"] = _run_suite(
+        frame.loc[:, list(ROW_COLUMNS)].reset_index(drop=True), ROW_SUITE, parameters
+    )
+    for name, success, bad_rows, _ in checks:
+        if success:
+            continue
+        for i in bad_rows:
+            report.failed_rows.setdefault(i, []).append(name)
+    return report
+
+
+def validate_batch(summary: dict[str, float], outlet: Outlet) -> ValidationReport:
+    """Batch-level checks over one row of run figures; failures are listed, not raised."""
+    report = ValidationReport()
+    parameters = {
+        "max_quarantine_share": outlet.validation.max_quarantine_share,
+        "min_rows": outlet.validation.min_rows,
+    }
+    checks, report.results["batch"] = _run_suite(pd.DataFrame([summary]), BATCH_SUITE, parameters)
+    for name, success, _, _ in checks:
+        if not success:
+            column = next(
+                e["kwargs"]["column"] for e in load_suite(BATCH_SUITE)["expectations"]
+                if e["meta"]["check"] == name
+            )
+            report.batch_failures.append(f"{name} ({column}={summary[column]})")
+    return report

@@ -1,0 +1,55 @@
+"""Shared fixtures. Airflow's environment is set before anything imports Airflow."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newslake.airflow_local import airflow_env, migrate_db
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="newslake-test-airflow-"))
+_DEFAULT_LAKE = _AIRFLOW_HOME / "lake"
+os.environ.update(airflow_env(_AIRFLOW_HOME, str(_DEFAULT_LAKE)))
+os.environ.setdefault("NEWSLAKE_DEMO_URL", "http://127.0.0.1:9")  # replaced by demo_site
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated SQLite metadata DB for this test session."""
+    migrate_db(dict(os.environ))
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def demo_site() -> Iterator[str]:
+    """The bundled demo newsroom on a free loopback port, for the whole session."""
+    from demo_site.server import DemoNewsroom
+
+    with DemoNewsroom(port=0) as site:
+        os.environ["NEWSLAKE_DEMO_URL"] = site.base_url
+        yield site.base_url
+
+
+@pytest.fixture
+def lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty local lake that the DAGs' tasks write to."""
+    path = tmp_path / "lake"
+    monkeypatch.setenv("AIRFLOW_VAR_NEWSLAKE_LAKE", str(path))
+    monkeypatch.setenv("NEWSLAKE_LAKE", str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def past_day() -> dt.date:
+    """A finished UTC day well inside the demo's history."""
+    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=3)

@@ -1,0 +1,117 @@
+"""A tiny HTTP server on 127.0.0.1 with a route table, for tests that must not touch the net.
+
+    with Loopback({"/feed": Reply(body=b"<rss/>")}) as site:
+        site.url("/feed")          # http://127.0.0.1:<port>/feed
+        site.hits["/feed"]         # how many times it was requested
+
+A route is a ``Reply``, a list of replies (the n-th request gets the n-th, the last one
+repeats) or a callable taking the request path and returning a ``Reply``. Unknown paths get
+404. Routes match the path with its query first, then the path alone.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # sleep before answering (timeouts)
+    send_length: bool = True  # False: no Content-Length, the body ends when the connection does
+
+
+Route = Reply | list[Reply] | Callable[[str], Reply]
+
+
+class Loopback:
+    def __init__(self, routes: Mapping[str, Route] | None = None) -> None:
+        self.routes: dict[str, Route] = dict(routes or {})
+        self.hits: Counter[str] = Counter()
+        self.user_agents: list[str] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
+        # A short poll interval: stop() waits up to one interval for the serving loop.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def base(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def url(self, path: str = "/") -> str:
+        return self.base + path
+
+    def start(self) -> Loopback:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+
+    def __enter__(self) -> Loopback:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _reply_for(self, path: str) -> Reply:
+        with self._lock:
+            self.hits[path] += 1
+            count = self.hits[path]
+        route = self.routes.get(path) or self.routes.get(path.split("?", 1)[0])
+        if route is None:
+            return Reply(404, b"not found")
+        if isinstance(route, Reply):
+            return route
+        if isinstance(route, list):
+            return route[min(count, len(route)) - 1]
+        return route(path)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+                site.user_agents.append(self.headers.get("User-Agent", ""))
+                reply = site._reply_for(self.path)
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                try:
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    if reply.send_length:
+                        self.send_header("Content-Length", str(len(reply.body)))
+                    else:
+                        self.close_connection = True
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test): nothing to do
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # keep test output quiet
+
+        return Handler

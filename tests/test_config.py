@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from newslake.config import load_outlet, load_outlets, parse_outlet
+from newslake.errors import ConfigError
+
+MINIMAL = {
+    "id": "example",
+    "name": "Example",
+    "base_url": "https://example.org/",
+    "language": "en",
+    "timezone": "Europe/Berlin",
+    "start_date": "2024-01-01",
+}
+
+
+def test_shipped_outlets_load() -> None:
+    outlets = load_outlets()
+    demo = [o for o in outlets.values() if o.demo]
+    assert len(demo) >= 3
+    assert "tampafp" in outlets and outlets["tampafp"].requires_internet
+    for outlet in demo:
+        assert outlet.politeness.allow_private_addresses
+        assert not outlet.requires_internet
+
+
+def test_minimal_config_has_defaults() -> None:
+    outlet = parse_outlet(MINIMAL)
+    assert outlet.start_date == dt.date(2024, 1, 1)
+    assert outlet.schedule == "@daily"
+    assert outlet.validation.min_words == 80
+    assert not outlet.politeness.allow_private_addresses
+    assert not outlet.parse.has_rules
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"id": "../etc"}, "id: '../etc' must match"),
+        ({"colour": "blue"}, "colour: unknown key"),
+        ({"language": "english"}, "language: 'english' is not an ISO 639-1 code"),
+        ({"timezone": "Mars/Olympus"}, "timezone: unknown time zone"),
+        ({"start_date": "yesterday"}, "start_date: not a date"),
+        ({"politeness": {"concurrency": "two"}}, "politeness.concurrency: expected int"),
+        ({"politeness": {"obey_robots": 1}}, "politeness.obey_robots: expected bool"),
+        ({"validation": {"min_words": True}}, "validation.min_words: expected int"),
+        ({"discovery": [{"type": "rss"}]}, "discovery[0].url: is required"),
+        ({"discovery": [{"type": "gopher", "url": "x"}]}, "discovery[0].type"),
+        ({"parse": {"drop_paragraphs": ["(unclosed"]}}, "bad regular expression"),
+    ],
+)
+def test_bad_config_names_file_and_key(change: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=r"^conf\.yaml: ") as err:
+        parse_outlet({**MINIMAL, **change}, "conf.yaml")
+    assert message in str(err.value)
+
+
+def test_env_expansion(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITE", "http://127.0.0.1:1234")
+    outlet = parse_outlet({**MINIMAL, "base_url": "${SITE}/a/"})
+    assert outlet.base_url == "http://127.0.0.1:1234/a/"
+    monkeypatch.delenv("SITE")
+    outlet = parse_outlet({**MINIMAL, "base_url": "${SITE:-https://fallback.example}/a/"})
+    assert outlet.base_url == "https://fallback.example/a/"
+
+
+def test_file_name_must_match_id(tmp_path: Path) -> None:
+    path = tmp_path / "other.yaml"
+    path.write_text("id: example\nname: E\nbase_url: https://e.org/\nlanguage: en\n"
+                    "timezone: UTC\nstart_date: 2024-01-01\n")
+    with pytest.raises(ConfigError, match="must equal the file name"):
+        load_outlet(path)
+
+
+def test_invalid_yaml_names_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("id: [unclosed\n")
+    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+        load_outlet(path)

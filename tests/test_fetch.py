@@ -1,0 +1,245 @@
+"""fetch_urls against a loopback server: statuses, retries, limits, robots, private addresses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import time
+from collections.abc import Iterator
+
+import pytest
+from helpers.loopback import Loopback, Reply
+
+from newslake import fetch
+from newslake.config import Outlet, Politeness
+from newslake.fetch import DEFAULT_USER_AGENT, FetchResult, fetch_urls, make_session
+
+ROBOTS = b"User-agent: *\nDisallow: /private/\n"
+
+
+def make_outlet(base_url: str, **politeness: object) -> Outlet:
+    settings: dict[str, object] = {
+        "requests_per_second": 500.0,  # the tests measure behaviour, not patience
+        "concurrency": 3,
+        "allow_private_addresses": True,
+        "timeout_seconds": 2.0,
+        "max_bytes": 10_000,
+    }
+    settings.update(politeness)
+    return Outlet(
+        id="loop",
+        name="Loopback",
+        base_url=base_url,
+        language="en",
+        timezone="UTC",
+        start_date=dt.date(2024, 1, 1),
+        politeness=Politeness(**settings),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetch, "BACKOFF_INITIAL_S", 0.01)
+    monkeypatch.setattr(fetch, "BACKOFF_JITTER_S", 0.01)
+
+
+@pytest.fixture
+def site() -> Iterator[Loopback]:
+    with Loopback({"/robots.txt": Reply(body=ROBOTS)}) as server:
+        yield server
+
+
+def fetch_one(site: Loopback, path: str, **politeness: object) -> FetchResult:
+    outlet = make_outlet(site.url("/"), **politeness)
+    (result,) = fetch_urls([site.url(path)], outlet)
+    return result
+
+
+@pytest.mark.timeout(10)
+def test_200_gives_body_headers_and_our_user_agent(site: Loopback) -> None:
+    site.routes["/a"] = Reply(body=b"<html>a</html>", headers={"Content-Type": "text/html"})
+    result = fetch_one(site, "/a")
+    assert result.ok and result.error is None
+    assert (result.status, result.body, result.attempts) == (200, b"<html>a</html>", 1)
+    assert result.headers["Content-Type"] == "text/html"
+    assert result.url == result.final_url == site.url("/a")
+    assert result.fetched_at.tzinfo is not None and result.elapsed_s > 0
+    assert site.user_agents[-1] == DEFAULT_USER_AGENT
+
+
+@pytest.mark.timeout(10)
+def test_user_agent_from_environment(site: Loopback, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSLAKE_USER_AGENT", "tester/1")
+    site.routes["/a"] = Reply(body=b"a")
+    assert fetch_one(site, "/a").ok
+    assert set(site.user_agents) == {"tester/1"}
+    assert make_session(make_outlet(site.url())).headers["User-Agent"] == "tester/1"
+
+
+@pytest.mark.timeout(10)
+def test_gzip_content_encoding_is_decoded(site: Loopback) -> None:
+    site.routes["/z"] = Reply(body=gzip.compress(b"x" * 5000), headers={"Content-Encoding": "gzip"})
+    assert fetch_one(site, "/z").body == b"x" * 5000
+
+
+@pytest.mark.timeout(10)
+def test_404_is_not_retried(site: Loopback) -> None:
+    result = fetch_one(site, "/missing")
+    assert (result.status, result.error, result.attempts) == (404, "http_404", 1)
+    assert site.hits["/missing"] == 1
+
+
+@pytest.mark.timeout(10)
+def test_500_then_200_is_retried(site: Loopback) -> None:
+    site.routes["/flaky"] = [Reply(500, b"oops"), Reply(200, b"fine")]
+    result = fetch_one(site, "/flaky")
+    assert (result.status, result.body, result.error, result.attempts) == (200, b"fine", None, 2)
+
+
+@pytest.mark.timeout(10)
+def test_persistent_503_gives_up_after_max_attempts(site: Loopback) -> None:
+    site.routes["/down"] = Reply(503, b"down")
+    result = fetch_one(site, "/down")
+    assert (result.status, result.error, result.attempts) == (503, "http_503", fetch.MAX_ATTEMPTS)
+
+
+@pytest.mark.timeout(10)
+def test_429_honours_retry_after(site: Loopback) -> None:
+    site.routes["/busy"] = [Reply(429, headers={"Retry-After": "1"}), Reply(200, b"ok")]
+    started = time.monotonic()
+    result = fetch_one(site, "/busy")
+    assert (result.status, result.attempts) == (200, 2)
+    assert time.monotonic() - started >= 0.9
+
+
+@pytest.mark.timeout(10)
+def test_slow_server_times_out_and_is_retried(site: Loopback) -> None:
+    site.routes["/slow"] = Reply(body=b"late", delay_s=1.0)
+    result = fetch_one(site, "/slow", timeout_seconds=0.2)
+    assert result.error is not None and result.error.startswith("timeout")
+    assert result.status is None and result.body is None
+    assert result.attempts == fetch.MAX_ATTEMPTS
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("send_length", [True, False])
+def test_too_large_body(site: Loopback, send_length: bool) -> None:
+    site.routes["/big"] = Reply(body=b"x" * 50_000, send_length=send_length)
+    result = fetch_one(site, "/big", max_bytes=10_000)
+    assert (result.status, result.error, result.body, result.attempts) == (
+        200,
+        "too_large",
+        None,
+        1,
+    )
+
+
+@pytest.mark.timeout(10)
+def test_redirect_is_followed(site: Loopback) -> None:
+    site.routes["/old"] = Reply(301, headers={"Location": "/new"})
+    site.routes["/new"] = Reply(body=b"new")
+    result = fetch_one(site, "/old")
+    assert (result.url, result.final_url, result.body) == (
+        site.url("/old"),
+        site.url("/new"),
+        b"new",
+    )
+
+
+@pytest.mark.timeout(10)
+def test_redirect_loop_stops(site: Loopback) -> None:
+    site.routes["/a"] = Reply(302, headers={"Location": "/b"})
+    site.routes["/b"] = Reply(302, headers={"Location": "/a"})
+    result = fetch_one(site, "/a")
+    assert (result.error, result.status, result.attempts) == ("redirect_loop", None, 1)
+    assert site.hits["/a"] + site.hits["/b"] == fetch.MAX_REDIRECTS + 1
+
+
+@pytest.mark.timeout(10)
+def test_robots_read_once_and_disallow_without_request(site: Loopback) -> None:
+    site.routes["/a"] = Reply(body=b"a")
+    site.routes["/private/x"] = Reply(body=b"secret")
+    outlet = make_outlet(site.url("/"))
+    urls = [site.url("/a"), site.url("/private/x"), site.url("/a?page=2")]
+    results = list(fetch_urls(urls, outlet))
+    assert [r.error for r in results] == [None, "robots_disallowed", None]
+    assert site.hits["/private/x"] == 0
+    assert site.hits["/robots.txt"] == 1
+
+
+@pytest.mark.timeout(10)
+def test_robots_ignored_when_not_obeyed(site: Loopback) -> None:
+    site.routes["/private/x"] = Reply(body=b"secret")
+    assert fetch_one(site, "/private/x", obey_robots=False).body == b"secret"
+    assert site.hits["/robots.txt"] == 0
+
+
+@pytest.mark.timeout(10)
+def test_private_address_refused_without_any_request(site: Loopback) -> None:
+    site.routes["/a"] = Reply(body=b"a")
+    result = fetch_one(site, "/a", allow_private_addresses=False)
+    assert (result.error, result.status, result.body) == ("private_address", None, None)
+    assert sum(site.hits.values()) == 0
+
+
+@pytest.mark.timeout(10)
+def test_private_address_checked_on_every_redirect_hop(
+    site: Loopback, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pretend 127.0.0.1 is a public address; "localhost" stays what it is.
+    real = fetch.resolve_addresses
+    monkeypatch.setattr(
+        fetch,
+        "resolve_addresses",
+        lambda host, port: ["93.184.216.34"] if host == "127.0.0.1" else real(host, port),
+    )
+    port = site.base.rsplit(":", 1)[1]
+    site.routes["/hop"] = Reply(302, headers={"Location": f"http://localhost:{port}/inside"})
+    result = fetch_one(site, "/hop", allow_private_addresses=False, obey_robots=False)
+    assert result.error == "private_address"
+    assert result.final_url == f"http://localhost:{port}/inside"
+    assert (site.hits["/hop"], site.hits["/inside"]) == (1, 0)
+
+
+@pytest.mark.timeout(10)
+def test_other_schemes_refused(site: Loopback) -> None:
+    (result,) = fetch_urls(["ftp://127.0.0.1/x"], make_outlet(site.url("/")))
+    assert result.error == "unsupported_scheme"
+
+
+@pytest.mark.timeout(10)
+def test_results_in_input_order_despite_concurrency(site: Loopback) -> None:
+    for n in range(8):
+        site.routes[f"/p{n}"] = Reply(body=str(n).encode(), delay_s=0.05 * (n % 3))
+    urls = [site.url(f"/p{n}") for n in range(8)]
+    results = list(fetch_urls(urls, make_outlet(site.url("/"), concurrency=4)))
+    assert [r.url for r in results] == urls
+    assert [r.body for r in results] == [str(n).encode() for n in range(8)]
+
+
+@pytest.mark.timeout(10)
+def test_rate_limit_spaces_requests(site: Loopback) -> None:
+    site.routes["/r"] = Reply(body=b"r")
+    outlet = make_outlet(site.url("/"), requests_per_second=20.0, obey_robots=False)
+    started = time.monotonic()
+    list(fetch_urls([site.url(f"/r?{n}") for n in range(6)], outlet))
+    assert time.monotonic() - started >= 5 / 20.0 * 0.9
+
+
+@pytest.mark.timeout(10)
+def test_refused_connection_is_a_result_not_an_exception() -> None:
+    closed = Loopback()
+    base = closed.url("/")  # the port was ours and is now closed: connections are refused
+    closed.stop()
+    (result,) = fetch_urls([base + "gone"], make_outlet(base, obey_robots=False))
+    assert result.error is not None and result.error.startswith("connection_error")
+    assert result.attempts == fetch.MAX_ATTEMPTS
+
+
+@pytest.mark.timeout(10)
+def test_unreachable_robots_means_disallowed() -> None:
+    closed = Loopback()
+    base = closed.url("/")
+    closed.stop()
+    (result,) = fetch_urls([base + "a"], make_outlet(base))
+    assert result.error == "robots_disallowed"  # RFC 9309 §2.3.1.4

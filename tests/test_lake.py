@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from newslake import lake
+from newslake.record import ARTICLE_FILE_SCHEMA, Article, rows_to_table
+
+DAY = dt.date(2025, 3, 17)
+
+
+def _article(n: int, hour: int) -> dict[str, object]:
+    article = Article(
+        url=f"https://example.org/a/{n}",
+        title=f"Headline {n}",
+        body=f"Body of article {n}. " * 30,
+        published_at=dt.datetime(2025, 3, 17, hour, tzinfo=dt.UTC),
+        outlet="example",
+        fetched_url=f"https://example.org/a/{n}?utm_source=x",
+        authors=["Ann Author"],
+        fetched_at=dt.datetime(2025, 3, 18, 1, tzinfo=dt.UTC),
+        parser="generic@1",
+        run_id="run-1",
+    )
+    return article.to_row()
+
+
+def _publish(lake_uri: str, rows: list[dict[str, object]], tmp: Path) -> Path:
+    staged = tmp / f"staged-{len(rows)}"
+    lake.write_parquet(rows_to_table(rows, ARTICLE_FILE_SCHEMA), staged / lake.PARQUET_FILE)
+    target = lake.partition_dir(lake_uri, "articles", "example", DAY)
+    lake.replace_partition(staged, target)
+    return target
+
+
+def test_partition_reads_back_with_every_reader(tmp_path: Path) -> None:
+    lake_uri = str(tmp_path / "lake")
+    _publish(lake_uri, [_article(2, 15), _article(1, 9), _article(3, 12)], tmp_path)
+    root = f"{lake_uri}/articles"
+
+    table = ds.dataset(root, partitioning="hive").to_table()
+    assert table.num_rows == 3
+    assert table.schema.field("published_at").type == pa.timestamp("us", tz="UTC")
+    assert table.column("outlet").to_pylist() == ["example"] * 3
+    hours = [t.hour for t in table.column("published_at").to_pylist()]
+    assert hours == [9, 12, 15], "rows are sorted by published_at inside a partition"
+
+    frame = pd.read_parquet(root)
+    assert list(frame["title"]) == ["Headline 1", "Headline 3", "Headline 2"]
+    assert str(frame["published_at"].dt.tz) == "UTC"
+
+    count = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{root}/**/*.parquet', hive_partitioning=true) "
+        "WHERE outlet = 'example' AND date = DATE '2025-03-17'"
+    ).fetchall()
+    assert count == [(3,)]
+
+    meta = pq.ParquetFile(next(Path(root).rglob("*.parquet"))).metadata
+    assert meta.row_group(0).column(0).compression == "ZSTD"
+    assert meta.row_group(0).column(0).statistics is not None
+
+
+def test_replacing_a_partition_leaves_only_the_new_rows(tmp_path: Path) -> None:
+    lake_uri = str(tmp_path / "lake")
+    target = _publish(lake_uri, [_article(1, 9), _article(2, 10)], tmp_path)
+    _publish(lake_uri, [_article(3, 11)], tmp_path)
+    assert [p.name for p in target.iterdir()] == [lake.PARQUET_FILE]
+    titles = ds.dataset(f"{lake_uri}/articles", partitioning="hive").to_table().column("title")
+    assert titles.to_pylist() == ["Headline 3"]
+    leftovers = [p.name for p in target.parent.iterdir() if p.name != target.name]
+    assert leftovers == []
+
+
+def test_exchange_is_atomic_and_supported_here(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x").write_text("from a")
+    (b / "x").write_text("from b")
+    assert lake._exchange(a, b), "renameat2(RENAME_EXCHANGE) should work on Linux"
+    assert (b / "x").read_text() == "from a" and (a / "x").read_text() == "from b"
+
+
+def test_run_ids_become_safe_file_names() -> None:
+    name = lake.safe_name("manual__2025-03-18T00:00:00+00:00")
+    assert "/" not in name and ":" not in name and "+" not in name

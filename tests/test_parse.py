@@ -1,0 +1,684 @@
+"""parse_article: one page in, one Article out (newslake.parse)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newslake.config import Outlet, parse_outlet
+from newslake.errors import ParseError
+from newslake.parse import parse_article
+from newslake.parse.css import css_to_xpath
+from newslake.parse.decode import decode_html
+from newslake.parse.language import declared_language
+from newslake.parse.metadata import PageMeta
+
+FIXTURES = Path(__file__).parent / "fixtures" / "parse"
+SEED_TEXT = Path("/work/shared/seed-article.txt")
+SEED_URL = (
+    "https://www.tampafp.com/trump-says-us-and-russia-already-discussing-"
+    "dividing-up-certain-assets-in-ukraine-talks/"
+)
+SEED_TITLE = (
+    "Trump Says U.S. And Russia Already Discussing \u2018Dividing Up Certain Assets\u2019 "
+    "In Ukraine Talks"
+)
+SEED_DROPPED_PREFIXES = ("READ:", "Please make a small donation", "Connect with us", "Sign up:")
+# What the generic path keeps that the tampafp rules drop: the one-line appeal inside the
+# donation box (its heading and form go, trafilatura keeps the sentence).
+GENERIC_EXTRA_PARAGRAPHS = {"Every dollar helps us report the news."}
+
+UTC = dt.UTC
+PARAGRAPHS = (
+    "The city council voted on Tuesday night to expand protected bike lanes along three "
+    "downtown corridors, ending months of debate over parking and delivery access.",
+    "Supporters said the lanes would make cycling safer for commuters, while several "
+    "business owners warned that the loss of curbside parking could hurt their trade.",
+    "Construction is expected to begin in the spring and to finish before the end of the "
+    "year, according to the city's transportation department.",
+)
+
+
+def tampafp_outlet() -> Outlet:
+    """The outlet of DESIGN.md's example config."""
+    return parse_outlet(
+        {
+            "id": "tampafp",
+            "name": "Tampa Free Press",
+            "base_url": "https://www.tampafp.com/",
+            "language": "en",
+            "timezone": "America/New_York",
+            "start_date": "2024-01-01",
+            "schedule": "@daily",
+            "discovery": [
+                {"type": "rss", "url": "https://www.tampafp.com/feed/"},
+                {"type": "sitemap", "url": "https://www.tampafp.com/sitemap_index.xml"},
+                {
+                    "type": "archive",
+                    "url_template": "https://www.tampafp.com/{date:%Y/%m/%d}/",
+                    "link_selector": "h3.entry-title a",
+                },
+            ],
+            "parse": {
+                "body_selector": "div.td-post-content",
+                "drop_selectors": [".donate-box", "form", ".td-a-rec"],
+                "drop_paragraphs": [
+                    "^READ:",
+                    "^Please make a small donation",
+                    "^Connect with us",
+                    "^Sign up:",
+                ],
+            },
+            "politeness": {"requests_per_second": 1.0, "concurrency": 2, "obey_robots": True},
+            "validation": {"min_words": 80},
+        }
+    )
+
+
+def simple_outlet(timezone: str = "America/New_York", **parse: Any) -> Outlet:
+    return parse_outlet(
+        {
+            "id": "daily",
+            "name": "The Daily Example",
+            "base_url": "https://daily.example.com/",
+            "language": "en",
+            "timezone": timezone,
+            "start_date": "2024-01-01",
+            "parse": parse,
+        }
+    )
+
+
+def make_page(
+    head: str = "",
+    body: str | None = None,
+    *,
+    title: str = "Council expands bike lanes",
+    lang: str = "en",
+    published: str | None = "2024-05-01T20:15:00+00:00",
+) -> str:
+    """A small article page; ``head`` and ``body`` replace the defaults' parts."""
+    if published is not None:
+        head = f'<meta property="article:published_time" content="{published}">' + head
+    if body is None:
+        paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+        body = f"<article><h1>{title}</h1><div class='entry-content'>{paragraphs}</div></article>"
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{title} - The Daily Example</title>{head}</head>"
+        f"<body><nav><a href='/'>Home</a> <a href='/news/'>News</a></nav>{body}"
+        "<footer>© The Daily Example</footer></body></html>"
+    )
+
+
+ARTICLE_URL = "https://daily.example.com/2024/05/01/council-bike-lanes/"
+
+
+def jsonld(obj: dict[str, Any]) -> str:
+    return f'<script type="application/ld+json">{json.dumps(obj)}</script>'
+
+
+# -- the seed page ------------------------------------------------------------------------
+
+
+def seed_expected_paragraphs() -> list[str]:
+    lines = SEED_TEXT.read_text(encoding="utf-8").strip().splitlines()
+    return [line for line in lines if line.strip() and not line.startswith(SEED_DROPPED_PREFIXES)]
+
+
+@pytest.fixture(scope="module")
+def seed_html() -> bytes:
+    return (FIXTURES / "seed_tampafp.html").read_bytes()
+
+
+def test_seed_page_with_outlet_rules(seed_html: bytes) -> None:
+    fetched = SEED_URL + "?utm_source=rss&utm_medium=rss#respond"
+    article = parse_article(seed_html, fetched, tampafp_outlet())
+
+    assert article.body == "\n\n".join(seed_expected_paragraphs())
+    assert article.parser == "rules:tampafp@1"
+    assert article.title == SEED_TITLE
+    assert article.authors == ["Jordan Ellis"]
+    assert article.published_at == dt.datetime(2025, 3, 17, 13, 12, 40, tzinfo=UTC)
+    assert article.modified_at == dt.datetime(2025, 3, 17, 14, 1, 3, tzinfo=UTC)
+    assert article.section == "World"
+    assert article.tags == ["Donald Trump", "Russia", "Ukraine", "Vladimir Putin"]
+    assert article.url == SEED_URL
+    assert article.fetched_url == fetched
+    assert article.outlet == "tampafp"
+    assert article.language == "en"
+    assert article.image_url == (
+        "https://www.tampafp.com/wp-content/uploads/2025/03/trump-air-force-one.jpg"
+    )
+    assert article.description and article.description.startswith("President Donald Trump")
+    assert article.is_paywalled is False
+    assert article.word_count > 300
+
+
+def test_seed_page_generic_path(seed_html: bytes) -> None:
+    article = parse_article(seed_html, SEED_URL)
+    expected = seed_expected_paragraphs()
+    paragraphs = article.body.split("\n\n")
+
+    assert article.parser == "generic@1"
+    assert article.outlet == ""
+    assert [p for p in paragraphs if p in expected] == expected
+    assert set(paragraphs) - set(expected) <= GENERIC_EXTRA_PARAGRAPHS
+    assert article.title == SEED_TITLE
+    assert article.authors == ["Jordan Ellis"]
+    assert article.published_at == dt.datetime(2025, 3, 17, 13, 12, 40, tzinfo=UTC)
+    assert article.section == "World"
+    assert article.tags == ["Donald Trump", "Russia", "Ukraine", "Vladimir Putin"]
+
+
+def test_unmatched_body_selector_falls_back_to_generic(seed_html: bytes) -> None:
+    outlet = simple_outlet(body_selector="div.no-such-container")
+    article = parse_article(seed_html, SEED_URL, outlet)
+    assert article.parser == "generic@1"
+    assert article.outlet == "daily"
+
+
+def test_drop_rules_without_selector_apply_to_generic_path(seed_html: bytes) -> None:
+    outlet = simple_outlet(drop_selectors=[".donate-box"], drop_paragraphs=["^Kyiv"])
+    article = parse_article(seed_html, SEED_URL, outlet)
+    assert article.parser == "generic@1"
+    assert "Every dollar helps" not in article.body
+    assert "Kyiv’s on board" not in article.body
+    assert article.body.startswith("President Donald Trump revealed")
+
+
+def test_rules_version_is_recorded() -> None:
+    outlet = simple_outlet(body_selector="div.entry-content", version=3)
+    article = parse_article(make_page(), ARTICLE_URL, outlet)
+    assert article.parser == "rules:daily@3"
+    assert article.body == "\n\n".join(PARAGRAPHS)
+
+
+# -- title --------------------------------------------------------------------------------
+
+
+def test_title_prefers_jsonld_headline() -> None:
+    head = jsonld({"@type": "NewsArticle", "headline": "Bike lanes: the council decides"})
+    article = parse_article(make_page(head), ARTICLE_URL)
+    assert article.title == "Bike lanes: the council decides"
+
+
+@pytest.mark.parametrize(
+    "og_title",
+    [
+        "Council expands bike lanes | The Daily Example",
+        "Council expands bike lanes - The Daily Example",
+        "Council expands bike lanes – The Daily Example",
+        "The Daily Example | Council expands bike lanes",
+    ],
+)
+def test_title_strips_site_name_from_og_title(og_title: str) -> None:
+    head = (
+        f'<meta property="og:title" content="{og_title}">'
+        '<meta property="og:site_name" content="The Daily Example">'
+    )
+    article = parse_article(make_page(head), ARTICLE_URL)
+    assert article.title == "Council expands bike lanes"
+
+
+def test_title_keeps_a_dash_that_is_part_of_the_headline() -> None:
+    head = (
+        '<meta property="og:title" content="Bike lanes - a fight over parking - The Daily Example">'
+    )
+    article = parse_article(make_page(head), ARTICLE_URL, simple_outlet())
+    assert article.title == "Bike lanes - a fight over parking"
+
+
+def test_title_falls_back_to_h1_then_title_tag() -> None:
+    article = parse_article(make_page(), ARTICLE_URL)
+    assert article.title == "Council expands bike lanes"  # <h1>
+    body = "<div class='entry-content'>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</div>"
+    article = parse_article(make_page(body=body), ARTICLE_URL)
+    assert article.title == "Council expands bike lanes"  # <title> minus " - The Daily Example"
+
+
+def test_truncated_jsonld_headline_gives_way_to_full_title() -> None:
+    head = jsonld({"@type": "NewsArticle", "headline": "Council expands bike…"})
+    article = parse_article(make_page(head), ARTICLE_URL)
+    assert article.title == "Council expands bike lanes"
+
+
+# -- authors ------------------------------------------------------------------------------
+
+
+def test_authors_from_jsonld_in_order_without_organisations() -> None:
+    head = jsonld(
+        {
+            "@type": "NewsArticle",
+            "author": [
+                {"@type": "Person", "name": "Jane Doe"},
+                {"@type": "Person", "name": "John Roe"},
+                {"@type": "Person", "name": "jane doe"},
+            ],
+            "publisher": {"@type": "Organization", "name": "The Daily Example"},
+        }
+    )
+    assert parse_article(make_page(head), ARTICLE_URL).authors == ["Jane Doe", "John Roe"]
+
+
+def test_authors_from_jsonld_graph_reference() -> None:
+    head = jsonld(
+        {
+            "@context": "https://schema.org",
+            "@graph": [
+                {"@type": "Article", "headline": "H", "author": {"@id": "#p1"}},
+                {"@type": "Person", "@id": "#p1", "name": "Maria Lopez"},
+            ],
+        }
+    )
+    assert parse_article(make_page(head), ARTICLE_URL).authors == ["Maria Lopez"]
+
+
+def test_authors_from_meta_without_by_and_roles() -> None:
+    head = '<meta name="author" content="By Jane Doe and John Roe, Staff Writers">'
+    assert parse_article(make_page(head), ARTICLE_URL).authors == ["Jane Doe", "John Roe"]
+
+
+def test_authors_from_byline_element_without_email() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = (
+        "<article><h1>Council expands bike lanes</h1>"
+        "<div class='byline'>By <a href='/author/sam'>Sam Carter</a> "
+        "(sam.carter@daily.example.com)</div>"
+        f"<div class='entry-content'>{paragraphs}</div></article>"
+    )
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Sam Carter"]
+
+
+def test_outlet_only_byline_is_kept() -> None:
+    head = jsonld({"@type": "NewsArticle", "author": {"@type": "Organization", "name": "AP"}})
+    assert parse_article(make_page(head), ARTICLE_URL).authors == ["AP"]
+
+
+def test_no_authors_gives_empty_list() -> None:
+    assert parse_article(make_page(), ARTICLE_URL).authors == []
+
+
+# -- dates --------------------------------------------------------------------------------
+
+
+def test_published_at_from_jsonld_converted_to_utc() -> None:
+    head = jsonld(
+        {
+            "@type": "NewsArticle",
+            "datePublished": "2024-05-01T18:15:00+02:00",
+            "dateModified": "2024-05-02T08:00:00+02:00",
+        }
+    )
+    article = parse_article(make_page(head, published=None), ARTICLE_URL)
+    assert article.published_at == dt.datetime(2024, 5, 1, 16, 15, tzinfo=UTC)
+    assert article.modified_at == dt.datetime(2024, 5, 2, 6, 0, tzinfo=UTC)
+
+
+def test_local_time_without_offset_is_read_in_outlet_timezone() -> None:
+    page = make_page(published="2024-07-01T08:00:00")
+    article = parse_article(page, ARTICLE_URL, simple_outlet("America/New_York"))
+    assert article.published_at == dt.datetime(2024, 7, 1, 12, 0, tzinfo=UTC)  # EDT
+    article = parse_article(page, ARTICLE_URL, simple_outlet("Europe/Kyiv"))
+    assert article.published_at == dt.datetime(2024, 7, 1, 5, 0, tzinfo=UTC)  # EEST
+    article = parse_article(page, ARTICLE_URL)  # no outlet: UTC
+    assert article.published_at == dt.datetime(2024, 7, 1, 8, 0, tzinfo=UTC)
+
+
+def test_published_at_from_time_element() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = (
+        "<article><h1>Council expands bike lanes</h1>"
+        "<time datetime='2024-01-15T09:30:00-05:00'>January 15, 2024</time>"
+        f"<div class='entry-content'>{paragraphs}</div></article>"
+    )
+    article = parse_article(make_page(body=body, published=None), "https://daily.example.com/x")
+    assert article.published_at == dt.datetime(2024, 1, 15, 14, 30, tzinfo=UTC)
+
+
+def test_published_at_from_pubdate_meta() -> None:
+    head = '<meta name="pubdate" content="2024-02-03T10:00:00Z">'
+    article = parse_article(make_page(head, published=None), "https://daily.example.com/x")
+    assert article.published_at == dt.datetime(2024, 2, 3, 10, 0, tzinfo=UTC)
+
+
+def test_published_at_from_visible_dateline_in_outlet_timezone() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = (
+        "<article><h1>Council expands bike lanes</h1>"
+        "<span class='post-date'>Posted March 3, 2024 at 4:05 pm</span>"
+        f"<div class='entry-content'>{paragraphs}</div></article>"
+    )
+    page = make_page(body=body, published=None)
+    article = parse_article(page, "https://daily.example.com/x", simple_outlet("America/Chicago"))
+    assert article.published_at == dt.datetime(2024, 3, 3, 22, 5, tzinfo=UTC)  # CST
+
+
+def test_published_at_from_url_as_local_midnight() -> None:
+    page = make_page(published=None)
+    article = parse_article(page, ARTICLE_URL, simple_outlet("America/New_York"))
+    assert article.published_at == dt.datetime(2024, 5, 1, 4, 0, tzinfo=UTC)
+
+
+def test_no_published_at_raises() -> None:
+    with pytest.raises(ParseError) as err:
+        parse_article(make_page(published=None), "https://daily.example.com/news/bike-lanes")
+    assert err.value.reason == "no_published_at"
+
+
+# -- section, tags, image, description, paywall --------------------------------------------
+
+
+def test_section_tags_image_description_from_meta() -> None:
+    head = (
+        '<meta property="article:section" content="City Hall">'
+        '<meta property="article:tag" content="Transport">'
+        '<meta property="article:tag" content="Cycling">'
+        '<meta property="article:tag" content="transport">'
+        '<meta property="og:image" content="/img/lanes.jpg">'
+        '<meta name="description" content="The council voted for more bike lanes.">'
+    )
+    article = parse_article(make_page(head), ARTICLE_URL)
+    assert article.section == "City Hall"
+    assert article.tags == ["Transport", "Cycling"]
+    assert article.image_url == "https://daily.example.com/img/lanes.jpg"
+    assert article.description == "The council voted for more bike lanes."
+    assert article.is_paywalled is False
+
+
+def test_tags_from_keywords_string_in_jsonld() -> None:
+    head = jsonld({"@type": "NewsArticle", "keywords": "bikes, council,  parking"})
+    assert parse_article(make_page(head), ARTICLE_URL).tags == ["bikes", "council", "parking"]
+
+
+def test_paywall_from_jsonld() -> None:
+    head = jsonld({"@type": "NewsArticle", "isAccessibleForFree": "False"})
+    assert parse_article(make_page(head), ARTICLE_URL).is_paywalled is True
+    head = jsonld(
+        {
+            "@type": "NewsArticle",
+            "isAccessibleForFree": True,
+            "hasPart": {"@type": "WebPageElement", "isAccessibleForFree": False},
+        }
+    )
+    assert parse_article(make_page(head), ARTICLE_URL).is_paywalled is True
+
+
+# -- canonical URL ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (
+            '<link rel="canonical" href="https://WWW.daily.example.com/2024/05/01/lanes/?utm_source=x#c">',
+            "https://www.daily.example.com/2024/05/01/lanes/",
+        ),
+        (
+            '<link rel="canonical" href="/2024/05/01/lanes/">',
+            "https://daily.example.com/2024/05/01/lanes/",
+        ),
+        (
+            '<meta property="og:url" content="https://daily.example.com/2024/05/01/lanes/">',
+            "https://daily.example.com/2024/05/01/lanes/",
+        ),
+        # a canonical on another site (syndication) is not trusted
+        (
+            '<link rel="canonical" href="https://syndicator.example.org/story/1">',
+            "https://daily.example.com/2024/05/01/council-bike-lanes/",
+        ),
+    ],
+)
+def test_canonical_url(head: str, expected: str) -> None:
+    fetched = ARTICLE_URL + "?fbclid=abc&utm_campaign=share"
+    article = parse_article(make_page(head), fetched)
+    assert article.url == expected
+    assert article.fetched_url == fetched
+
+
+def test_article_id_is_hash_of_canonical_url() -> None:
+    a = parse_article(make_page(), ARTICLE_URL + "?utm_source=a")
+    b = parse_article(make_page(), ARTICLE_URL + "#top")
+    assert a.url == b.url == ARTICLE_URL
+    assert a.article_id == b.article_id
+
+
+# -- body ---------------------------------------------------------------------------------
+
+
+def test_body_keeps_in_body_headings_and_drops_boilerplate() -> None:
+    body = (
+        "<article><h1>Council expands bike lanes</h1><div class='entry-content'>"
+        f"<p>{PARAGRAPHS[0]}</p>"
+        "<figure><img src='/a.jpg'><figcaption>Cyclists on Main Street.</figcaption></figure>"
+        "<p><strong>READ: <a href='/x'>Mayor backs bike plan</a></strong></p>"
+        "<h2>What happens next</h2>"
+        f"<p>{PARAGRAPHS[1]}</p>"
+        "<div class='share-buttons'><a>Share on Facebook</a><a>Tweet</a></div>"
+        "<p>Sign up: Subscribe to our newsletter for the morning briefing.</p>"
+        f"<p>{PARAGRAPHS[2]}</p>"
+        "</div></article>"
+    )
+    expected = [PARAGRAPHS[0], "What happens next", PARAGRAPHS[1], PARAGRAPHS[2]]
+    outlet = simple_outlet(body_selector="div.entry-content")
+    article = parse_article(make_page(body=body), ARTICLE_URL, outlet)
+    assert article.body.split("\n\n") == expected
+    article = parse_article(make_page(body=body), ARTICLE_URL)
+    assert article.body.split("\n\n") == expected
+
+
+def test_structured_article_body_when_page_text_is_missing() -> None:
+    text = "\n".join(PARAGRAPHS)
+    head = jsonld({"@type": "NewsArticle", "headline": "Lanes", "articleBody": text})
+    body = "<div id='app'><h1>Lanes</h1><p>Loading…</p></div>"
+    article = parse_article(make_page(head, body=body), ARTICLE_URL)
+    assert article.parser == "structured@1"
+    assert article.body.split("\n\n") == list(PARAGRAPHS)
+
+
+# -- decoding and non-Latin scripts -------------------------------------------------------
+
+
+def test_windows_1251_ukrainian_by_meta_http_equiv() -> None:
+    data = (FIXTURES / "uk_windows1251.html").read_bytes()
+    url = "https://poltava.example.ua/news/2024/11/05/kyiv-plan/"
+    article = parse_article(data, url, simple_outlet("Europe/Kyiv"))
+    assert article.title == "Київ готує новий план відбудови енергетики"
+    assert article.authors == ["Олена Коваленко"]
+    assert article.section == "Економіка"
+    assert article.tags == ["енергетика", "відбудова", "Київ"]
+    assert article.language == "uk"
+    assert article.body.startswith("Уряд представив проєкт плану")
+    assert "Поділитися" not in article.body
+    # "2024-11-05 14:30" has no offset: Kyiv is UTC+2 in November
+    assert article.published_at == dt.datetime(2024, 11, 5, 12, 30, tzinfo=UTC)
+
+
+def test_windows_1251_russian_without_any_declaration_is_detected() -> None:
+    data = (FIXTURES / "ru_windows1251_nometa.html").read_bytes()
+    article = parse_article(data, "https://vesti.example.ru/news/parking")
+    assert article.title == "Москва ввела новые правила парковки"
+    assert article.body.startswith("С первого июня в центре столицы")
+    assert article.language == "ru"
+    assert article.published_at == dt.datetime(2024, 6, 1, 6, 0, tzinfo=UTC)
+
+
+def test_japanese_utf8() -> None:
+    data = (FIXTURES / "ja_utf8.html").read_bytes()
+    article = parse_article(data, "https://news.example.jp/articles/123")
+    assert article.title == "東京で新しい図書館が開館"
+    assert article.authors == ["山田 太郎", "佐藤 花子"]
+    assert article.section == "社会"
+    assert article.tags == ["図書館", "東京", "文化"]
+    assert article.language == "ja"
+    assert article.published_at == dt.datetime(2024, 4, 10, 1, 0, tzinfo=UTC)
+    assert article.body.split("\n\n")[0].startswith("東京都内に新しい公立図書館")
+    assert "トップ" not in article.body
+
+
+def test_header_charset_wins_over_meta() -> None:
+    # UTF-8 bytes also decode (to mojibake) as windows-1251: only the order makes this right
+    page = make_page(body=f"<article><h1>Київ</h1><p>{'Україна ' * 20}</p></article>")
+    data = page.replace("utf-8", "windows-1251").encode("utf-8")
+    headers = {"Content-Type": "text/html; charset=UTF-8"}
+    article = parse_article(data, ARTICLE_URL, headers=headers)
+    assert article.title == "Київ"
+    assert "Україна" in article.body
+    # the other way round: the header says windows-1251, the meta (wrongly) UTF-8
+    data = page.encode("windows-1251")
+    headers = {"Content-Type": "text/html; charset=windows-1251"}
+    assert parse_article(data, ARTICLE_URL, headers=headers).title == "Київ"
+
+
+def test_header_charset_case_insensitive_and_quoted() -> None:
+    text = "<html><head><meta charset='windows-1251'></head><body>héllo — ü</body></html>"
+    data = text.encode("utf-8")
+    assert "héllo — ü" in decode_html(data, {"content-type": 'text/html; charset="UTF-8"'})
+
+
+def test_meta_charset_used_without_header() -> None:
+    text = "<html><head><meta charset='windows-1251'></head><body>Привіт, світе</body></html>"
+    assert "Привіт, світе" in decode_html(text.encode("windows-1251"))
+    assert "Привіт, світе" in decode_html(text.encode("windows-1251"), {"Server": "nginx"})
+
+
+def test_bom_wins_over_meta() -> None:
+    text = "<html><head><meta charset='windows-1251'></head><body>Ĳssel — 東京</body></html>"
+    assert "Ĳssel — 東京" in decode_html(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    decoded = decode_html(b"\xff\xfe" + text.encode("utf-16-le"))
+    assert "Ĳssel — 東京" in decoded and not decoded.startswith("\ufeff")
+
+
+def test_bom_page_parses() -> None:
+    data = b"\xef\xbb\xbf" + make_page().encode("utf-8")
+    assert parse_article(data, ARTICLE_URL).title == "Council expands bike lanes"
+
+
+def test_declared_gb2312_that_is_really_utf8() -> None:
+    text = "<html><head><meta charset='gb2312'></head><body>人民网 — für</body></html>"
+    assert "人民网 — für" in decode_html(text.encode("utf-8"))
+
+
+def test_str_input_is_not_decoded_again() -> None:
+    article = parse_article(make_page(), ARTICLE_URL)
+    assert article.body == "\n\n".join(PARAGRAPHS)
+
+
+def test_language_is_the_body_language_not_the_declared_one() -> None:
+    paragraphs = "".join(
+        f"<p>{p}</p>"
+        for p in (
+            "Уряд представив проєкт плану відновлення енергетичної системи країни після атак.",
+            "За словами міністра, першочергово планують відновити розподільчі мережі у містах.",
+        )
+    )
+    body = f"<article><h1>План</h1><div>{paragraphs}</div></article>"
+    article = parse_article(make_page(body=body, lang="en"), ARTICLE_URL)
+    assert article.language == "uk"
+
+
+def test_declared_language_normalises_codes() -> None:
+    assert declared_language(PageMeta(html_lang="pt-BR")) == "pt"
+    assert declared_language(PageMeta(meta={"og:locale": ["de_DE"]})) == "de"
+    assert declared_language(PageMeta()) is None
+
+
+# -- pages that are not articles ------------------------------------------------------------
+
+
+def test_soft_404_raises() -> None:
+    data = (FIXTURES / "soft404.html").read_bytes()
+    with pytest.raises(ParseError) as err:
+        parse_article(data, "https://daily.example.com/2024/05/01/missing-story/")
+    assert err.value.reason == "soft_404"
+
+
+def test_home_page_raises() -> None:
+    data = (FIXTURES / "home.html").read_bytes()
+    with pytest.raises(ParseError) as err:
+        parse_article(data, "https://daily.example.com/")
+    assert err.value.reason == "not_article"
+
+
+@pytest.mark.parametrize(
+    "path", ["/tag/cycling/", "/category/city-hall/", "/author/jane-doe/", "/news/page/2/"]
+)
+def test_listing_pages_raise(path: str) -> None:
+    with pytest.raises(ParseError) as err:
+        parse_article(make_page(), "https://daily.example.com" + path)
+    assert err.value.reason == "not_article"
+
+
+def test_collection_page_jsonld_raises() -> None:
+    data = (FIXTURES / "home.html").read_bytes()
+    with pytest.raises(ParseError) as err:
+        parse_article(data, "https://daily.example.com/news/")
+    assert err.value.reason == "not_article"
+
+
+def test_empty_body_raises() -> None:
+    body = "<article><h1>Council expands bike lanes</h1><div class='entry-content'></div></article>"
+    with pytest.raises(ParseError) as err:
+        parse_article(make_page(body=body), ARTICLE_URL)
+    assert err.value.reason == "empty_body"
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n", ""])
+def test_empty_response_raises(data: bytes | str) -> None:
+    with pytest.raises(ParseError) as err:
+        parse_article(data, ARTICLE_URL)
+    assert err.value.reason == "empty_body"
+
+
+def test_no_title_raises() -> None:
+    page = (
+        "<html><head><meta property='article:published_time' content='2024-05-01T10:00:00Z'>"
+        "</head><body><div>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</div></body></html>"
+    )
+    with pytest.raises(ParseError) as err:
+        parse_article(page, ARTICLE_URL)
+    assert err.value.reason == "no_title"
+
+
+def test_article_titled_with_not_found_words_is_still_an_article() -> None:
+    head = jsonld(
+        {"@type": "NewsArticle", "headline": "Missing hiker not found after two-day search"}
+    )
+    article = parse_article(make_page(head, title="Missing hiker not found"), ARTICLE_URL)
+    assert article.title == "Missing hiker not found after two-day search"
+
+
+# -- outlet selectors -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ("div.td-post-content", ["div"]),
+        (".donate-box, form", ["div", "form"]),
+        ("h3.entry-title a", ["a"]),
+        ("body > div", ["div"]),
+        ("[data-x^=ab]", ["span"]),
+        ("span#q", ["span"]),
+        ("div[class~='donate-box']", ["div"]),
+    ],
+)
+def test_css_selectors(selector: str, expected: list[str]) -> None:
+    from lxml import html
+
+    doc = html.fromstring(
+        "<html><body><div class='a td-post-content'><p>x</p>"
+        "<div class='donate-box'><form></form></div></div>"
+        "<h3 class='entry-title'><a href='/1'>a</a></h3><span id='q' data-x='abc'>z</span>"
+        "</body></html>"
+    )
+    assert [e.tag for e in css_to_xpath(selector)(doc)] == expected
+
+
+def test_unsupported_css_selector_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unsupported"):
+        css_to_xpath("p:nth-child(2)")

@@ -1,0 +1,89 @@
+"""Each expectation of the repo's suites has a row that breaks it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from newslake.config import parse_outlet
+from newslake.record import Article
+from newslake.validate import load_suite, validate_batch, validate_rows
+
+OUTLET = parse_outlet(
+    {
+        "id": "example", "name": "Example", "base_url": "https://example.org/",
+        "language": "en", "timezone": "UTC", "start_date": "2024-01-01",
+        "validation": {"min_words": 20, "max_quarantine_share": 0.3},
+    }
+)
+FETCHED = dt.datetime(2025, 3, 18, 1, tzinfo=dt.UTC)
+
+
+def _good_row(n: int) -> dict[str, Any]:
+    return Article(
+        url=f"https://example.org/news/{n}",
+        title=f"A perfectly ordinary headline {n}",
+        body="Words in a sentence that reads like news. " * 10,
+        published_at=dt.datetime(2025, 3, 17, 10, tzinfo=dt.UTC),
+        outlet="example", fetched_url=f"https://example.org/news/{n}", language="en",
+        fetched_at=FETCHED, parser="generic@1", run_id="r",
+    ).to_row()
+
+
+BREAKERS: dict[str, dict[str, Any]] = {
+    "article_id_not_null": {"article_id": None},
+    "article_id_format": {"article_id": "not-a-hash"},
+    "url_not_null": {"url": None},
+    "url_shape": {"url": "javascript:alert(1)"},
+    "fetched_url_not_null": {"fetched_url": None},
+    "title_not_null": {"title": None},
+    "title_length": {"title": "A"},
+    "body_not_null": {"body": None},
+    "min_words": {"word_count": 5},
+    "published_at_not_null": {"published_at": None},
+    "published_at_in_range": {"published_at": dt.datetime(2031, 1, 1, tzinfo=dt.UTC)},
+    "language_matches_outlet": {"language": "de"},
+    "content_hash_not_null": {"content_hash": None},
+    "content_hash_format": {"content_hash": "abc"},
+    "http_status_ok": {"http_status": 404},
+    "fetched_at_not_null": {"fetched_at": None},
+    "parser_not_null": {"parser": None},
+}
+
+
+def test_every_row_check_has_a_breaker() -> None:
+    names = {e["meta"]["check"] for e in load_suite("article_rows.json")["expectations"]}
+    assert names == set(BREAKERS)
+
+
+@pytest.mark.timeout(120)
+def test_each_breaker_fails_exactly_its_check() -> None:
+    rows = [_good_row(0)]
+    for n, change in enumerate(BREAKERS.values(), start=1):
+        rows.append({**_good_row(n), **change})
+    frame = pd.DataFrame(rows)
+    frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True)
+    frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
+    report = validate_rows(frame, OUTLET, published_max=FETCHED + dt.timedelta(days=1))
+    assert 0 not in report.failed_rows, report.failed_rows.get(0)
+    for n, name in enumerate(BREAKERS, start=1):
+        assert name in report.failed_rows.get(n, []), (name, report.failed_rows.get(n))
+    assert report.results["rows"]["success"] is False
+
+
+@pytest.mark.timeout(120)
+def test_batch_checks_name_the_failure() -> None:
+    ok = validate_batch(
+        {"candidates": 10, "duplicate_article_ids": 0, "quarantine_share": 0.1}, OUTLET
+    )
+    assert ok.batch_failures == []
+    bad = validate_batch(
+        {"candidates": 10, "duplicate_article_ids": 2, "quarantine_share": 0.5}, OUTLET
+    )
+    assert bad.batch_failures == [
+        "article_id_unique (duplicate_article_ids=2)",
+        "quarantine_share (quarantine_share=0.5)",
+    ]

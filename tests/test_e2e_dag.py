@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,16 @@ def test_outlet_day_lands_as_the_newsroom_published_it(
 
     raw = list((Path(lake) / "raw" / f"outlet={outlet_id}" / f"date={day}").glob("*.warc.gz"))
     assert raw, "the raw responses are kept"
-    manifests = list(lake_paths.lake_root(lake).glob(f"_runs/outlet={outlet_id}/date={day}/*.json"))
+    manifests = lake_paths.list_manifests(lake, outlet_id, day)
     assert len(manifests) == 1
+    manifest = json.loads(manifests[0].read_text())
+    assert manifest["written"] == len(rows) and manifest["quarantined"] == len(quarantined)
+    assert manifest["discovered"] == (
+        manifest["written"] + manifest["quarantined"] + manifest["skipped_out_of_window"]
+        + manifest["skipped_duplicate"]
+    )
+    evidence = json.loads((manifests[0].parent / manifest["validation_ref"]).read_text())
+    assert evidence["rows"]["statistics"]["evaluated_expectations"] > 10
 
 
 def test_rerunning_a_day_leaves_the_same_rows(
@@ -115,5 +124,5 @@ def test_rerunning_a_day_leaves_the_same_rows(
     ]
     assert sorted(p.name for p in Path(lake).rglob("*.parquet")) == files, "no leftovers"
     assert not any((Path(lake) / "_staging").rglob("*.parquet")), "staging is cleaned up"
-    runs = list(Path(lake).glob("_runs/outlet=demo_bayside_press/date=*/*.json"))
+    runs = lake_paths.list_manifests(lake, "demo_bayside_press", past_day)
     assert len(runs) == 2, "one manifest a run"

@@ -57,6 +57,19 @@ def manifest_path(lake: str, outlet: str, day: dt.date, run_id: str) -> Path:
     )
 
 
+def validation_path(lake: str, outlet: str, day: dt.date, run_id: str) -> Path:
+    """The Great Expectations results of a run, beside its manifest."""
+    manifest = manifest_path(lake, outlet, day, run_id)
+    return manifest.with_name(manifest.stem + ".validation.json")
+
+
+def list_manifests(lake: str, outlet: str, day: dt.date) -> list[Path]:
+    """The run manifests of an outlet-day, oldest first."""
+    folder = lake_root(lake) / "_runs" / f"outlet={outlet}" / f"date={day.isoformat()}"
+    found = [p for p in folder.glob("*.json") if not p.name.endswith(".validation.json")]
+    return sorted(found, key=lambda p: p.stat().st_mtime)
+
+
 def safe_name(text: str) -> str:
     """A run id as a file name: Airflow run ids carry ':' and '+'."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)

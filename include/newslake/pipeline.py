@@ -286,7 +286,11 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     }
     summary_path = _stage(spec, "validation.json")
     lake.write_json(summary_path, validation)
-    lake.write_json(_stage(spec, "gx_results.json"), {**report.results, **batch.results})
+    # The GX evidence goes to the lake at once, so that a failed batch keeps it too.
+    lake.write_json(
+        lake.validation_path(spec.lake, spec.outlet.id, spec.day, spec.run_id),
+        {"summary": validation, **report.results, **batch.results},
+    )
     log.info(
         "validated %s %s: %d good, %d quarantined (%s), %d duplicate URLs dropped",
         spec.outlet.id, spec.day, good.num_rows, quarantined.num_rows, dict(check_counts),
@@ -333,6 +337,10 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
         "quarantined": validation["quarantined"],
         "failed_checks": validation["failed_checks"],
         "parsers": validation["parsers"],
+        "batch": validation["batch"],
+        "validation_ref": lake.validation_path(
+            spec.lake, spec.outlet.id, spec.day, spec.run_id
+        ).name,
         "raw_bytes": raw_bytes,
         "seconds": {
             "discover": discovered["seconds"],

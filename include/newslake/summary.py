@@ -24,11 +24,9 @@ class DaySummary:
 def latest_manifests(lake_uri: str, outlet_ids: list[str], days: list[dt.date]) -> list[DaySummary]:
     """The newest manifest of each outlet-day, in outlet then date order."""
     rows = []
-    root = lake.lake_root(lake_uri)
     for outlet_id in outlet_ids:
         for day in days:
-            folder = root / "_runs" / f"outlet={outlet_id}" / f"date={day.isoformat()}"
-            manifests = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+            manifests = lake.list_manifests(lake_uri, outlet_id, day)
             if not manifests:
                 continue
             data = json.loads(manifests[-1].read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 
-.PHONY: venv demo test lint requirements clean
+.PHONY: venv demo test lint bench requirements clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -24,6 +24,10 @@ test: venv
 	$(VENV)/bin/ruff check include dags plugins tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest
+
+# Prints figures beside their baselines and goals; never part of the tests.
+bench: venv
+	$(VENV)/bin/python bench/run_all.py
 
 lint: venv
 	$(VENV)/bin/ruff check include dags plugins tests bench

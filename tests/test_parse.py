@@ -299,6 +299,46 @@ def test_outlet_only_byline_is_kept() -> None:
     assert parse_article(make_page(head), ARTICLE_URL).authors == ["AP"]
 
 
+def test_authors_from_jsonld_given_and_family_name() -> None:
+    head = jsonld(
+        {
+            "@type": "NewsArticle",
+            "author": [
+                {"@type": "Person", "givenName": "Anna Giulia", "familyName": "Fink"},
+                {"@type": "Person", "name": "Desk staff reporter"},
+            ],
+        }
+    )
+    authors = parse_article(make_page(head), ARTICLE_URL).authors
+    assert authors == ["Anna Giulia Fink", "Desk staff reporter"]
+
+
+def test_agency_organisation_credited_but_not_the_publisher() -> None:
+    head = jsonld(
+        {
+            "@type": "NewsArticle",
+            "author": [
+                {"@type": "Organization", "name": "The Daily Example"},
+                {"@type": "Organization", "name": "Deutsche Presse-Agentur"},
+            ],
+            "publisher": {"@type": "Organization", "name": "The Daily Example"},
+        }
+    )
+    authors = parse_article(make_page(head), ARTICLE_URL).authors
+    assert authors == ["Deutsche Presse-Agentur"]
+
+
+def test_byline_without_newsroom_abbreviations_and_site_domain() -> None:
+    body = (
+        "<article><h1>Council expands bike lanes</h1>"
+        "<div class='byline'>red, Example.at/Agenturen</div>"
+        f"<div class='entry-content'>{''.join(f'<p>{p}</p>' for p in PARAGRAPHS)}</div></article>"
+    )
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Example.at"]
+    head = '<meta name="author" content="Ingrid Berg og Tone Lie, example.no">'
+    assert parse_article(make_page(head), ARTICLE_URL).authors == ["Ingrid Berg", "Tone Lie"]
+
+
 def test_no_authors_gives_empty_list() -> None:
     assert parse_article(make_page(), ARTICLE_URL).authors == []
 
@@ -682,3 +722,58 @@ def test_css_selectors(selector: str, expected: list[str]) -> None:
 def test_unsupported_css_selector_is_an_error() -> None:
     with pytest.raises(ValueError, match="unsupported"):
         css_to_xpath("p:nth-child(2)")
+
+
+# -- titles: sources voting, CMS quote entities ---------------------------------------------
+
+
+def test_title_trailing_section_dropped_when_other_sources_agree() -> None:
+    head = jsonld({"@type": "NewsArticle", "headline": "Council expands bike lanes | Local"})
+    head += '<meta property="og:title" content="Council expands bike lanes">'
+    assert parse_article(make_page(head), ARTICLE_URL).title == "Council expands bike lanes"
+
+
+def test_title_trailing_part_kept_when_sources_carry_it() -> None:
+    title = "Council expands bike lanes - what changes"
+    head = jsonld({"@type": "NewsArticle", "headline": title})
+    head += f'<meta property="og:title" content="{title}">'
+    assert parse_article(make_page(head, title=title), ARTICLE_URL).title == title
+
+
+def test_title_wordpress_quote_entities_become_straight_quotes() -> None:
+    headline = "Council&#8217;s &#8216;bold&#8217; plan and its ‘critics’"
+    ld = f'{{"@type": "NewsArticle", "headline": "{headline}"}}'
+    head = f'<script type="application/ld+json">{ld}</script>'
+    article = parse_article(make_page(head), ARTICLE_URL)
+    assert article.title == "Council's 'bold' plan and its ‘critics’"
+
+
+# -- body fallbacks ---------------------------------------------------------------------------
+
+
+def test_body_falls_back_when_precision_keeps_only_a_teaser() -> None:
+    # the text is split over sibling containers, with a short lead in its own block
+    blocks = "".join(f"<div class='text-block'><div>{p} {p}</div></div>" for p in PARAGRAPHS)
+    body = (
+        "<article><h1>Council expands bike lanes</h1>"
+        "<div class='lead'><p>Short lead of the story.</p></div>"
+        f"<div class='story'>{blocks}</div></article>"
+    )
+    article = parse_article(make_page(body=body), ARTICLE_URL)
+    for paragraph in PARAGRAPHS:
+        assert paragraph in article.body
+
+
+def test_dateline_in_localised_date_class() -> None:
+    body = (
+        "<article><h1>Council expands bike lanes</h1>"
+        "<span class='tarih'>05.04.2025 - Güncelleme : 06.04.2025</span>"
+        f"<div class='entry-content'>{''.join(f'<p>{p}</p>' for p in PARAGRAPHS)}</div></article>"
+    )
+    article = parse_article(make_page(body=body, published=None), "https://daily.example.com/a/b")
+    assert article.published_at.date().isoformat() == "2025-04-05"
+
+
+def test_paywall_class_token() -> None:
+    body = make_page().replace("<div class='entry-content'>", "<div class='entry-content paywall'>")
+    assert parse_article(body, ARTICLE_URL).is_paywalled is True

@@ -35,7 +35,9 @@ BY_PREFIX_RE = re.compile(
     r"(?:by|von|par|por|di|door|av|af|przez|от|автор|авторы|著者)\s*[:\-]?\s+",
     re.IGNORECASE,
 )
-NAME_SEPARATOR_RE = re.compile(r"\s*(?:,|;|/|\||&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bи\b)\s*")
+NAME_SEPARATOR_RE = re.compile(
+    r"\s*(?:,|;|/|\||&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bи\b|\bog\b|\boch\b)\s*"
+)
 EMAIL_RE = re.compile(r"\S+@\S+\.\w+")
 URL_RE = re.compile(r"^(?:https?://|www\.)|\.(?:com|org|net)/", re.IGNORECASE)
 HANDLE_RE = re.compile(r"(?:^|\s)@\w+")
@@ -46,29 +48,53 @@ ROLE_RE = re.compile(
     r"redaktion|korrespondent\w*|rédaction|reporter)\b",
     re.IGNORECASE,
 )
+# Byline fragments that stand for "the newsroom" or "wire copy", not for anyone by name
+# (``red`` is the German/Austrian short for Redaktion: "red, ORF.at/Agenturen").
+NOT_NAMES = frozenset({"red", "red.", "agenturen", "agencies", "agences", "agencias", "wires"})
+# A bare domain ("Lrt.lt") next to a person's name is the site, not a second author.
+DOMAIN_RE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}$", re.IGNORECASE)
 MAX_NAME_WORDS = 6
 DATE_LIKE_RE = re.compile(r"\d")
 PARENTHESES_RE = re.compile(r"\([^)]*\)?|\[[^\]]*\]?")
 
 
 def _names_from_ld(value: Any, page: PageMeta) -> tuple[list[str], list[str]]:
-    """(people, organisations) named by a JSON-LD ``author`` value."""
-    people: list[str] = []
+    """(credits, organisations) of a JSON-LD ``author`` value, as names.
+
+    Credits are the people and the organisations other than the publisher itself (an
+    agency, a desk), in order; an organisation's name is one name ("Le Figaro et AFP")."""
+    credits: list[str] = []
     orgs: list[str] = []
+    publisher = page.ld("publisher")
+    publisher_name = clean_text(publisher.get("name")) if isinstance(publisher, dict) else ""
+    own_names = {n.casefold() for n in (publisher_name, page.first("og:site_name")) if n}
     for item in value if isinstance(value, list) else [value]:
         item = page.resolve(item)
         if isinstance(item, str):
-            people.append(item)
+            credits.extend(split_names(item, declared=True))
         elif isinstance(item, dict):
             name = item.get("name")
+            if not name and (item.get("givenName") or item.get("familyName")):
+                name = f"{item.get('givenName') or ''} {item.get('familyName') or ''}"
             names = name if isinstance(name, list) else [name]
-            target = orgs if ld_types(item) & {"organization", "newsmediaorganization"} else people
-            target.extend(str(n) for n in names if n)
-    return people, orgs
+            if ld_types(item) & {"organization", "newsmediaorganization"}:
+                for org in (clean_text(n) for n in names if n):
+                    orgs.append(org)
+                    if org and org.casefold() not in own_names:
+                        credits.append(org)
+            else:
+                credits.extend(
+                    n for raw in names if raw for n in split_names(str(raw), declared=True)
+                )
+    return credits, orgs
 
 
-def split_names(raw: str) -> list[str]:
-    """A byline string as names: "By Jane Doe and John Roe, Staff Writer" -> two names."""
+def split_names(raw: str, *, declared: bool = False) -> list[str]:
+    """A byline string as names: "By Jane Doe and John Roe, Staff Writer" -> two names.
+
+    ``declared``: the string is a JSON-LD ``Person`` name, so a part with a role word
+    ("Guardian staff reporter", "MM-Redaktion") is the credit the page chose, not a job
+    title trailing a name."""
     text = clean_text(raw)
     if URL_RE.search(text):
         return []
@@ -78,11 +104,15 @@ def split_names(raw: str) -> list[str]:
     for part in NAME_SEPARATOR_RE.split(text):
         part = BY_PREFIX_RE.sub("", part.strip(" -–—:·.\u00a0"))
         part = HANDLE_RE.sub("", part).strip()
-        if not part or URL_RE.search(part) or ROLE_RE.search(part):
+        if not part or URL_RE.search(part) or part.casefold() in NOT_NAMES:
+            continue
+        if not declared and ROLE_RE.search(part):
             continue
         if DATE_LIKE_RE.search(part) or len(part.split()) > MAX_NAME_WORDS:
             continue
         names.append(part)
+    if len(names) > 1:
+        names = [n for n in names if not DOMAIN_RE.match(n)] or names
     return names
 
 
@@ -99,8 +129,8 @@ def _dedupe(names: list[str]) -> list[str]:
 
 def find_authors(page: PageMeta, tree: etree._Element, outlet_name: str | None = None) -> list[str]:
     """The byline's people, in order; the outlet name only when it is the only byline."""
-    people, orgs = _names_from_ld(page.ld("author"), page)
-    candidates = [n for raw in people for n in split_names(raw)]
+    credits, orgs = _names_from_ld(page.ld("author"), page)
+    candidates = list(credits)
     if not candidates:
         for key in AUTHOR_META_KEYS:
             candidates = [n for raw in page.all(key) for n in split_names(raw)]
@@ -112,7 +142,7 @@ def find_authors(page: PageMeta, tree: etree._Element, outlet_name: str | None =
             if text and len(text) < 200:
                 candidates.extend(split_names(text))
     if not candidates:
-        candidates = [n for raw in orgs for n in split_names(raw)]
+        candidates = [org for org in orgs if org]
     names = _dedupe(candidates)
     if outlet_name and len(names) > 1:
         names = [n for n in names if n.casefold() != outlet_name.casefold()] or names

@@ -80,9 +80,13 @@ BOILERPLATE_LINE_RES = tuple(
         r"^(?:comments?|leave a (?:comment|reply)|\d+ comments?)$",
     )
 )
-# Removed from the whole page before trafilatura runs: never article text, and every node
-# less makes trafilatura's many XPath passes cheaper (about a third of its time).
-PRE_STRIP_TAGS = (  # (not <form>: ASP.NET pages wrap the whole page in one)
+# Removed from the whole page before trafilatura runs: never article text (trafilatura
+# drops them too, but only after copying the tree), and every node less makes its many
+# XPath passes cheaper. Not the containers that broken markup can wrap around the whole
+# article, for trafilatura's fallbacks to find (<form>: ASP.NET pages wrap the whole page
+# in one; <aside>, <footer> left unclosed), nor <header> (it often holds the standfirst).
+PRE_STRIP_TAGS = (
+    "head",
     "script",
     "style",
     "noscript",
@@ -92,12 +96,33 @@ PRE_STRIP_TAGS = (  # (not <form>: ASP.NET pages wrap the whole page in one)
     "nav",
     "button",
     "select",
+    "figure",
+    "picture",
+    "video",
+    "audio",
+    "object",
+    "embed",
+    "canvas",
+    "map",
+    "menu",
+    "dialog",
+    "input",
+    "textarea",
+    "label",
+    "link",
+    "meta",
 )
 # Tables that hold paragraphs lay out a page (old CMSs); they are not data tables, and
 # trafilatura without tables would drop the article inside them.
 LAYOUT_TABLE_XPATH = etree.XPath("//table[.//p]")
 LAYOUT_TABLE_PARTS = ("table", "thead", "tbody", "tfoot", "tr", "td", "th")
 TRAFILATURA_BLOCK_TAGS = frozenset({"p", "head", "quote", "code", "item"})
+LINK_XPATH = etree.XPath("//a")
+# Precision mode sometimes keeps only a teaser of pages whose text is split over several
+# containers (Reuters, ZDF): a result this short (non-space characters) that holds less
+# than this share of the page's unlinked text is retried in balanced mode with fallbacks.
+SHORT_BODY_CHARS = 2000
+FALLBACK_SHARE = 0.3
 # A generic body shorter than this share of JSON-LD's articleBody missed the text.
 STRUCTURED_PREFERRED_RATIO = 0.5
 PARAGRAPH_SPLIT_RE = re.compile(r"\n\s*\n|\r\n\s*\r\n")
@@ -114,6 +139,9 @@ class Body:
         return "\n\n".join(self.paragraphs)
 
 
+NOT_XML_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _class_and_id(element: etree._Element) -> str:
     return f"{element.get('class') or ''} {element.get('id') or ''}"
 
@@ -126,10 +154,11 @@ def _drop(element: etree._Element) -> None:
     tail = element.tail
     if tail and tail.strip():
         previous = element.getprevious()
+        # lxml's HTML parser keeps control characters that its setters then refuse.
         if previous is not None:
-            previous.tail = (previous.tail or "") + tail
+            previous.tail = NOT_XML_CHARS_RE.sub("", (previous.tail or "") + tail)
         else:
-            parent.text = (parent.text or "") + tail
+            parent.text = NOT_XML_CHARS_RE.sub("", (parent.text or "") + tail)
     parent.remove(element)
 
 
@@ -223,6 +252,45 @@ def _trafilatura_blocks(document_body: etree._Element) -> list[str]:
     return blocks
 
 
+def _unlinked_chars(tree: etree._Element) -> int:
+    """Non-space characters of the page's text outside links: what an article could hold."""
+    total = len("".join(tree.text_content().split()))
+    linked = sum(len("".join(link.text_content().split())) for link in LINK_XPATH(tree))
+    return total - linked
+
+
+def _trafilatura_paragraphs(
+    tree: etree._Element,
+    url: str,
+    patterns: Sequence[re.Pattern[str]],
+    title: str,
+    *,
+    precise: bool,
+) -> list[str]:
+    """Blocks of trafilatura's main text (it works on a copy: ``tree`` is left as it was).
+
+    ``precise``: precision mode without the readability/jusText comparison, the fast and
+    usually cleaner pass; otherwise trafilatura's balanced mode with its fallbacks."""
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=precise,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        fast=precise,
+    )
+    body_element = getattr(document, "body", None)
+    if body_element is None:
+        return []
+    return filter_lines(_trafilatura_blocks(body_element), patterns, title)
+
+
+def _chars(paragraphs: Iterable[str]) -> int:
+    return sum(len("".join(p.split())) for p in paragraphs)
+
+
 def generic_body(
     tree: etree._Element,
     url: str,
@@ -230,8 +298,9 @@ def generic_body(
     outlet: Outlet | None = None,
     title: str = "",
 ) -> Body | None:
-    """The body by trafilatura (precision mode), or JSON-LD ``articleBody`` when that is
-    clearly fuller. Consumes ``tree``: call it last."""
+    """The body by trafilatura (precision mode; balanced mode with its fallbacks when that
+    found little of the page's text), or JSON-LD ``articleBody`` when that is clearly
+    fuller. Consumes ``tree``: call it last."""
     drop_selectors: Sequence[str] = ()
     patterns: list[re.Pattern[str]] = []
     if outlet is not None:
@@ -245,20 +314,12 @@ def generic_body(
     for table in LAYOUT_TABLE_XPATH(tree):
         for element in table.iter(*LAYOUT_TABLE_PARTS):
             element.tag = "div"
-    paragraphs: list[str] = []
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        favor_precision=True,
-        with_metadata=False,
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        fast=True,
-    )
-    body_element = getattr(document, "body", None)
-    if body_element is not None:
-        paragraphs = filter_lines(_trafilatura_blocks(body_element), patterns, title)
+    paragraphs = _trafilatura_paragraphs(tree, url, patterns, title, precise=True)
+    found = _chars(paragraphs)
+    if found < SHORT_BODY_CHARS and found < FALLBACK_SHARE * _unlinked_chars(tree):
+        fuller = _trafilatura_paragraphs(tree, url, patterns, title, precise=False)
+        if _chars(fuller) > found:
+            paragraphs = fuller
 
     structured = page.ld("articleBody")
     if isinstance(structured, str) and structured.strip():

@@ -69,7 +69,10 @@ PUBDATE_TIME_XPATH = etree.XPath(
 DATELINE_XPATH = etree.XPath(
     "//*[self::span or self::div or self::p or self::time or self::li]"
     "[contains(@class, 'date') or contains(@class, 'time') or contains(@class, 'posted')"
-    " or contains(@class, 'dateline') or contains(@class, 'meta')][not(*[3])]"
+    " or contains(@class, 'dateline') or contains(@class, 'meta')"
+    # "date" in the CMS's language: German/Dutch, Turkish, Spanish
+    " or contains(@class, 'datum') or contains(@class, 'tarih') or contains(@class, 'fecha')]"
+    "[not(*[3])]"
 )
 MONTHS = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"

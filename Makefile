@@ -21,6 +21,7 @@ demo: venv
 	$(VENV)/bin/newslake demo
 
 test: venv
+	scripts/system-deps.sh
 	$(VENV)/bin/ruff check include dags plugins tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest

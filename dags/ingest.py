@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Variable, get_current_context, task
+from newslake_callbacks import emit_run_stats, on_failure  # plugins/: on sys.path in Airflow
 
 from newslake.config import Outlet, load_outlets
 
@@ -22,6 +23,7 @@ DEFAULT_ARGS: dict[str, Any] = {
     # Five minutes lets a rate-limited or briefly down outlet recover between attempts.
     "retry_delay": dt.timedelta(minutes=5),
     "retry_exponential_backoff": True,
+    "on_failure_callback": on_failure,  # logs one line; mails/Slacks when configured
 }
 
 
@@ -34,7 +36,32 @@ def _run_spec(outlet: Outlet) -> Any:
     if start is None:
         raise ValueError("this DAG needs a data interval: run it on its timetable or a backfill")
     lake = Variable.get("newslake_lake", default=None) or default_lake()
-    return RunSpec(outlet=outlet, day=start.date(), run_id=context["run_id"], lake=lake)
+    storage: dict[str, str] = {}
+    if lake.startswith("s3://"):
+        # Credentials and endpoint from an Airflow connection (type aws: login/password =
+        # key/secret, extra endpoint_url and region_name); without one, from the
+        # environment (newslake.settings.storage_from_env). Plain strings reach the library.
+        from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        conn_id = Variable.get("newslake_lake_conn_id", default=None) or "newslake_s3"
+        try:
+            conn = BaseHook.get_connection(conn_id)
+        except AirflowNotFoundException:
+            conn = None
+        if conn is not None:
+            extra = conn.extra_dejson
+            found = {
+                "access_key_id": conn.login or extra.get("aws_access_key_id"),
+                "secret_access_key": conn.password or extra.get("aws_secret_access_key"),
+                "session_token": extra.get("aws_session_token"),
+                "endpoint_url": extra.get("endpoint_url"),
+                "region": extra.get("region_name"),
+            }
+            storage = {k: str(v) for k, v in found.items() if v}
+    return RunSpec(
+        outlet=outlet, day=start.date(), run_id=context["run_id"], lake=lake, storage=storage
+    )
 
 
 def _doc(outlet: Outlet) -> str:
@@ -92,7 +119,9 @@ def build_dag(outlet: Outlet) -> DAG:
         def publish(summary_path: str, warc_paths: list[str]) -> dict[str, Any]:
             from newslake.pipeline import publish_step
 
-            return publish_step(_run_spec(outlet), summary_path, list(warc_paths))
+            manifest = publish_step(_run_spec(outlet), summary_path, list(warc_paths))
+            emit_run_stats(manifest)
+            return manifest
 
         warc_paths = fetch.expand(chunk_path=discover())
         stats_paths = parse.expand(warc_path=warc_paths)

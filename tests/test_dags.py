@@ -25,7 +25,7 @@ def test_one_dag_per_outlet_without_errors_or_deprecations(airflow_db: object) -
         and ".venv" not in str(w.filename)
     ]
     assert ours == [], [str(w.message) for w in ours]
-    expected = {f"ingest_{outlet_id}" for outlet_id in load_outlets()}
+    expected = {f"{kind}_{o}" for o in load_outlets() for kind in ("ingest", "reparse")}
     assert set(bag.dag_ids) == expected
 
 
@@ -35,12 +35,19 @@ def test_dags_are_wired_as_designed(airflow_db: object) -> None:
         dag = bag.get_dag(dag_id)
         assert dag.doc_md and "newslake" in dag.tags
         assert not dag.catchup
+        for task in dag.tasks:
+            assert task.retries >= 1, (dag_id, task.task_id)
+        if dag_id.startswith("reparse_"):
+            assert "reparse" in dag.tags
+            assert type(dag.timetable).__name__ == "NullTimetable"
+            assert set(dag.task_ids) == {"plan", "reparse"}
+            assert {"from", "to"} <= set(dag.params)
+            continue
         assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
         assert set(dag.task_ids) == {"discover", "fetch", "parse", "validate", "publish"}
-        for task in dag.tasks:
-            assert task.retries >= 1, task.task_id
         assert dag.get_task("fetch").downstream_task_ids == {"parse", "publish"}
         assert dag.get_task("validate").downstream_task_ids == {"publish"}
+        assert dag.default_args.get("on_failure_callback") is not None
 
 
 def test_dag_file_imports_only_light_modules() -> None:
@@ -49,9 +56,9 @@ def test_dag_file_imports_only_light_modules() -> None:
     import sys
 
     code = (
-        "import sys, runpy; runpy.run_path('dags/ingest.py');"
+        "import sys, runpy; runpy.run_path('dags/ingest.py'); runpy.run_path('dags/reparse.py');"
         "heavy = [m for m in ('great_expectations', 'pandas', 'pyarrow', 'trafilatura', "
-        "'newslake.pipeline') if m in sys.modules]; print(','.join(heavy))"
+        "'newslake.pipeline', 'newslake.reparse') if m in sys.modules]; print(','.join(heavy))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,

@@ -243,3 +243,91 @@ def test_unreachable_robots_means_disallowed() -> None:
     closed.stop()
     (result,) = fetch_urls([base + "a"], make_outlet(base))
     assert result.error == "robots_disallowed"  # RFC 9309 §2.3.1.4
+
+
+# --- conditional requests ------------------------------------------------------------------
+
+ETAG = '"v1-abc"'
+MODIFIED = "Mon, 15 Jan 2024 08:00:00 GMT"
+
+
+def conditional_headers(site: Loopback, path: str) -> dict[str, str]:
+    """The conditional headers of the last request for ``path``."""
+    headers = [h for p, h in site.requests if p == path][-1]
+    return {k: v for k, v in headers.items() if k.lower().startswith("if-")}
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(
+    ("validators", "sent"),
+    [
+        ({"ETag": ETAG}, {"If-None-Match": ETAG}),
+        ({"Last-Modified": MODIFIED}, {"If-Modified-Since": MODIFIED}),
+        ({"ETag": ETAG, "Last-Modified": MODIFIED},
+         {"If-None-Match": ETAG, "If-Modified-Since": MODIFIED}),
+    ],
+)
+def test_304_gives_back_the_previous_response(
+    site: Loopback, validators: dict[str, str], sent: dict[str, str]
+) -> None:
+    site.routes["/story"] = Reply(body=b"<html>story</html>", conditional=True,
+                                  headers={"Content-Type": "text/html", **validators})
+    outlet = make_outlet(site.url("/"))
+    (first,) = fetch_urls([site.url("/story")], outlet)
+    assert conditional_headers(site, "/story") == {} and first.reused_from is None
+    (again,) = fetch_urls([site.url("/story")], outlet, previous={first.url: first})
+    assert conditional_headers(site, "/story") == sent
+    assert site.bytes_sent["/story"] == len(first.body or b""), "the body came once"
+    assert (again.status, again.headers, again.body, again.error) == (
+        first.status, first.headers, first.body, None
+    )
+    assert again.reused_from == first.fetched_at < again.fetched_at
+    # A third run revalidates the reused response and still points at the first fetch.
+    (third,) = fetch_urls([site.url("/story")], outlet, previous={again.url: again})
+    assert third.reused_from == first.fetched_at and third.body == first.body
+
+
+@pytest.mark.timeout(10)
+def test_changed_page_is_fetched_again(site: Loopback) -> None:
+    site.routes["/story"] = [
+        Reply(body=b"old", conditional=True, headers={"ETag": '"1"'}),
+        Reply(body=b"new", conditional=True, headers={"ETag": '"2"'}),
+    ]
+    outlet = make_outlet(site.url("/"))
+    (first,) = fetch_urls([site.url("/story")], outlet)
+    (second,) = fetch_urls([site.url("/story")], outlet, previous={first.url: first})
+    assert conditional_headers(site, "/story") == {"If-None-Match": '"1"'}
+    assert (second.body, second.headers["ETag"], second.reused_from) == (b"new", '"2"', None)
+
+
+@pytest.mark.timeout(10)
+def test_no_conditional_request_without_validators_or_a_good_previous(site: Loopback) -> None:
+    site.routes["/plain"] = Reply(body=b"plain")
+    outlet = make_outlet(site.url("/"))
+    (plain,) = fetch_urls([site.url("/plain")], outlet)
+    failed = FetchResult(site.url("/plain"), site.url("/plain"), 500, {"ETag": '"x"'}, b"e",
+                         plain.fetched_at, "http_500")
+    for previous in (plain, failed):
+        (result,) = fetch_urls([site.url("/plain")], outlet, previous={previous.url: previous})
+        assert conditional_headers(site, "/plain") == {}
+        assert result.body == b"plain" and result.reused_from is None
+
+
+@pytest.mark.timeout(10)
+def test_validators_go_to_the_final_url_of_a_redirect(site: Loopback) -> None:
+    site.routes["/short"] = Reply(301, headers={"Location": "/long"})
+    site.routes["/long"] = Reply(body=b"long", conditional=True, headers={"ETag": '"L"'})
+    outlet = make_outlet(site.url("/"))
+    (first,) = fetch_urls([site.url("/short")], outlet)
+    (again,) = fetch_urls([site.url("/short")], outlet, previous={first.url: first})
+    assert conditional_headers(site, "/short") == {}
+    assert conditional_headers(site, "/long") == {"If-None-Match": '"L"'}
+    assert (again.url, again.final_url, again.body) == (first.url, first.final_url, b"long")
+    assert again.reused_from == first.fetched_at
+
+
+@pytest.mark.timeout(10)
+def test_304_without_a_conditional_request_is_an_error(site: Loopback) -> None:
+    site.routes["/odd"] = Reply(304)
+    result = fetch_one(site, "/odd")
+    assert (result.status, result.error, result.reused_from) == (304, "http_304", None)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import os
 from pathlib import Path
 
 import duckdb
@@ -90,3 +92,58 @@ def test_exchange_is_atomic_and_supported_here(tmp_path: Path) -> None:
 def test_run_ids_become_safe_file_names() -> None:
     name = lake.safe_name("manual__2025-03-18T00:00:00+00:00")
     assert "/" not in name and ":" not in name and "+" not in name
+
+
+def test_publish_partition_locally_replaces_a_multi_file_partition(tmp_path: Path) -> None:
+    lake_uri = str(tmp_path / "lake")
+    target = _publish(lake_uri, [_article(1, 9)], tmp_path)
+    (target / "old-chunk.parquet").write_bytes(b"left by an older layout")
+    staged = lake.join(lake.staging_uri(lake_uri, "example", DAY, "run-2"), "out", "articles",
+                       lake.PARQUET_FILE)
+    lake.write_parquet(rows_to_table([_article(2, 10)], ARTICLE_FILE_SCHEMA), staged)
+    placed = lake.publish_partition(lake_uri, "articles", "example", DAY, staged)
+    assert placed == str(target / lake.PARQUET_FILE)
+    assert [p.name for p in target.iterdir()] == [lake.PARQUET_FILE]
+    assert Path(staged).exists(), "the staged file stays: a retried publish still works"
+    lake.publish_partition(lake_uri, "articles", "example", DAY, staged)
+    assert [p.name for p in target.iterdir()] == [lake.PARQUET_FILE]
+    assert not [p for p in Path(staged).parent.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_raw_partition_is_one_concatenated_warc(tmp_path: Path) -> None:
+    from newslake.fetch import FetchResult
+    from newslake.raw import read_warc, write_warc
+
+    def result(n: int) -> FetchResult:
+        return FetchResult(
+            url=f"https://example.org/{n}", final_url=f"https://example.org/{n}", status=200,
+            headers={"Content-Type": "text/html"}, body=f"<p>{n}</p>".encode(),
+            fetched_at=dt.datetime(2025, 3, 17, tzinfo=dt.UTC), error=None, attempts=1,
+            elapsed_s=0.1,
+        )
+
+    chunks = []
+    for n in range(3):
+        path = tmp_path / f"{n:05d}.warc.gz"
+        write_warc(path, [result(2 * n), result(2 * n + 1)])
+        chunks.append(str(path))
+    joined = tmp_path / lake.RAW_FILE
+    size = lake.concatenate(chunks, str(joined))
+    assert size == joined.stat().st_size == sum(Path(c).stat().st_size for c in chunks)
+    assert [r.url for r in read_warc(joined)] == [f"https://example.org/{n}" for n in range(6)]
+    # Per chunk: warcinfo + 2 x (request, response); every record its own gzip member.
+    assert gzip.decompress(joined.read_bytes()).count(b"WARC/1.1\r\n") == 3 * 5
+
+
+def test_manifests_are_listed_oldest_first(tmp_path: Path) -> None:
+    lake_uri = str(tmp_path / "lake")
+    for n, run in enumerate(("b-run", "a-run")):
+        path = lake.manifest_path(lake_uri, "example", DAY, run)
+        lake.write_json(path, {"run": run})
+        lake.write_json(lake.validation_path(lake_uri, "example", DAY, run), {})
+        os.utime(path, (1_700_000_000 + n, 1_700_000_000 + n))
+    assert [p.stem for p in lake.list_manifests(lake_uri, "example", DAY)] == ["b-run", "a-run"]
+    assert lake.list_manifest_uris(lake_uri, "example", DAY) == [
+        str(p) for p in lake.list_manifests(lake_uri, "example", DAY)
+    ]
+    assert lake.read_json(lake.list_manifest_uris(lake_uri, "example", DAY)[0]) == {"run": "b-run"}

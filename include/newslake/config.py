@@ -22,7 +22,7 @@ from newslake.errors import ConfigError
 
 OUTLET_ID_RE = re.compile(r"^[a-z0-9_]+$")
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-DISCOVERY_TYPES = ("rss", "sitemap", "archive")
+DISCOVERY_TYPES = ("rss", "sitemap", "archive", "warc")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class DiscoverySource:
     url: str | None = None
     url_template: str | None = None
     link_selector: str | None = None
+    # warc: local WARC files (a glob; may hold {date:%Y-%m-%d}) to ingest instead of the web
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,21 @@ class Outlet:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+# An outlet config has a few dozen values; YAML aliases can make a tiny file expand to
+# billions of nodes ("billion laughs"), so the walk gives up long before that.
+MAX_CONFIG_NODES = 10_000
+
+
+def _count_nodes(value: Any, budget: list[int], path: str) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigError(f"{path}: more than {MAX_CONFIG_NODES} values (YAML alias bomb?)")
+    if isinstance(value, dict):
+        value = list(value.values())
+    for child in value if isinstance(value, list) else ():
+        _count_nodes(child, budget, path)
 
 
 def _expand_env(value: Any) -> Any:
@@ -147,6 +164,7 @@ def _str_list(r: _Reader, key: str) -> tuple[str, ...]:
 
 def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
     """Build an ``Outlet`` from a loaded YAML mapping; raise ``ConfigError`` on any defect."""
+    _count_nodes(data, [MAX_CONFIG_NODES], path)
     r = _Reader(path, _expand_env(data))
     outlet_id = r.get("id", str)
     if not OUTLET_ID_RE.fullmatch(outlet_id):
@@ -181,11 +199,14 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
             url=s.get("url", str, None),
             url_template=s.get("url_template", str, None),
             link_selector=s.get("link_selector", str, None),
+            path=s.get("path", str, None),
         )
         if kind in ("rss", "sitemap") and not src.url:
             raise s._err("url", f"is required for type {kind}")
         if kind == "archive" and not src.url_template:
             raise s._err("url_template", "is required for type archive")
+        if kind == "warc" and not src.path:
+            raise s._err("path", "is required for type warc")
         s.finish()
         sources.append(src)
 

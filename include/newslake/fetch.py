@@ -9,22 +9,38 @@ optionally followed by ``": detail"``. ``error`` is None only for a complete 2xx
 ``Fetcher`` holds the per-run state (sessions, robots rules, the rate limit) and fetches
 one URL at a time; discovery uses it directly so that feeds and sitemaps get the same
 politeness as articles.
+
+Hostile servers are expected: the body is read as it arrives (``read1``), so a server
+dripping bytes meets the body deadline; ``Content-Encoding`` is undone here, in steps no
+larger than the room left under ``max_bytes``, so a gzip bomb stops at the cap on the
+*decoded* size without inflating further; a body shorter than its ``Content-Length``, or a
+compressed stream that ends before its end marker, is ``truncated_body``; article
+pages must be HTML (``unsupported_content_type`` otherwise, decided from the header before
+the body is read; a missing ``Content-Type`` is let through for the parser to sniff).
+
+Conditional requests: given the previous response for a URL (from the raw zone), the
+request for its final URL carries ``If-None-Match`` / ``If-Modified-Since``; a 304 gives back
+the previous response (same status, headers, body) with ``reused_from`` set, so that
+parsing it gives the same row.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import ipaddress
 import os
 import socket
 import threading
 import time
+import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from types import TracebackType
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -65,8 +81,17 @@ BODY_DEADLINE_FACTOR = 3
 # Results fetched ahead of the consumer: keeps every thread busy, bounds memory (bodies).
 PREFETCH_PER_WORKER = 4
 CHUNK_BYTES = 64 * 1024
+# Only what _Inflater undoes is asked for (requests would add br/zstd when their packages
+# are installed, and urllib3 would then decode those without our step-wise size cap).
+ACCEPT_ENCODING = "gzip, deflate"
+GZIP_MAGIC = b"\x1f\x8b"
+
+# What an article page may be. Anything else (image/png, application/pdf, octet-stream…)
+# is not an article and is not worth downloading; a missing type is left to the parser.
+ARTICLE_CONTENT_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+NOT_MODIFIED = 304
 ALLOWED_SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -80,6 +105,8 @@ ERR_INVALID_URL = "invalid_url"
 ERR_REDIRECT_LOOP = "redirect_loop"
 ERR_TOO_MANY_REDIRECTS = "too_many_redirects"
 ERR_DECODING = "decoding_error"
+ERR_TRUNCATED = "truncated_body"
+ERR_CONTENT_TYPE = "unsupported_content_type"
 ERR_INTERNAL = "internal_error"
 
 
@@ -96,6 +123,9 @@ class FetchResult:
     error: str | None = None  # "<slug>" or "<slug>: <detail>"; None for a complete 2xx
     attempts: int = 0  # tries made (a try follows its redirects)
     elapsed_s: float = 0.0  # wall time for this URL, waits and retries included
+    # Set when the server answered a conditional request with 304 Not Modified: status,
+    # headers and body are the earlier response's, fetched at this time.
+    reused_from: dt.datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -104,6 +134,24 @@ class FetchResult:
     @property
     def error_slug(self) -> str | None:
         return self.error.split(":", 1)[0] if self.error else None
+
+    def header(self, name: str) -> str | None:
+        """A response header, whatever its case."""
+        lower = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == lower), None)
+
+    def validators(self) -> dict[str, str]:
+        """The conditional-request headers this response allows (RFC 9110 §13.1): none
+        unless it is a complete 2xx with a body and an ETag or a Last-Modified."""
+        if self.error is not None or self.body is None or not 200 <= (self.status or 0) < 300:
+            return {}
+        conditions = {}
+        etag, modified = self.header("ETag"), self.header("Last-Modified")
+        if etag:
+            conditions["If-None-Match"] = etag
+        if modified:
+            conditions["If-Modified-Since"] = modified
+        return conditions
 
 
 def default_user_agent() -> str:
@@ -151,6 +199,17 @@ class _Outcome:
     result: FetchResult
     retry: bool = False
     retry_after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What one ``Fetcher.fetch`` call asks for, shared by its tries."""
+
+    url: str
+    max_bytes: int
+    check_robots: bool
+    previous: FetchResult | None
+    content_types: Collection[str] | None
 
 
 def _now() -> dt.datetime:
@@ -262,17 +321,33 @@ class Fetcher:
         return session
 
     def fetch(
-        self, url: str, *, max_bytes: int | None = None, check_robots: bool = True
+        self,
+        url: str,
+        *,
+        max_bytes: int | None = None,
+        check_robots: bool = True,
+        previous: FetchResult | None = None,
+        content_types: Collection[str] | None = None,
     ) -> FetchResult:
-        """Fetch one URL with retries; never raises."""
+        """Fetch one URL with retries; never raises.
+
+        ``previous``: an earlier response for ``url``; its validators make the request
+        conditional and a 304 returns it again (with ``reused_from``). ``content_types``:
+        the media types accepted for a 2xx body (None: any)."""
         started = time.monotonic()
         attempts = 0
-        limit = self.politeness.max_bytes if max_bytes is None else max_bytes
+        request = _Request(
+            url=url,
+            max_bytes=self.politeness.max_bytes if max_bytes is None else max_bytes,
+            check_robots=check_robots,
+            previous=previous if previous is not None and previous.validators() else None,
+            content_types=content_types,
+        )
 
         def attempt() -> _Outcome:
             nonlocal attempts
             attempts += 1
-            return self._attempt(url, limit, check_robots)
+            return self._attempt(request)
 
         try:
             retrying = Retrying(
@@ -287,23 +362,42 @@ class Fetcher:
             result = _failure(url, url, f"{ERR_INTERNAL}: {exc!r}")
         return replace(result, attempts=attempts, elapsed_s=time.monotonic() - started)
 
-    def _attempt(self, url: str, max_bytes: int, check_robots: bool) -> _Outcome:
+    def _attempt(self, request: _Request) -> _Outcome:
+        url, previous = request.url, request.previous
         visited: list[str] = []
         current = url
         timeout = self.politeness.timeout_seconds
         while True:
-            refused = self._refuse(current, check_robots)
+            refused = self._refuse(current, request.check_robots)
             if refused is not None:
                 error, retry = refused
                 return _Outcome(_failure(url, current, error), retry=retry)
+            # The validators belong to the URL that answered last time: its final URL.
+            conditional = previous is not None and current == previous.final_url
             self._limiter.wait()
             try:
                 response = self._session().get(
-                    current, stream=True, allow_redirects=False, timeout=(timeout, timeout)
+                    current,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=(timeout, timeout),
+                    headers={
+                        "Accept-Encoding": ACCEPT_ENCODING,
+                        **(previous.validators() if conditional and previous else {}),
+                    },
                 )
             except requests.exceptions.RequestException as exc:
                 return _request_failure(url, current, exc)
             with response:
+                if conditional and previous and response.status_code == NOT_MODIFIED:
+                    return _Outcome(
+                        replace(
+                            previous,
+                            url=url,
+                            fetched_at=_now(),
+                            reused_from=previous.reused_from or previous.fetched_at,
+                        )
+                    )
                 location = response.headers.get("Location")
                 if response.status_code in REDIRECT_STATUSES and location:
                     visited.append(current)
@@ -312,7 +406,7 @@ class Fetcher:
                         slug = ERR_REDIRECT_LOOP if current in visited else ERR_TOO_MANY_REDIRECTS
                         return _Outcome(_failure(url, current, slug))
                     continue
-                return self._read(url, current, response, max_bytes)
+                return self._read(request, current, response)
 
     def _refuse(self, url: str, check_robots: bool) -> tuple[str, bool] | None:
         """Why ``url`` must not be requested (scheme, private address, robots) and whether
@@ -373,55 +467,127 @@ class Fetcher:
         return rules
 
     def _read(
-        self, url: str, final_url: str, response: requests.Response, max_bytes: int
+        self, request: _Request, final_url: str, response: requests.Response
     ) -> _Outcome:
+        url, max_bytes = request.url, request.max_bytes
         status = response.status_code
         headers = dict(response.headers)
         fetched_at = _now()
-        declared = headers.get("Content-Length", "")
+
+        def failed(error: str, retry: bool = False) -> _Outcome:
+            result = FetchResult(url, final_url, status, headers, None, fetched_at, error)
+            return _Outcome(result, retry=retry)
+
+        declared = response.headers.get("Content-Length", "").strip()
         if declared.isdigit() and int(declared) > max_bytes:
-            return _Outcome(
-                FetchResult(url, final_url, status, headers, None, fetched_at, ERR_TOO_LARGE)
-            )
+            return failed(ERR_TOO_LARGE)
+        media_type = _media_type(response.headers.get("Content-Type"))
+        accepted = request.content_types
+        if accepted is not None and 200 <= status < 300 and media_type not in (None, *accepted):
+            return failed(f"{ERR_CONTENT_TYPE}: {media_type}")
         deadline = time.monotonic() + BODY_DEADLINE_FACTOR * self.politeness.timeout_seconds
         body = bytearray()
         try:
-            for chunk in response.iter_content(CHUNK_BYTES):
-                body += chunk
+            inflater = _Inflater(response.headers.get("Content-Encoding", ""))
+            while True:
+                # read1: whatever has arrived (≤ CHUNK_BYTES), so that a server dripping a
+                # byte at a time still meets the deadline.
+                chunk = response.raw.read1(CHUNK_BYTES, decode_content=False)
+                if not chunk:
+                    break
+                body += inflater.inflate(chunk, max_bytes + 1 - len(body))
                 if len(body) > max_bytes:
-                    return _Outcome(
-                        FetchResult(
-                            url, final_url, status, headers, None, fetched_at, ERR_TOO_LARGE
-                        )
-                    )
+                    return failed(ERR_TOO_LARGE)
                 if time.monotonic() > deadline:
-                    return _Outcome(
-                        FetchResult(
-                            url,
-                            final_url,
-                            status,
-                            headers,
-                            None,
-                            fetched_at,
-                            f"{ERR_TIMEOUT}: body too slow",
-                        ),
-                        retry=True,
-                    )
-        except requests.exceptions.ContentDecodingError as exc:
-            return _Outcome(
-                FetchResult(
-                    url, final_url, status, headers, None, fetched_at, f"{ERR_DECODING}: {exc}"
-                )
-            )
-        except requests.exceptions.RequestException as exc:
-            return _request_failure(url, final_url, exc)
+                    return failed(f"{ERR_TIMEOUT}: body too slow", retry=True)
+            if not inflater.complete:
+                return failed(f"{ERR_TRUNCATED}: compressed stream ends early", retry=True)
+        except (zlib.error, _UnsupportedEncoding) as exc:
+            return failed(f"{ERR_DECODING}: {exc}")
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            return failed(f"{ERR_TIMEOUT}: {exc}", retry=True)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            # A connection dropped mid-body: worth another try, like a refused one.
+            if _is_incomplete_read(exc):
+                return failed(f"{ERR_TRUNCATED}: {exc}", retry=True)
+            return failed(f"{ERR_CONNECTION}: {exc}", retry=True)
         error = None if 200 <= status < 300 else f"http_{status}"
         result = FetchResult(url, final_url, status, headers, bytes(body), fetched_at, error)
         if status == 429 or status >= 500:
             return _Outcome(
-                result, retry=True, retry_after_s=_retry_after_seconds(headers.get("Retry-After"))
+                result,
+                retry=True,
+                retry_after_s=_retry_after_seconds(response.headers.get("Retry-After")),
             )
         return _Outcome(result)
+
+
+class _UnsupportedEncoding(ValueError):
+    pass
+
+
+class _Inflater:
+    """Undoes one ``Content-Encoding`` (gzip, deflate, identity) in bounded steps.
+
+    ``inflate(data, room)`` returns at most ``room`` bytes: the caller passes the room left
+    under its cap plus one and stops when it gets that much, so a bomb never inflates
+    past the cap (what is left of it is never decompressed). ``complete`` says whether
+    the compressed stream reached its end marker (False: the body was cut)."""
+
+    def __init__(self, content_encoding: str) -> None:
+        encoding = content_encoding.strip().lower()
+        self._raw_deflate_tried = False
+        self._fed = False
+        self._zlib: Any = None
+        if encoding in ("", "identity"):
+            return
+        if encoding in ("gzip", "x-gzip"):
+            self._wbits = 16 + zlib.MAX_WBITS
+        elif encoding == "deflate":
+            self._wbits = zlib.MAX_WBITS  # zlib-wrapped, as the RFC says; raw deflate too
+        else:
+            raise _UnsupportedEncoding(f"unsupported Content-Encoding {content_encoding!r}")
+        self._zlib = zlib.decompressobj(self._wbits)
+
+    @property
+    def complete(self) -> bool:
+        return self._zlib is None or self._zlib.eof or not self._fed
+
+    def inflate(self, data: bytes, room: int) -> bytes:
+        if self._zlib is None:
+            return data
+        self._fed = True
+        try:
+            out = self._zlib.decompress(data, room)
+        except zlib.error:
+            if self._wbits != zlib.MAX_WBITS or self._raw_deflate_tried:
+                raise
+            # Many servers send raw deflate under "deflate" (as browsers accept).
+            self._raw_deflate_tried = True
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self._zlib.decompress(data, room)
+        while len(out) < room:
+            if self._zlib.unconsumed_tail:
+                out += self._zlib.decompress(self._zlib.unconsumed_tail, room - len(out))
+            elif self._zlib.eof and self._zlib.unused_data.startswith(GZIP_MAGIC):
+                rest = self._zlib.unused_data  # another gzip member (RFC 1952 §2.2)
+                self._zlib = zlib.decompressobj(self._wbits)
+                out += self._zlib.decompress(rest, room - len(out))
+            else:
+                break
+        return bytes(out)
+
+
+def _media_type(content_type: str | None) -> str | None:
+    """``text/html`` of ``Text/HTML; charset=utf-8``; None when the header is missing."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media or None
+
+
+def _is_incomplete_read(exc: BaseException) -> bool:
+    """Whether urllib3 gave up because the body ended before its Content-Length."""
+    seen: list[object] = [exc, *exc.args]
+    return any(isinstance(e, http.client.IncompleteRead) for e in seen)
 
 
 def _failure(url: str, final_url: str, error: str) -> FetchResult:
@@ -446,10 +612,20 @@ def _request_failure(url: str, final_url: str, exc: Exception) -> _Outcome:
 
 
 def fetch_urls(
-    urls: Iterable[str], outlet: Outlet, *, user_agent: str | None = None
+    urls: Iterable[str],
+    outlet: Outlet,
+    *,
+    user_agent: str | None = None,
+    previous: Mapping[str, FetchResult] | None = None,
+    content_types: Collection[str] | None = ARTICLE_CONTENT_TYPES,
 ) -> Iterator[FetchResult]:
     """Fetch ``urls`` politely on ``outlet.politeness.concurrency`` threads; yield one result
-    per URL, in input order. robots.txt is read once per host per call."""
+    per URL, in input order. robots.txt is read once per host per call.
+
+    ``previous`` maps a requested URL to its earlier response (``raw.previous_responses``):
+    those with an ETag or Last-Modified are asked for conditionally, and a 304 gives the
+    earlier response back. ``content_types``: what a 2xx body may be (default: HTML)."""
+    previous = previous or {}
     workers = max(1, outlet.politeness.concurrency)
     window = workers * PREFETCH_PER_WORKER
     with (
@@ -459,7 +635,14 @@ def fetch_urls(
         pending: deque[Future[FetchResult]] = deque()
         try:
             for url in urls:
-                pending.append(pool.submit(fetcher.fetch, url))
+                pending.append(
+                    pool.submit(
+                        fetcher.fetch,
+                        url,
+                        previous=previous.get(url),
+                        content_types=content_types,
+                    )
+                )
                 if len(pending) >= window:
                     yield pending.popleft().result()
             while pending:

@@ -1,73 +1,121 @@
-"""The lake: partition paths, Parquet writing and atomic partition replacement.
+"""The lake: locations, Parquet/JSON/WARC I/O and atomic partition replacement.
 
 Layout (DESIGN.md contract)::
 
-    <lake>/articles/outlet=<id>/date=<YYYY-MM-DD>/*.parquet
-    <lake>/quarantine/outlet=<id>/date=<YYYY-MM-DD>/*.parquet
-    <lake>/raw/outlet=<id>/date=<YYYY-MM-DD>/*.warc.gz
+    <lake>/articles/outlet=<id>/date=<YYYY-MM-DD>/part-00000.parquet
+    <lake>/quarantine/outlet=<id>/date=<YYYY-MM-DD>/part-00000.parquet
+    <lake>/raw/outlet=<id>/date=<YYYY-MM-DD>/responses.warc.gz
     <lake>/_runs/outlet=<id>/date=<YYYY-MM-DD>/<run>.json
+    <lake>/_staging/outlet=<id>/<YYYY-MM-DD>/<run>/…      scratch space of running runs
+
+``<lake>`` is a local folder (or ``file://`` URI) or ``s3://bucket/prefix``. Every zone
+partition is exactly one object with a fixed name, so that replacing a partition is one
+atomic step on both kinds of store (see ``publish_partition``).
+
+Two families of functions:
+
+- ``*_uri`` functions and the I/O helpers (``read_json``, ``write_parquet``, ``upload`` …)
+  take and return *locations*: plain strings that are a local path or an ``s3://`` URI,
+  plus optional ``storage`` options (``newslake.settings.STORAGE_KEYS``; from the
+  environment when not given). They work on both kinds of lake.
+- ``partition_dir``, ``manifest_path``, ``validation_path``, ``list_manifests``,
+  ``staging_dir``, ``lake_root``, ``replace_partition`` return or take ``Path`` objects
+  and work on local lakes only (an ``s3://`` lake raises ``NewslakeError`` naming the
+  location-based function to use instead).
 
 Partition columns (``outlet``, ``date``) live in the path only: a file that also carried
 ``outlet`` would make pandas/pyarrow refuse to merge the two (string vs dictionary).
 
-Only local lakes are implemented; ``s3://`` lakes are planned (issue 7).
+I/O goes through ``pyarrow.fs`` (``LocalFileSystem`` / ``S3FileSystem``): pyarrow is
+already the Parquet writer, and its S3 client needs no extra package (docs/decisions.md).
+Streams are always opened with ``compression=None``: pyarrow's default ("detect") would
+silently gunzip a ``.warc.gz`` on read and gzip it again on write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import datetime as dt
+import functools
 import json
 import os
 import re
 import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from newslake.errors import NewslakeError
+from newslake.settings import STORAGE_KEYS, storage_from_env
 
 ZONES = ("articles", "quarantine", "raw")
 # Row groups of 64k rows: a day of an outlet is usually one group, and a big backfill
 # partition still gets min/max statistics fine-grained enough to prune by time.
 ROW_GROUP_SIZE = 64 * 1024
 PARQUET_FILE = "part-00000.parquet"
+# The raw zone partition: the fetch chunks' WARCs concatenated. Every record is its own
+# gzip member, so the concatenation is itself a valid WARC file.
+RAW_FILE = "responses.warc.gz"
+ZONE_FILES = {"articles": PARQUET_FILE, "quarantine": PARQUET_FILE, "raw": RAW_FILE}
+S3_SCHEME = "s3://"
 _RENAME_EXCHANGE = 2  # linux/fs.h
 _AT_FDCWD = -100
+_COPY_BUFFER = 1024 * 1024
+
+Location = str | os.PathLike[str]
+Storage = Mapping[str, str] | None
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def is_s3(location: Location) -> bool:
+    return os.fspath(location).startswith(S3_SCHEME)
+
+
+def lake_uri(lake: str) -> str:
+    """The lake's root location, normalised: ``s3://bucket/prefix`` or an absolute path."""
+    if is_s3(lake):
+        rest = lake[len(S3_SCHEME) :].strip("/")
+        if not rest or rest.startswith("/"):
+            raise NewslakeError(f"lake {lake!r}: an s3:// lake needs a bucket")
+        return S3_SCHEME + rest
+    if "://" in lake and not lake.startswith("file://"):
+        raise NewslakeError(f"lake {lake!r}: only local folders and s3:// lakes are supported")
+    return str(Path(lake.removeprefix("file://")).resolve())
 
 
 def lake_root(lake: str) -> Path:
-    if "://" in lake and not lake.startswith("file://"):
-        raise NewslakeError(f"lake {lake!r}: only local lakes are supported so far")
-    return Path(lake.removeprefix("file://")).resolve()
+    """The root folder of a local lake."""
+    root = lake_uri(lake)
+    if is_s3(root):
+        raise NewslakeError(
+            f"lake {lake!r} is on S3: use the location-based functions (lake.*_uri, "
+            "lake.read_json, lake.list_manifest_uris …) instead of local paths"
+        )
+    return Path(root)
 
 
-def partition_dir(lake: str, zone: str, outlet: str, day: dt.date) -> Path:
-    return lake_root(lake) / zone / f"outlet={outlet}" / f"date={day.isoformat()}"
+def join(location: Location, *parts: str) -> str:
+    """``location`` / ``parts``, for a local path or an ``s3://`` URI."""
+    base = os.fspath(location)
+    if is_s3(base):
+        return "/".join([base.rstrip("/"), *parts])
+    return os.path.join(base, *parts)
 
 
-def manifest_path(lake: str, outlet: str, day: dt.date, run_id: str) -> Path:
-    return (
-        lake_root(lake) / "_runs" / f"outlet={outlet}" / f"date={day.isoformat()}"
-        / f"{safe_name(run_id)}.json"
-    )
-
-
-def validation_path(lake: str, outlet: str, day: dt.date, run_id: str) -> Path:
-    """The Great Expectations results of a run, beside its manifest."""
-    manifest = manifest_path(lake, outlet, day, run_id)
-    return manifest.with_name(manifest.stem + ".validation.json")
-
-
-def list_manifests(lake: str, outlet: str, day: dt.date) -> list[Path]:
-    """The run manifests of an outlet-day, oldest first."""
-    folder = lake_root(lake) / "_runs" / f"outlet={outlet}" / f"date={day.isoformat()}"
-    found = [p for p in folder.glob("*.json") if not p.name.endswith(".validation.json")]
-    return sorted(found, key=lambda p: p.stat().st_mtime)
+def _partition_parts(zone: str, outlet: str, day: dt.date) -> tuple[str, str, str]:
+    return zone, f"outlet={outlet}", f"date={day.isoformat()}"
 
 
 def safe_name(text: str) -> str:
@@ -75,22 +123,275 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
 
 
+def zone_uri(lake: str, zone: str) -> str:
+    return join(lake_uri(lake), zone)
+
+
+def partition_uri(lake: str, zone: str, outlet: str, day: dt.date) -> str:
+    return join(lake_uri(lake), *_partition_parts(zone, outlet, day))
+
+
+def runs_uri(lake: str, outlet: str, day: dt.date) -> str:
+    return partition_uri(lake, "_runs", outlet, day)
+
+
+def manifest_uri(lake: str, outlet: str, day: dt.date, run_id: str) -> str:
+    return join(runs_uri(lake, outlet, day), f"{safe_name(run_id)}.json")
+
+
+def validation_uri(lake: str, outlet: str, day: dt.date, run_id: str) -> str:
+    """The Great Expectations results of a run, beside its manifest."""
+    return join(runs_uri(lake, outlet, day), f"{safe_name(run_id)}.validation.json")
+
+
+def staging_uri(lake: str, outlet: str, day: dt.date, run_id: str) -> str:
+    """Scratch space of one run, inside the lake: shared by mapped tasks on any worker,
+    and on the same filesystem as the partitions (a local publish is a rename)."""
+    return join(lake_uri(lake), "_staging", f"outlet={outlet}", day.isoformat(), safe_name(run_id))
+
+
+def partition_dir(lake: str, zone: str, outlet: str, day: dt.date) -> Path:
+    return lake_root(lake).joinpath(*_partition_parts(zone, outlet, day))
+
+
+def manifest_path(lake: str, outlet: str, day: dt.date, run_id: str) -> Path:
+    lake_root(lake)
+    return Path(manifest_uri(lake, outlet, day, run_id))
+
+
+def validation_path(lake: str, outlet: str, day: dt.date, run_id: str) -> Path:
+    """The Great Expectations results of a run, beside its manifest."""
+    lake_root(lake)
+    return Path(validation_uri(lake, outlet, day, run_id))
+
+
 def staging_dir(lake: str, outlet: str, day: dt.date, run_id: str) -> Path:
     """Scratch space of one run, inside the lake so that publishing is a rename."""
-    return lake_root(lake) / "_staging" / f"outlet={outlet}" / day.isoformat() / safe_name(run_id)
+    lake_root(lake)
+    return Path(staging_uri(lake, outlet, day, run_id))
 
 
-def write_parquet(table: pa.Table, path: Path, sort_by: str | None = "published_at") -> None:
-    """Write one zstd Parquet file with statistics, rows sorted by ``sort_by``."""
+# --------------------------------------------------------------------------- filesystems
+
+
+def storage_options(storage: Storage = None) -> dict[str, str]:
+    """The storage options to use: ``storage`` when given, else the environment's."""
+    chosen = dict(storage) if storage else storage_from_env()
+    unknown = set(chosen) - set(STORAGE_KEYS)
+    if unknown:
+        raise NewslakeError(f"unknown storage options {sorted(unknown)}; known: {STORAGE_KEYS}")
+    return {k: v for k, v in chosen.items() if v}
+
+
+@functools.lru_cache(maxsize=16)
+def _s3_filesystem(options: tuple[tuple[str, str], ...]) -> pafs.S3FileSystem:
+    opts = dict(options)
+    kwargs: dict[str, Any] = {
+        "region": opts.get("region") or "us-east-1",
+        "connect_timeout": 10,
+        "request_timeout": 60,
+    }
+    if opts.get("access_key_id") and opts.get("secret_access_key"):
+        kwargs["access_key"] = opts["access_key_id"]
+        kwargs["secret_key"] = opts["secret_access_key"]
+        if opts.get("session_token"):
+            kwargs["session_token"] = opts["session_token"]
+    endpoint = opts.get("endpoint_url")
+    if endpoint:
+        parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
+        kwargs["endpoint_override"] = parts.netloc + parts.path.rstrip("/")
+        kwargs["scheme"] = parts.scheme or "https"
+    return pafs.S3FileSystem(**kwargs)
+
+
+def filesystem(location: Location, storage: Storage = None) -> tuple[pafs.FileSystem, str]:
+    """The pyarrow filesystem of ``location`` and the path inside it.
+
+    ``s3://bucket/key`` → (``S3FileSystem``, ``bucket/key``); anything else → the local
+    filesystem and an absolute path. Readers can use the pair directly, e.g.
+    ``ds.dataset(path, filesystem=fs, partitioning="hive")``.
+    """
+    text = os.fspath(location)
+    if is_s3(text):
+        options = tuple(sorted(storage_options(storage).items()))
+        return _s3_filesystem(options), text[len(S3_SCHEME) :].rstrip("/")
+    return pafs.LocalFileSystem(), str(Path(text.removeprefix("file://")).resolve())
+
+
+def _location(fs: pafs.FileSystem, path: str) -> str:
+    return S3_SCHEME + path if isinstance(fs, pafs.S3FileSystem) else path
+
+
+# --------------------------------------------------------------------------- I/O
+
+
+def exists(location: Location, storage: Storage = None) -> bool:
+    fs, path = filesystem(location, storage)
+    return fs.get_file_info(path).type != pafs.FileType.NotFound
+
+
+def read_bytes(location: Location, storage: Storage = None) -> bytes:
+    fs, path = filesystem(location, storage)
+    with fs.open_input_stream(path, compression=None) as stream:
+        return bytes(stream.read())
+
+
+def read_json(location: Location, storage: Storage = None) -> Any:
+    return json.loads(read_bytes(location, storage))
+
+
+def write_bytes(location: Location, data: bytes, storage: Storage = None) -> None:
+    """Write one file/object whole: readers see the old content or the new, never a part.
+
+    Local: written aside, then renamed. S3: one upload, visible only once complete.
+    """
+    fs, path = filesystem(location, storage)
+    if isinstance(fs, pafs.LocalFileSystem):
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        return
+    with fs.open_output_stream(path, compression=None) as out:
+        out.write(data)
+
+
+def write_json(path: Location, data: Any, storage: Storage = None) -> None:
+    text = json.dumps(data, indent=2, sort_keys=True, default=str)
+    write_bytes(path, text.encode("utf-8"), storage)
+
+
+def write_parquet(
+    table: pa.Table, path: Location, sort_by: str | None = "published_at",
+    storage: Storage = None,
+) -> None:
+    """Write one zstd Parquet file with statistics, rows sorted by ``sort_by``.
+
+    On S3 the object is uploaded whole; no directory marker objects are created."""
     if sort_by and sort_by in table.column_names and table.num_rows:
         table = table.sort_by([(sort_by, "ascending"), ("url", "ascending")]
                               if "url" in table.column_names else [(sort_by, "ascending")])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    pq.write_table(
-        table, tmp, compression="zstd", write_statistics=True, row_group_size=ROW_GROUP_SIZE
-    )
-    os.replace(tmp, path)
+    fs, where = filesystem(path, storage)
+    options: dict[str, Any] = {
+        "compression": "zstd", "write_statistics": True, "row_group_size": ROW_GROUP_SIZE,
+    }
+    if isinstance(fs, pafs.LocalFileSystem):
+        target = Path(where)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        pq.write_table(table, tmp, **options)
+        os.replace(tmp, target)
+        return
+    pq.write_table(table, where, filesystem=fs, **options)
+
+
+def read_parquet(
+    location: Location, schema: pa.Schema | None = None, storage: Storage = None
+) -> pa.Table:
+    fs, path = filesystem(location, storage)
+    return pq.read_table(path, schema=schema, filesystem=fs)
+
+
+def upload(local_path: Location, location: Location, storage: Storage = None) -> None:
+    """Put a local file at ``location`` whole (local: copied aside then renamed)."""
+    fs, path = filesystem(location, storage)
+    if isinstance(fs, pafs.LocalFileSystem):
+        if Path(local_path).resolve() == Path(path):
+            return
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        shutil.copyfile(local_path, tmp)
+        os.replace(tmp, target)
+        return
+    with open(local_path, "rb") as src, fs.open_output_stream(path, compression=None) as out:
+        shutil.copyfileobj(src, out, _COPY_BUFFER)
+
+
+@contextlib.contextmanager
+def local_copy(location: Location, storage: Storage = None, suffix: str = "") -> Iterator[str]:
+    """A local path holding ``location``'s bytes: the file itself when local, else a
+    downloaded temporary file, removed on exit."""
+    fs, path = filesystem(location, storage)
+    if isinstance(fs, pafs.LocalFileSystem):
+        yield path
+        return
+    handle, tmp = tempfile.mkstemp(prefix="newslake-", suffix=suffix)
+    try:
+        with os.fdopen(handle, "wb") as out, fs.open_input_stream(path, compression=None) as src:
+            shutil.copyfileobj(src, out, _COPY_BUFFER)
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+
+
+def concatenate(sources: list[str], target: Location, storage: Storage = None) -> int:
+    """Write the bytes of ``sources`` one after the other to ``target``; return its size."""
+    fs, path = filesystem(target, storage)
+    local = isinstance(fs, pafs.LocalFileSystem)
+    if local:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+    size = 0
+    with fs.open_output_stream(tmp if local else path, compression=None) as out:
+        for source in sources:
+            src_fs, src_path = filesystem(source, storage)
+            with src_fs.open_input_stream(src_path, compression=None) as src:
+                while chunk := src.read(_COPY_BUFFER):
+                    out.write(chunk)
+                    size += len(chunk)
+    if local:
+        os.replace(tmp, path)
+    return size
+
+
+def remove_tree(location: Location, storage: Storage = None) -> None:
+    """Delete a folder / every object under a prefix; missing is fine."""
+    fs, path = filesystem(location, storage)
+    if isinstance(fs, pafs.LocalFileSystem):
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    if fs.get_file_info(path).type != pafs.FileType.NotFound:
+        fs.delete_dir(path)
+
+
+def list_files(location: Location, storage: Storage = None) -> list[pafs.FileInfo]:
+    """The files (objects) under ``location``, recursively; none when it is missing."""
+    fs, path = filesystem(location, storage)
+    selector = pafs.FileSelector(path, recursive=True, allow_not_found=True)
+    return [i for i in fs.get_file_info(selector) if i.type == pafs.FileType.File]
+
+
+def list_manifest_uris(lake: str, outlet: str, day: dt.date, storage: Storage = None) -> list[str]:
+    """The run manifests of an outlet-day (locations), oldest first. Any kind of lake."""
+    folder = runs_uri(lake, outlet, day)
+    fs, _ = filesystem(folder, storage)
+    found = [
+        i for i in list_files(folder, storage)
+        if i.base_name.endswith(".json") and not i.base_name.endswith(".validation.json")
+        and not i.base_name.startswith(".")
+    ]
+    found.sort(key=lambda i: (i.mtime_ns or 0, i.base_name))
+    return [_location(fs, i.path) for i in found]
+
+
+def list_manifests(lake: str, outlet: str, day: dt.date) -> list[Path]:
+    """The run manifests of a local outlet-day, oldest first."""
+    lake_root(lake)
+    return [Path(p) for p in list_manifest_uris(lake, outlet, day)]
+
+
+def dataset(lake: str, zone: str = "articles", storage: Storage = None) -> ds.Dataset | None:
+    """A zone of the lake as a Hive-partitioned pyarrow dataset; None while it is empty."""
+    fs, path = filesystem(zone_uri(lake, zone), storage)
+    if fs.get_file_info(path).type == pafs.FileType.NotFound:
+        return None
+    return ds.dataset(path, filesystem=fs, format="parquet", partitioning="hive")
+
+
+# --------------------------------------------------------------------------- publishing
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -111,7 +412,7 @@ def replace_partition(new_dir: Path, target: Path) -> None:
 
     When ``target`` exists the two directories are exchanged in one syscall, then the
     old contents are deleted. ``new_dir`` must be on the same filesystem (the staging
-    area lives inside the lake for that reason).
+    area lives inside the lake for that reason). Local lakes only.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
@@ -127,15 +428,46 @@ def replace_partition(new_dir: Path, target: Path) -> None:
     shutil.rmtree(old)
 
 
+def publish_partition(
+    lake: str, zone: str, outlet: str, day: dt.date, staged_file: str, storage: Storage = None
+) -> str:
+    """Make the one staged file the partition ``zone/outlet=…/date=…``; return its location.
+
+    Local: the staged file is hard-linked into a fresh folder beside it, which is exchanged
+    with the partition folder in one ``renameat2`` call. S3: the staged object is copied
+    server-side onto the partition's fixed object name (one CopyObject: the key holds the
+    old bytes or the new, never a part), then any other object under the partition prefix
+    is deleted (only a partition written by another layout has any). Either way the staged
+    file stays where it is, so a retried publish (crash before the manifest) works.
+    """
+    name = ZONE_FILES[zone]
+    if os.path.basename(staged_file) != name:
+        raise NewslakeError(f"a {zone} partition is one file named {name}, not {staged_file}")
+    target_dir = partition_uri(lake, zone, outlet, day)
+    target = join(target_dir, name)
+    fs, target_path = filesystem(target, storage)
+    if isinstance(fs, pafs.LocalFileSystem):
+        staged = Path(staged_file).resolve()
+        swap = staged.parent.with_name(f".{zone}.publish-{uuid.uuid4().hex}")
+        swap.mkdir(parents=True)
+        try:
+            os.link(staged, swap / name)
+        except OSError:  # no hard links here: a copy, still on the lake's filesystem
+            shutil.copyfile(staged, swap / name)
+        replace_partition(swap, Path(target_dir))
+        return target
+    src_fs, src_path = filesystem(staged_file, storage)
+    if src_fs is not fs:
+        raise NewslakeError(f"{staged_file} is not in the same store as {target}")
+    fs.copy_file(src_path, target_path)
+    for info in list_files(target_dir, storage):
+        if info.path != target_path:
+            fs.delete_file(info.path)
+    return target
+
+
 def remove_partition(target: Path) -> None:
     if target.exists():
         old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
         os.replace(target, old)
         shutil.rmtree(old)
-
-
-def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str), encoding="utf-8")
-    os.replace(tmp, path)

@@ -9,27 +9,27 @@ XCom carries between tasks. Nothing here imports Airflow. A run owns the partiti
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import shutil
+import os
+import tempfile
 import time
 import traceback
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from newslake import lake
 from newslake.config import Outlet
 from newslake.discover import discover
+from newslake.discover.warc import archived_responses
 from newslake.errors import ParseError
 from newslake.fetch import FetchResult, fetch_urls
 from newslake.parse import parse_article
-from newslake.raw import read_warc, write_warc
+from newslake.raw import complete_responses, read_warc, write_warc
 from newslake.record import (
     ARTICLE_FILE_SCHEMA,
     QUARANTINE_FILE_SCHEMA,
@@ -47,16 +47,28 @@ DEFAULT_CHUNK_SIZE = 50
 
 @dataclass(frozen=True)
 class RunSpec:
-    """Who runs: the outlet, the day it owns, the Airflow run id, and the lake."""
+    """Who runs: the outlet, the day it owns, the Airflow run id, and the lake.
+
+    ``storage`` holds the storage options of an ``s3://`` lake (``newslake.settings.
+    STORAGE_KEYS``: endpoint, credentials, region) as plain strings; empty means "from
+    the environment". It is kept out of ``repr`` so that credentials stay out of logs.
+    """
 
     outlet: Outlet
     day: dt.date
     run_id: str
     lake: str
+    storage: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def staging(self) -> Path:
+        """The run's staging folder (local lakes only; see ``staging_uri``)."""
         return lake.staging_dir(self.lake, self.outlet.id, self.day, self.run_id)
+
+    @property
+    def staging_uri(self) -> str:
+        """The run's scratch space: a local folder or an ``s3://`` prefix in the lake."""
+        return lake.staging_uri(self.lake, self.outlet.id, self.day, self.run_id)
 
     @property
     def window(self) -> tuple[dt.datetime, dt.datetime]:
@@ -64,21 +76,36 @@ class RunSpec:
         return start, start + dt.timedelta(days=1)
 
 
-def _stage(spec: RunSpec, *parts: str) -> Path:
-    path = spec.staging.joinpath(*parts)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+def _stage(spec: RunSpec, *parts: str) -> str:
+    """A location in the run's staging area (writers create local folders as needed)."""
+    return lake.join(spec.staging_uri, *parts)
 
 
-def _read_json(path: str | Path) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def _read_json(spec: RunSpec, location: str | Path) -> Any:
+    return lake.read_json(location, spec.storage)
+
+
+def _basename(location: str) -> str:
+    return location.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _raw_ref(spec: RunSpec, warc_path: str) -> str:
+    """Where a row's raw response is kept in the lake, relative to the lake root.
+
+    A fetch chunk from staging ends up in the partition's one WARC; a WARC already in the
+    raw zone (a re-parse) is referred to by its own name."""
+    name = _basename(warc_path)
+    staged = f"{os.sep}_staging{os.sep}" in warc_path or "/_staging/" in warc_path
+    return "/".join(lake._partition_parts("raw", spec.outlet.id, spec.day)) + "/" + (
+        lake.RAW_FILE if staged else name
+    )
 
 
 def discover_step(spec: RunSpec, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[str]:
     """Discover the day's candidate URLs; write them in chunks; return the chunk paths."""
     started = time.monotonic()
-    if spec.staging.exists():  # a retry of the whole run starts from a clean slate
-        shutil.rmtree(spec.staging)
+    # A retry of the whole run starts from a clean slate.
+    lake.remove_tree(spec.staging_uri, spec.storage)
     result = discover(spec.outlet, spec.day)
     urls = [u.url for u in result.urls]
     # An empty day still gets one (empty) chunk, so that the run republishes the day.
@@ -86,8 +113,8 @@ def discover_step(spec: RunSpec, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[s
     paths = []
     for n, chunk in enumerate(chunks):
         path = _stage(spec, "chunks", f"{n:05d}.json")
-        lake.write_json(path, chunk)
-        paths.append(str(path))
+        lake.write_json(path, chunk, spec.storage)
+        paths.append(path)
     lake.write_json(
         _stage(spec, "discovered.json"),
         {
@@ -97,6 +124,7 @@ def discover_step(spec: RunSpec, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[s
             "counts": result.counts,
             "seconds": round(time.monotonic() - started, 3),
         },
+        spec.storage,
     )
     log.info(
         "discovered %d URLs for %s on %s in %d chunks (%d source errors)",
@@ -106,18 +134,49 @@ def discover_step(spec: RunSpec, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[s
 
 
 def fetch_step(spec: RunSpec, chunk_path: str) -> str:
-    """Fetch one chunk of URLs into a WARC file in staging; return its path."""
-    urls: list[str] = _read_json(chunk_path)
-    warc_path = _stage(spec, "raw", Path(chunk_path).stem + ".warc.gz")
+    """Fetch one chunk of URLs into a WARC file in staging; return its location.
+
+    The WARC is written to a local temporary file, then put into staging whole."""
+    urls: list[str] = _read_json(spec, chunk_path)
+    name = _basename(chunk_path).removesuffix(".json") + ".warc.gz"
+    warc_path = _stage(spec, "raw", name)
     started = time.monotonic()
-    results = list(fetch_urls(urls, spec.outlet))
-    records = write_warc(str(warc_path), results)
-    failed = [r for r in results if r.error or r.status is None or r.status >= 400]
-    log.info(
-        "fetched %d URLs (%d failed) into %s: %d WARC records in %.2fs",
-        len(urls), len(failed), warc_path.name, records, time.monotonic() - started,
+    # Pages a warc source holds are not fetched; the rest are revalidated against what the
+    # raw zone kept from an earlier run of the day (If-None-Match / If-Modified-Since).
+    archived = archived_responses(spec.outlet, spec.day, urls) if _has_warc(spec.outlet) else {}
+    to_fetch = [u for u in urls if u not in archived]
+    fetched = iter(
+        list(fetch_urls(to_fetch, spec.outlet, previous=_previous_responses(spec, to_fetch)))
     )
-    return str(warc_path)
+    results = [archived[u] if u in archived else next(fetched) for u in urls]
+    with tempfile.TemporaryDirectory(prefix="newslake-fetch-") as tmp:
+        local = os.path.join(tmp, name)
+        records = write_warc(local, results)
+        lake.upload(local, warc_path, spec.storage)
+    failed = [r for r in results if r.error or r.status is None or r.status >= 400]
+    reused = sum(r.reused_from is not None for r in results)
+    log.info(
+        "fetched %d URLs (%d failed, %d not modified, %d from WARC sources) into %s: "
+        "%d WARC records in %.2fs",
+        len(urls), len(failed), reused, len(archived), name, records,
+        time.monotonic() - started,
+    )
+    return warc_path
+
+
+def _has_warc(outlet: Outlet) -> bool:
+    return any(source.type == "warc" for source in outlet.discovery)
+
+
+def _previous_responses(spec: RunSpec, urls: list[str]) -> dict[str, FetchResult]:
+    """What the day's raw partition kept for ``urls``: the validators of a rerun."""
+    if not urls:
+        return {}
+    raw = lake.join(lake.partition_uri(spec.lake, "raw", spec.outlet.id, spec.day), lake.RAW_FILE)
+    if not lake.exists(raw, spec.storage):
+        return {}
+    with lake.local_copy(raw, spec.storage, suffix=".warc.gz") as local:
+        return complete_responses(local, urls)
 
 
 def _fetch_failure_row(spec: RunSpec, result: FetchResult, raw_ref: str) -> dict[str, Any]:
@@ -143,8 +202,10 @@ def parse_step(spec: RunSpec, warc_path: str) -> str:
     counts: Counter[str] = Counter()
     parsers: Counter[str] = Counter()
     out_of_window: list[str] = []
-    raw_ref = f"raw/outlet={spec.outlet.id}/date={spec.day.isoformat()}/{Path(warc_path).name}"
-    for result in read_warc(warc_path):
+    raw_ref = _raw_ref(spec, warc_path)
+    with lake.local_copy(warc_path, spec.storage, suffix=".warc.gz") as local_warc:
+        results = list(read_warc(local_warc))
+    for result in results:
         counts["responses"] += 1
         if result.error or result.status is None or result.status >= 300 or not result.body:
             counts["fetch_failed"] += 1
@@ -191,12 +252,14 @@ def parse_step(spec: RunSpec, warc_path: str) -> str:
         row["raw_ref"] = raw_ref
         rows.append(row)
 
-    stem = Path(warc_path).name.removesuffix(".warc.gz")
+    stem = _basename(warc_path).removesuffix(".warc.gz")
     parsed_path = _stage(spec, "parsed", f"{stem}.parquet")
     candidate_schema = QUARANTINE_FILE_SCHEMA  # all nullable: validation decides
-    lake.write_parquet(rows_to_table(rows, candidate_schema), parsed_path, sort_by=None)
+    lake.write_parquet(rows_to_table(rows, candidate_schema), parsed_path, sort_by=None,
+                       storage=spec.storage)
     quarantine_path = _stage(spec, "parsed", f"{stem}.quarantine.parquet")
-    lake.write_parquet(rows_to_table(quarantine, QUARANTINE_FILE_SCHEMA), quarantine_path, None)
+    lake.write_parquet(rows_to_table(quarantine, QUARANTINE_FILE_SCHEMA), quarantine_path, None,
+                       storage=spec.storage)
     stats_path = _stage(spec, "parsed", f"{stem}.json")
     lake.write_json(
         stats_path,
@@ -204,17 +267,18 @@ def parse_step(spec: RunSpec, warc_path: str) -> str:
             "counts": dict(counts),
             "parsers": dict(parsers),
             "out_of_window": out_of_window,
-            "parsed_path": str(parsed_path),
-            "quarantine_path": str(quarantine_path),
+            "parsed_path": parsed_path,
+            "quarantine_path": quarantine_path,
             "seconds": round(time.monotonic() - started, 3),
         },
+        spec.storage,
     )
-    log.info("parsed %s: %s", Path(warc_path).name, dict(counts))
-    return str(stats_path)
+    log.info("parsed %s: %s", _basename(warc_path), dict(counts))
+    return stats_path
 
 
-def _concat(paths: list[str]) -> pa.Table:
-    tables = [pq.read_table(p, schema=QUARANTINE_FILE_SCHEMA) for p in paths]
+def _concat(spec: RunSpec, paths: list[str]) -> pa.Table:
+    tables = [lake.read_parquet(p, QUARANTINE_FILE_SCHEMA, spec.storage) for p in paths]
     if not tables:
         return QUARANTINE_FILE_SCHEMA.empty_table()
     return pa.concat_tables(tables)
@@ -227,9 +291,9 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     Raises ``BatchValidationError`` when a batch-level check fails.
     """
     started = time.monotonic()
-    stats = [_read_json(p) for p in sorted(stats_paths)]
-    candidates = _concat([s["parsed_path"] for s in stats])
-    early_quarantine = _concat([s["quarantine_path"] for s in stats])
+    stats = [_read_json(spec, p) for p in sorted(stats_paths)]
+    candidates = _concat(spec, [s["parsed_path"] for s in stats])
+    early_quarantine = _concat(spec, [s["quarantine_path"] for s in stats])
 
     frame = candidates.to_pandas(types_mapper=None).reset_index(drop=True)
     duplicate = frame["article_id"].duplicated(keep="first") if len(frame) else pd.Series([])
@@ -264,8 +328,9 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     batch = validate_batch(summary, spec.outlet)
 
     lake.write_parquet(good.select(ARTICLE_FILE_SCHEMA.names).cast(ARTICLE_FILE_SCHEMA),
-                       _stage(spec, "out", "articles", lake.PARQUET_FILE))
-    lake.write_parquet(quarantined, _stage(spec, "out", "quarantine", lake.PARQUET_FILE))
+                       _stage(spec, "out", "articles", lake.PARQUET_FILE), storage=spec.storage)
+    lake.write_parquet(quarantined, _stage(spec, "out", "quarantine", lake.PARQUET_FILE),
+                       storage=spec.storage)
     counts: Counter[str] = Counter()
     parsers: Counter[str] = Counter()
     for s in stats:
@@ -285,11 +350,12 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
         "seconds": round(time.monotonic() - started, 3),
     }
     summary_path = _stage(spec, "validation.json")
-    lake.write_json(summary_path, validation)
+    lake.write_json(summary_path, validation, spec.storage)
     # The GX evidence goes to the lake at once, so that a failed batch keeps it too.
     lake.write_json(
-        lake.validation_path(spec.lake, spec.outlet.id, spec.day, spec.run_id),
+        lake.validation_uri(spec.lake, spec.outlet.id, spec.day, spec.run_id),
         {"summary": validation, **report.results, **batch.results},
+        spec.storage,
     )
     log.info(
         "validated %s %s: %d good, %d quarantined (%s), %d duplicate URLs dropped",
@@ -301,24 +367,25 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
             f"{spec.outlet.id} {spec.day}: batch checks failed: "
             + "; ".join(batch.batch_failures)
         )
-    return str(summary_path)
+    return summary_path
 
 
 def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dict[str, Any]:
-    """Replace the day's partitions atomically and write the run manifest."""
+    """Replace the day's partitions atomically and write the run manifest.
+
+    Each zone partition is one file: the articles and quarantine Parquet written by
+    ``validate_step``, and the fetch chunks' WARCs concatenated into one
+    (``lake.RAW_FILE``; every record is its own gzip member, so this is a valid WARC).
+    ``warc_paths`` may also be WARCs of the raw zone itself (a re-parse)."""
     started = time.monotonic()
-    validation = _read_json(summary_path)
-    discovered = _read_json(spec.staging / "discovered.json")
-    raw_dir = spec.staging / "out" / "raw"
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    raw_bytes = 0
-    for path in warc_paths:
-        target = raw_dir / Path(path).name
-        shutil.copyfile(path, target)
-        raw_bytes += target.stat().st_size
+    validation = _read_json(spec, summary_path)
+    discovered = _read_json(spec, _stage(spec, "discovered.json"))
+    staged_raw = _stage(spec, "out", "raw", lake.RAW_FILE)
+    # Sorted: chunk files are numbered, so the raw file's record order is the fetch order.
+    raw_bytes = lake.concatenate(sorted(warc_paths, key=_basename), staged_raw, spec.storage)
     for zone in lake.ZONES:
-        target = lake.partition_dir(spec.lake, zone, spec.outlet.id, spec.day)
-        lake.replace_partition(spec.staging / "out" / zone, target)
+        staged = _stage(spec, "out", zone, lake.ZONE_FILES[zone])
+        lake.publish_partition(spec.lake, zone, spec.outlet.id, spec.day, staged, spec.storage)
     manifest = {
         "outlet": spec.outlet.id,
         "date": spec.day.isoformat(),
@@ -338,9 +405,9 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
         "failed_checks": validation["failed_checks"],
         "parsers": validation["parsers"],
         "batch": validation["batch"],
-        "validation_ref": lake.validation_path(
-            spec.lake, spec.outlet.id, spec.day, spec.run_id
-        ).name,
+        "validation_ref": _basename(
+            lake.validation_uri(spec.lake, spec.outlet.id, spec.day, spec.run_id)
+        ),
         "raw_bytes": raw_bytes,
         "seconds": {
             "discover": discovered["seconds"],
@@ -349,8 +416,11 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
         },
         "schema_version": SCHEMA_VERSION,
     }
-    lake.write_json(lake.manifest_path(spec.lake, spec.outlet.id, spec.day, spec.run_id), manifest)
-    shutil.rmtree(spec.staging, ignore_errors=True)
+    lake.write_json(
+        lake.manifest_uri(spec.lake, spec.outlet.id, spec.day, spec.run_id), manifest,
+        spec.storage,
+    )
+    lake.remove_tree(spec.staging_uri, spec.storage)
     log.info(
         "published %s %s: %d articles, %d quarantined", spec.outlet.id, spec.day,
         manifest["written"], manifest["quarantined"],

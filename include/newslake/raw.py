@@ -9,10 +9,15 @@ equal to the ones written. Per result:
   (``application/json``) holding status, headers, error, so that nothing is lost.
 
 Every record carries ``WARC-Newslake-Requested-URI``, ``-Attempts``, ``-Elapsed`` and, when
-the fetch failed, ``-Error``. The stored body is the decoded one that parsers read, so the
-headers that described the wire form (``Content-Encoding``, ``Transfer-Encoding``, a
-``Content-Length`` that no longer matches) are kept under an ``X-Newslake-Orig-`` prefix, the
-way replay tools keep rewritten headers; ``read_warc`` restores their names.
+the fetch failed, ``-Error``. A response reused after a 304 to a conditional request is
+written whole (the partition it came from is replaced by this run, so the file must stand
+alone) as a ``response`` record dated when the 304 came, with the note
+``WARC-Newslake-Reused-From: <when the body was fetched>``.
+
+The stored body is the decoded one that parsers read, so the headers that described the
+wire form (``Content-Encoding``, ``Transfer-Encoding``, a ``Content-Length`` that no longer
+matches) are kept under an ``X-Newslake-Orig-`` prefix, the way replay tools keep rewritten
+headers; ``read_warc`` restores their names.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ import os
 from collections.abc import Iterable, Iterator
 from http import HTTPStatus
 from io import BytesIO
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
@@ -44,6 +50,8 @@ H_REQUESTED = "WARC-Newslake-Requested-URI"
 H_ERROR = "WARC-Newslake-Error"
 H_ATTEMPTS = "WARC-Newslake-Attempts"
 H_ELAPSED = "WARC-Newslake-Elapsed"
+# The body was not sent again (304 Not Modified): it is the one fetched at this date.
+H_REUSED_FROM = "WARC-Newslake-Reused-From"
 # Exact HTTP headers as JSON, only when the WARC header block cannot carry them verbatim
 # (warcio percent-encodes non-ASCII values).
 H_HEADERS_JSON = "WARC-Newslake-HTTP-Headers"
@@ -52,6 +60,8 @@ ORIG_PREFIX = "X-Newslake-Orig-"
 # These describe the bytes on the wire, not the decoded body that is stored.
 WIRE_ONLY_HEADERS = frozenset({"content-encoding", "transfer-encoding"})
 FAILURE_CONTENT_TYPE = "application/json"
+# Percent-encoding keeps these as they are: a non-ASCII value becomes printable ASCII.
+_ASCII_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 
 def _warc_date(moment: dt.datetime) -> str:
@@ -67,6 +77,13 @@ def _stored_headers(result: FetchResult) -> list[tuple[str, str]]:
         rename = lower in WIRE_ONLY_HEADERS or (lower == "content-length" and value != body_length)
         stored.append((ORIG_PREFIX + name if rename else name, value))
     return stored
+
+
+def _ascii_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Non-ASCII values percent-encoded (UTF-8), so that the block can be written at all;
+    warcio's own encoding leaves some values (``…; a="é" é``) unwritable. The exact
+    values then travel as JSON (``H_HEADERS_JSON``)."""
+    return [(n, v if v.isascii() else quote(v, safe=_ASCII_SAFE)) for n, v in headers]
 
 
 def _restored_headers(stored: list[tuple[str, str]]) -> dict[str, str]:
@@ -92,6 +109,8 @@ def _newslake_headers(result: FetchResult) -> dict[str, str]:
     }
     if result.error is not None:
         headers[H_ERROR] = json.dumps(result.error)  # JSON keeps newlines off the header line
+    if result.reused_from is not None:
+        headers[H_REUSED_FROM] = _warc_date(result.reused_from)
     return headers
 
 
@@ -105,7 +124,8 @@ def _response_records(
     except ValueError:
         reason = "Unknown"
     http_headers = StatusAndHeaders(
-        f"{result.status} {reason}", _stored_headers(result), protocol=HTTP_PROTOCOL
+        f"{result.status} {reason}", _ascii_headers(_stored_headers(result)),
+        protocol=HTTP_PROTOCOL,
     )
     if not _survives(http_headers, result.headers):
         warc_headers[H_HEADERS_JSON] = json.dumps(result.headers)
@@ -183,6 +203,7 @@ def _common_fields(record: ArcWarcRecord) -> dict[str, Any]:
     headers = record.rec_headers
     error = headers.get_header(H_ERROR)
     final_url = headers.get_header("WARC-Target-URI")
+    reused_from = headers.get_header(H_REUSED_FROM)
     return {
         "url": headers.get_header(H_REQUESTED) or final_url,
         "final_url": final_url,
@@ -190,14 +211,29 @@ def _common_fields(record: ArcWarcRecord) -> dict[str, Any]:
         "error": json.loads(error) if error is not None else None,
         "attempts": int(headers.get_header(H_ATTEMPTS) or 0),
         "elapsed_s": float(headers.get_header(H_ELAPSED) or 0.0),
+        "reused_from": dt.datetime.fromisoformat(reused_from) if reused_from else None,
     }
+
+
+def _payload(record: ArcWarcRecord) -> bytes:
+    """The body as parsers read it. Ours is stored decoded (its wire headers renamed);
+    other crawlers (CC-NEWS …) store the wire form, which warcio decodes (gzip, deflate,
+    br, chunked) when a live ``Content-Encoding`` or ``Transfer-Encoding`` says so."""
+    http = record.http_headers
+    if http is not None and (
+        http.get_header("Content-Encoding") or http.get_header("Transfer-Encoding")
+    ):
+        data: bytes = record.content_stream().read()
+        return data
+    raw: bytes = record.raw_stream.read()
+    return raw
 
 
 def read_warc(path: str | os.PathLike[str]) -> Iterator[FetchResult]:
     """The ``FetchResult``s of a WARC written by ``write_warc``, in order.
 
-    ``response`` records of other WARCs are read too (with what they carry); other record
-    types are skipped."""
+    ``response`` records of other WARCs are read too (with what they carry, the body
+    decoded); other record types are skipped."""
     with open(path, "rb") as stream:
         for record in ArchiveIterator(stream):
             if record.rec_type == "response" and record.http_headers is not None:
@@ -209,7 +245,7 @@ def read_warc(path: str | os.PathLike[str]) -> Iterator[FetchResult]:
                         if exact
                         else _restored_headers(record.http_headers.headers)
                     ),
-                    body=record.raw_stream.read(),
+                    body=_payload(record),
                     **_common_fields(record),
                 )
             elif record.rec_type == "metadata" and record.rec_headers.get_header(H_REQUESTED):
@@ -221,3 +257,34 @@ def read_warc(path: str | os.PathLike[str]) -> Iterator[FetchResult]:
                     body=base64.b64decode(encoded) if encoded is not None else None,
                     **_common_fields(record),
                 )
+
+
+def warc_files(directory: str | os.PathLike[str]) -> list[Path]:
+    """The WARC files of a raw partition, in name order (empty when there is none)."""
+    return sorted(Path(directory).glob("*.warc.gz"))
+
+
+def previous_responses(
+    directory: str | os.PathLike[str], urls: Iterable[str] | None = None
+) -> dict[str, FetchResult]:
+    """The complete 2xx responses kept in a raw partition, by requested URL (only ``urls``
+    when given, to hold few bodies in memory): what ``fetch_urls(previous=…)`` revalidates.
+    A URL found in several files keeps the last one read."""
+    found: dict[str, FetchResult] = {}
+    for path in warc_files(directory):
+        found.update(complete_responses(path, urls))
+    return found
+
+
+def complete_responses(
+    path: str | os.PathLike[str], urls: Iterable[str] | None = None
+) -> dict[str, FetchResult]:
+    """The complete 2xx responses of one WARC file, by requested URL (only ``urls``)."""
+    wanted = set(urls) if urls is not None else None
+    found: dict[str, FetchResult] = {}
+    for result in read_warc(path):
+        if wanted is not None and result.url not in wanted:
+            continue
+        if result.error is None and result.body is not None and result.status is not None:
+            found[result.url] = result
+    return found

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-
-import pyarrow.dataset as ds
 
 from newslake import lake
 
@@ -21,15 +18,18 @@ class DaySummary:
     run_id: str
 
 
-def latest_manifests(lake_uri: str, outlet_ids: list[str], days: list[dt.date]) -> list[DaySummary]:
-    """The newest manifest of each outlet-day, in outlet then date order."""
+def latest_manifests(
+    lake_uri: str, outlet_ids: list[str], days: list[dt.date],
+    storage: Mapping[str, str] | None = None,
+) -> list[DaySummary]:
+    """The newest manifest of each outlet-day, in outlet then date order (any lake)."""
     rows = []
     for outlet_id in outlet_ids:
         for day in days:
-            manifests = lake.list_manifests(lake_uri, outlet_id, day)
+            manifests = lake.list_manifest_uris(lake_uri, outlet_id, day, storage)
             if not manifests:
                 continue
-            data = json.loads(manifests[-1].read_text(encoding="utf-8"))
+            data = lake.read_json(manifests[-1], storage)
             rows.append(
                 DaySummary(outlet_id, day, data["written"], data["quarantined"], data["run_id"])
             )
@@ -48,11 +48,11 @@ def format_table(rows: list[DaySummary]) -> str:
     return "\n".join(lines)
 
 
-def duplicate_article_ids(lake_uri: str) -> int:
+def duplicate_article_ids(lake_uri: str, storage: Mapping[str, str] | None = None) -> int:
     """Article ids that occur more than once across the whole ``articles/`` zone."""
-    path = Path(lake.lake_root(lake_uri)) / "articles"
-    if not path.exists():
+    articles = lake.dataset(lake_uri, "articles", storage)
+    if articles is None:
         return 0
-    ids = ds.dataset(str(path), partitioning="hive").to_table(columns=["article_id"])
+    ids = articles.to_table(columns=["article_id"])
     column = ids.column("article_id")
     return len(column) - len(column.unique())

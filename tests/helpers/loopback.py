@@ -135,7 +135,7 @@ class Loopback:
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 try:
-                    if reply.conditional and _not_modified(reply, self.headers):
+                    if reply.conditional and _not_modified(reply, dict(self.headers.items())):
                         self._not_modified(reply)
                         return
                     self.send_response(reply.status)

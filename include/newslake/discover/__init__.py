@@ -7,7 +7,8 @@ sitemaps, date-archive pages) and merges what they list. For the run's data inte
 - feed items and sitemap entries are kept when their date lies in ``[day-1, day+2)`` or
   when they have none: generous on purpose, the exact cut happens after parsing, by
   ``published_at``;
-- archive pages are read for each local date (``outlet.timezone``) overlapping the interval.
+- archive pages are read for each local date (``outlet.timezone``) overlapping the interval;
+- WARC files (``warc``) give every archived page on the site: the parsed date decides.
 
 URLs are canonicalised, kept only when http(s) and on the outlet's host, de-duplicated
 (the first source wins) and sorted. A source that fails is recorded in ``errors`` and the
@@ -27,6 +28,7 @@ from newslake.discover.archive import archive_entries
 from newslake.discover.models import DiscoveredUrl, DiscoveryResult, Entry, SourceError
 from newslake.discover.rss import feed_entries
 from newslake.discover.sitemap import sitemap_entries
+from newslake.discover.warc import warc_entries
 from newslake.errors import FetchError
 from newslake.fetch import Fetcher
 from newslake.urls import canonicalize_url
@@ -68,6 +70,8 @@ def _run_source(
         return sitemap_entries(fetcher.fetch, source.url, window_start, outlet.tz, errors)
     if source.type == "archive":
         return archive_entries(fetcher.fetch, source, day, outlet.tz, errors)
+    if source.type == "warc":
+        return warc_entries(source, day)
     raise SourceError("unknown_source_type", source.url or source.url_template or "", source.type)
 
 

@@ -12,7 +12,7 @@ class DiscoveredUrl:
     """A canonical article URL and the source type that listed it first."""
 
     url: str
-    source: str  # "rss" | "sitemap" | "archive"
+    source: str  # "rss" | "sitemap" | "archive" | "warc"
     published_hint: dt.datetime | None = None  # aware; the source's publication date, if any
 
 

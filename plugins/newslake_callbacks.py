@@ -1,0 +1,124 @@
+"""Airflow-side hooks of newslake: the failure callback and the run metrics.
+
+Airflow puts ``plugins/`` on ``sys.path``, so ``dags/ingest.py`` imports this module as
+``newslake_callbacks``. It defines no ``AirflowPlugin``: the plugin manager imports it and
+finds nothing to register, which is fine. Top-level imports stay light (no provider, no
+Airflow import) because the DAG processor parses the DAG files that import it.
+
+Notifications are off by default. Turn them on with Airflow Variables (or the matching
+``AIRFLOW_VAR_…`` environment variables):
+
+- ``newslake_alert_email``: comma-separated addresses; sent through the SMTP provider
+  (``apache-airflow-providers-smtp``, connection ``smtp_default`` or the Variable
+  ``newslake_alert_smtp_conn_id``);
+- ``newslake_alert_slack_conn_id``: a Slack Incoming Webhook connection id; sent through
+  ``apache-airflow-providers-slack`` when installed.
+
+A missing provider, a missing connection or a failing server is logged, never raised:
+a callback that raises only hides the original failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from newslake.alerts import failure_html, failure_subject, failure_summary, run_metrics
+
+log = logging.getLogger("newslake.alerts")
+
+EMAIL_VARIABLE = "newslake_alert_email"
+SMTP_CONN_VARIABLE = "newslake_alert_smtp_conn_id"
+SLACK_VARIABLE = "newslake_alert_slack_conn_id"
+
+
+def get_variable(key: str) -> str | None:
+    """An Airflow Variable, or None when unset or when Variables cannot be read here."""
+    try:
+        from airflow.sdk import Variable
+
+        value = Variable.get(key, default=None)
+    except Exception as exc:
+        log.debug("cannot read Variable %s: %s", key, exc)
+        return None
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
+def send_email(to: list[str], context: Mapping[str, Any], conn_id: str | None) -> None:
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    with SmtpHook(smtp_conn_id=conn_id or "smtp_default") as hook:
+        hook.send_email_smtp(
+            to=to, subject=failure_subject(context), html_content=failure_html(context)
+        )
+
+
+def send_slack(conn_id: str, text: str) -> None:
+    from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
+
+    SlackWebhookHook(slack_webhook_conn_id=conn_id).send_text(text)
+
+
+def _try_send(channel: str, send: Callable[[], None]) -> str:
+    try:
+        send()
+    except ImportError as exc:
+        log.warning("newslake alert: %s notification not available (%s is not installed)",
+                    channel, exc.name or exc)
+        return "unavailable"
+    except Exception as exc:
+        log.warning("newslake alert: %s notification failed: %s: %s",
+                    channel, type(exc).__name__, exc)
+        return "failed"
+    log.info("newslake alert: %s notification sent", channel)
+    return "sent"
+
+
+def on_failure(
+    context: Mapping[str, Any], variable: Callable[[str], str | None] = get_variable
+) -> dict[str, str]:
+    """``on_failure_callback``: log one summary line; notify by mail/Slack when configured.
+
+    Returns what happened per channel ("sent", "unavailable", "failed"; empty when no
+    channel is configured), for tests and logs. Never raises.
+    """
+    outcome: dict[str, str] = {}
+    try:
+        line = failure_summary(context)
+        log.error("%s", line)
+        email = variable(EMAIL_VARIABLE)
+        if email:
+            to = [a.strip() for a in email.replace(";", ",").split(",") if a.strip()]
+            conn_id = variable(SMTP_CONN_VARIABLE)
+            outcome["email"] = _try_send("email", lambda: send_email(to, context, conn_id))
+        slack = variable(SLACK_VARIABLE)
+        if slack:
+            outcome["slack"] = _try_send("slack", lambda: send_slack(slack, line))
+    except Exception:  # the callback must never be what fails
+        log.exception("newslake alert callback failed")
+    return outcome
+
+
+def emit_run_stats(manifest: Mapping[str, Any]) -> bool:
+    """Send a run manifest's counts through Airflow's metrics (StatsD/OTel when enabled).
+
+    Counters ``newslake.<outlet>.written`` etc., gauges ``newslake.<outlet>.quarantine_share``
+    and ``.raw_bytes``. Without a metrics backend Airflow's calls are no-ops. Returns False
+    (and logs) when metrics are not available; never raises.
+    """
+    try:
+        from airflow.sdk.observability import stats
+
+        counters, gauges = run_metrics(manifest)
+        tags = {"outlet": str(manifest.get("outlet", "unknown"))}
+        for name, count in counters.items():
+            stats.incr(name, count=count, tags=tags)
+        for name, value in gauges.items():
+            stats.gauge(name, value, tags=tags)
+    except Exception as exc:
+        log.warning("newslake: run metrics not sent: %s: %s", type(exc).__name__, exc)
+        return False
+    return True

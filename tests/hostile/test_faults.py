@@ -1,0 +1,103 @@
+"""Faults: a writer killed with SIGKILL mid-replacement, and a crash between the Parquet
+and the manifest followed by a retry. Afterwards a partition is the old one or the new
+one, never a mix, and a rerun completes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+from conftest import Ledger
+
+from newslake import lake, pipeline
+from newslake.config import load_outlets
+
+pytestmark = pytest.mark.timeout(240)
+DAY = dt.date(2025, 3, 17)
+WRITER = """
+import datetime as dt, sys
+from pathlib import Path
+from newslake import lake
+from newslake.record import ARTICLE_FILE_SCHEMA, Article, rows_to_table
+root, version = sys.argv[1], 0
+target = lake.partition_dir(root, "articles", "fault", dt.date(2025, 3, 17))
+start = dt.datetime(2025, 3, 17, tzinfo=dt.UTC)
+while True:
+    version += 1
+    rows = [Article(url=f"https://f.example/{i}", title="t" * 5, body="b " * 50,
+                    published_at=start + dt.timedelta(minutes=i), outlet="fault",
+                    fetched_url=f"https://f.example/{i}", fetched_at=start, parser="generic@1",
+                    run_id=f"v{version}").to_row() for i in range(2000)]
+    staged = Path(root) / "_staging" / f"v{version}"
+    lake.write_parquet(rows_to_table(rows, ARTICLE_FILE_SCHEMA), staged / lake.PARQUET_FILE)
+    lake.replace_partition(staged, target)
+    print(version, flush=True)
+"""
+
+
+def _versions(root: Path) -> set[str]:
+    table = ds.dataset(str(root / "articles"), partitioning="hive").to_table(columns=["run_id"])
+    assert table.num_rows == 2000, "never a partial partition"
+    return set(table.column("run_id").to_pylist())
+
+
+def test_sigkill_during_partition_replacement_leaves_old_or_new(
+    tmp_path: Path, ledger: Ledger
+) -> None:
+    for attempt in range(4):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)],
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            proc.stdout.readline()  # at least one version is published
+            time.sleep(0.05 + 0.13 * attempt)  # land the kill at different moments
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+            if proc.stdout:
+                proc.stdout.close()
+        versions = _versions(tmp_path)
+        assert len(versions) == 1, f"a mix of versions after SIGKILL: {versions}"
+        target = lake.partition_dir(str(tmp_path), "articles", "fault", DAY)
+        assert [p.name for p in target.iterdir()] == [lake.PARQUET_FILE]
+    ledger.record("fault: SIGKILL during partition replacement (4 times)", "row")
+
+
+def test_crash_between_parquet_and_manifest_then_retry(
+    demo_site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ledger: Ledger
+) -> None:
+    outlet = load_outlets()["demo_metro_ledger"]
+    day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=2)
+    spec = pipeline.RunSpec(outlet, day, "crashy-run", str(tmp_path / "lake"))
+    chunks = pipeline.discover_step(spec)
+    warcs = [pipeline.fetch_step(spec, c) for c in chunks]
+    summary = pipeline.validate_step(spec, [pipeline.parse_step(spec, w) for w in warcs])
+
+    real_write_json = lake.write_json
+
+    def crash_on_manifest(path: Path, data: object, *args: object, **kwargs: object) -> None:
+        if "_runs" in str(path) and not str(path).endswith(".validation.json"):
+            raise OSError("disk went away between the Parquet and the manifest")
+        real_write_json(path, data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lake, "write_json", crash_on_manifest)
+    with pytest.raises(OSError):
+        pipeline.publish_step(spec, summary, warcs)
+    monkeypatch.setattr(lake, "write_json", real_write_json)
+
+    manifest = pipeline.publish_step(spec, summary, warcs)  # what Airflow's retry does
+    rows = ds.dataset(str(tmp_path / "lake" / "articles"), partitioning="hive").to_table()
+    ids = rows.column("article_id").to_pylist()
+    assert len(ids) == len(set(ids)) == manifest["written"] > 0
+    assert len(lake.list_manifests(spec.lake, outlet.id, day)) == 1
+    assert json.loads(lake.list_manifests(spec.lake, outlet.id, day)[0].read_text())[
+        "written"] == len(ids)
+    ledger.record("fault: crash between Parquet and manifest, then retry", "row")

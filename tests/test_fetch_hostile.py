@@ -1,0 +1,305 @@
+"""The fetcher against a loopback server that misbehaves on purpose.
+
+Every case must end as a FetchResult (an error slug or a good body), quickly: nothing hangs,
+nothing is read past the cap, nothing private is contacted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import time
+import tracemalloc
+import zlib
+from collections.abc import Iterator
+from email.utils import format_datetime
+
+import pytest
+from helpers.loopback import Loopback, Reply
+from test_fetch import make_outlet
+
+from newslake import fetch
+from newslake.fetch import FetchResult, fetch_urls
+from newslake.parse.decode import decode_html
+
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+PAGE = b"<html><body><p>" + b"A quiet news day. " * 200 + b"</p></body></html>"
+MB = 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetch, "BACKOFF_INITIAL_S", 0.01)
+    monkeypatch.setattr(fetch, "BACKOFF_JITTER_S", 0.01)
+
+
+@pytest.fixture
+def site() -> Iterator[Loopback]:
+    with Loopback({"/robots.txt": Reply(body=b"User-agent: *\nAllow: /\n")}) as server:
+        yield server
+
+
+def get(site: Loopback, path: str, **politeness: object) -> FetchResult:
+    (result,) = fetch_urls([site.url(path)], make_outlet(site.url("/"), **politeness))
+    return result
+
+
+def timed(site: Loopback, path: str, **politeness: object) -> tuple[FetchResult, float]:
+    started = time.monotonic()
+    result = get(site, path, **politeness)
+    return result, time.monotonic() - started
+
+
+def bomb(wbits: int, decoded_mb: int) -> bytes:
+    """``decoded_mb`` MiB of zeros, compressed to ~1/1000 of that."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    zeros = bytes(MB)
+    return b"".join([*(packer.compress(zeros) for _ in range(decoded_mb)), packer.flush()])
+
+
+# --- slow servers --------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(10)
+def test_headers_that_never_come_time_out(site: Loopback) -> None:
+    site.routes["/slow"] = Reply(body=PAGE, headers=HTML, delay_s=1.0)
+    result, seconds = timed(site, "/slow", timeout_seconds=0.2)
+    assert result.error_slug == "timeout" and result.body is None
+    assert result.attempts == fetch.MAX_ATTEMPTS
+    assert seconds < 2.5
+
+
+@pytest.mark.timeout(10)
+def test_a_body_dripped_a_byte_at_a_time_meets_the_deadline(site: Loopback) -> None:
+    # Each byte arrives well within the read timeout: only the body deadline can stop it.
+    site.routes["/drip"] = Reply(chunks=lambda: (b"x" for _ in range(1000)), chunk_delay_s=0.02,
+                                 headers=HTML)
+    result, seconds = timed(site, "/drip", timeout_seconds=0.1)
+    assert result.error == "timeout: body too slow"
+    assert (result.status, result.body, result.attempts) == (200, None, fetch.MAX_ATTEMPTS)
+    deadline = fetch.BODY_DEADLINE_FACTOR * 0.1
+    assert seconds < fetch.MAX_ATTEMPTS * (deadline + 0.3)
+    assert site.bytes_sent["/drip"] < 100, "far fewer than the 1000 bytes on offer"
+
+
+# --- retries ---------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(10)
+def test_429_with_an_http_date_retry_after(site: Loopback) -> None:
+    later = format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2), usegmt=True)
+    site.routes["/busy"] = [Reply(429, headers={"Retry-After": later}), Reply(body=PAGE,
+                                                                             headers=HTML)]
+    result, seconds = timed(site, "/busy")
+    assert (result.status, result.body, result.attempts) == (200, PAGE, 2)
+    assert 0.5 < seconds < 3.0
+
+
+@pytest.mark.timeout(10)
+def test_an_absurd_retry_after_is_capped(site: Loopback, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetch, "RETRY_AFTER_CAP_S", 0.2)
+    site.routes["/busy"] = Reply(429, b"go away", headers={"Retry-After": "86400"})
+    result, seconds = timed(site, "/busy")
+    assert (result.status, result.error, result.attempts) == (429, "http_429", fetch.MAX_ATTEMPTS)
+    assert seconds < 2.0, "an hour-long Retry-After does not stall the run"
+
+
+@pytest.mark.timeout(10)
+def test_500_then_200(site: Loopback) -> None:
+    site.routes["/flaky"] = [Reply(500, b"oops"), Reply(502, b"bad gateway"),
+                             Reply(body=PAGE, headers=HTML)]
+    result = get(site, "/flaky")
+    assert (result.status, result.error, result.body, result.attempts) == (200, None, PAGE, 3)
+
+
+# --- redirects -------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(10)
+def test_redirect_loop_and_endless_chain(site: Loopback) -> None:
+    site.routes["/loop"] = Reply(302, headers={"Location": "/loop"})
+    site.routes["/chain"] = lambda path: Reply(302, headers={"Location": path + "x"})
+    assert get(site, "/loop").error == "redirect_loop"
+    assert site.hits["/loop"] == fetch.MAX_REDIRECTS + 1
+    result = get(site, "/chain?x")  # → /chain?xx → /chain?xxx …: never the same URL twice
+    assert (result.error, result.attempts) == ("too_many_redirects", 1)
+    assert sum(n for path, n in site.hits.items() if path.startswith("/chain")) == (
+        fetch.MAX_REDIRECTS + 1
+    )
+
+
+# --- sizes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(15)
+@pytest.mark.parametrize(("encoding", "wbits"), [("gzip", 31), ("deflate", 15)])
+def test_a_compression_bomb_stops_at_the_cap_on_the_decoded_size(
+    site: Loopback, encoding: str, wbits: int
+) -> None:
+    compressed = bomb(wbits, decoded_mb=100)
+    assert len(compressed) < MB // 4 < 100 * MB
+    site.routes["/bomb"] = Reply(body=compressed, headers={**HTML, "Content-Encoding": encoding})
+    tracemalloc.start()
+    try:
+        result, seconds = timed(site, "/bomb", max_bytes=MB)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (result.status, result.error, result.body) == (200, "too_large", None)
+    assert peak < 8 * MB, f"inflated {peak / MB:.0f} MiB for a 1 MiB cap"
+    assert seconds < 2.0
+
+
+@pytest.mark.timeout(15)
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_50_mb_page_is_stopped_at_the_cap_without_reading_it(
+    site: Loopback, declared: bool
+) -> None:
+    pieces, piece = 800, b"<p>filler</p>" * 5042  # 800 × 64 KiB ≈ 50 MiB
+    headers = {**HTML, "Content-Length": str(pieces * len(piece))} if declared else HTML
+    site.routes["/huge"] = Reply(chunks=lambda: (piece for _ in range(pieces)), headers=headers)
+    result, seconds = timed(site, "/huge", max_bytes=MB)
+    assert (result.status, result.error, result.body, result.attempts) == (
+        200, "too_large", None, 1
+    )
+    assert seconds < 2.0
+    time.sleep(0.2)  # let the server notice the closed connection
+    # The server wrote what the socket buffers took before the client hung up, not 50 MiB
+    # (declared: the client read none of it; streamed: just over the cap).
+    assert site.bytes_sent["/huge"] < 16 * MB
+
+
+@pytest.mark.timeout(10)
+def test_a_body_shorter_than_its_content_length_is_truncated(site: Loopback) -> None:
+    site.routes["/cut"] = Reply(body=PAGE[:100], send_length=False,
+                                headers={**HTML, "Content-Length": str(len(PAGE))})
+    result = get(site, "/cut")
+    assert result.error_slug == "truncated_body"
+    assert (result.status, result.body, result.attempts) == (200, None, fetch.MAX_ATTEMPTS)
+
+
+@pytest.mark.timeout(10)
+def test_a_gzip_stream_cut_short_is_truncated(site: Loopback) -> None:
+    packed = gzip.compress(PAGE * 10)
+    site.routes["/cutgz"] = Reply(body=packed[: len(packed) // 2], send_length=False,
+                                  headers={**HTML, "Content-Encoding": "gzip"})
+    result = get(site, "/cutgz")
+    assert result.error == "truncated_body: compressed stream ends early"
+    assert result.body is None
+
+
+@pytest.mark.timeout(10)
+def test_garbage_under_content_encoding_is_a_decoding_error(site: Loopback) -> None:
+    site.routes["/junk"] = Reply(body=b"not gzip at all" * 10,
+                                 headers={**HTML, "Content-Encoding": "gzip"})
+    site.routes["/br"] = Reply(body=b"\x0b\x02\x80hello\x03", headers={**HTML,
+                                                                      "Content-Encoding": "br"})
+    for path in ("/junk", "/br"):
+        result = get(site, path)
+        assert (result.error_slug, result.body, result.attempts) == ("decoding_error", None, 1)
+
+
+@pytest.mark.timeout(10)
+def test_raw_deflate_and_multi_member_gzip_are_read(site: Loopback) -> None:
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    site.routes["/raw"] = Reply(body=packer.compress(PAGE) + packer.flush(),
+                                headers={**HTML, "Content-Encoding": "deflate"})
+    half = len(PAGE) // 2
+    site.routes["/members"] = Reply(
+        body=gzip.compress(PAGE[:half]) + gzip.compress(PAGE[half:]),
+        headers={**HTML, "Content-Encoding": "gzip"},
+    )
+    assert get(site, "/raw").body == PAGE
+    assert get(site, "/members").body == PAGE
+
+
+@pytest.mark.timeout(10)
+def test_too_many_headers_is_a_failure_not_a_crash(site: Loopback) -> None:
+    site.routes["/headers"] = Reply(body=PAGE, headers={f"X-Junk-{n}": "x" for n in range(200)})
+    result = get(site, "/headers")
+    assert result.error_slug == "connection_error" and result.status is None
+
+
+# --- what the body claims to be --------------------------------------------------------------
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(
+    ("content_type", "error"),
+    [
+        ("image/png", "unsupported_content_type: image/png"),
+        ("application/octet-stream", "unsupported_content_type: application/octet-stream"),
+        ("application/pdf; name=a.pdf", "unsupported_content_type: application/pdf"),
+        ("text/plain; charset=utf-8", "unsupported_content_type: text/plain"),
+        ("Text/HTML; Charset=UTF-8", None),
+        ("application/xhtml+xml", None),
+        (None, None),  # missing: the parser sniffs
+    ],
+)
+def test_article_pages_must_be_html(
+    site: Loopback, content_type: str | None, error: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    site.routes["/page"] = Reply(body=PAGE, headers=headers)
+    result = get(site, "/page")
+    assert (result.status, result.error, result.attempts) == (200, error, 1)
+    assert result.body == (None if error else PAGE), "a non-article body is not downloaded"
+
+
+@pytest.mark.timeout(10)
+def test_content_type_is_not_checked_for_feeds_or_errors(site: Loopback) -> None:
+    site.routes["/feed"] = Reply(body=b"<rss/>", headers={"Content-Type": "application/rss+xml"})
+    site.routes["/gone"] = Reply(404, b"\x89PNG", headers={"Content-Type": "image/png"})
+    with fetch.Fetcher(make_outlet(site.url("/"))) as fetcher:
+        assert fetcher.fetch(site.url("/feed")).body == b"<rss/>"  # discovery: any type
+    assert get(site, "/gone").error == "http_404"
+
+
+@pytest.mark.timeout(10)
+def test_an_invalid_charset_keeps_the_bytes_for_the_parser(site: Loopback) -> None:
+    body = "<html><head><title>Café</title></head><body>Café crème</body></html>".encode()
+    site.routes["/charset"] = Reply(body=body,
+                                    headers={"Content-Type": "text/html; charset=x-klingon-9"})
+    result = get(site, "/charset")
+    assert (result.error, result.body) == (None, body)
+    assert "Café crème" in decode_html(result.body, result.headers)
+
+
+# --- where a link may point ------------------------------------------------------------------
+
+
+@pytest.mark.timeout(10)
+def test_private_and_metadata_addresses_are_refused_without_a_request(site: Loopback) -> None:
+    port = site.base.rsplit(":", 1)[1]
+    urls = [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",  # cloud metadata
+        site.url("/a"),  # 127.0.0.1
+        f"http://localhost:{port}/a",
+        f"http://[::1]:{port}/a",
+        f"http://2130706433:{port}/a",  # 127.0.0.1 written as one number
+        "http://10.0.0.1/a",
+        "http://[fd00::1]/a",
+    ]
+    site.routes["/a"] = Reply(body=PAGE, headers=HTML)
+    started = time.monotonic()
+    results = list(fetch_urls(urls, make_outlet(site.url("/"), allow_private_addresses=False)))
+    assert [r.error for r in results] == ["private_address"] * len(urls)
+    assert all(r.status is None and r.body is None for r in results)
+    assert sum(site.hits.values()) == 0
+    assert time.monotonic() - started < 1.0, "refused before any connection is tried"
+
+
+@pytest.mark.timeout(10)
+def test_a_redirect_to_the_metadata_service_is_refused(
+    site: Loopback, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = fetch.resolve_addresses
+    monkeypatch.setattr(  # pretend the loopback site is a public one
+        fetch, "resolve_addresses",
+        lambda host, port: ["93.184.216.34"] if host == "127.0.0.1" else real(host, port),
+    )
+    metadata = "http://169.254.169.254/latest/meta-data/"
+    site.routes["/story"] = Reply(302, headers={"Location": metadata})
+    result = get(site, "/story", allow_private_addresses=False)
+    assert (result.error, result.final_url, result.attempts) == ("private_address", metadata, 1)
+    assert site.hits["/story"] == 1

@@ -1,0 +1,141 @@
+"""Reparse from the raw zone: an ingested outlet-day rebuilt without a single request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.dataset as ds
+import pytest
+import requests
+
+from demo_site import catalog
+from newslake import cli, fetch
+from newslake import lake as lake_paths
+from newslake.config import load_outlets
+from newslake.reparse import MAX_DAYS, days_between, reparse_day, reparse_days
+
+pytestmark = pytest.mark.timeout(300)
+
+OUTLET = "demo_metro_ledger"  # paywalled teasers and soft 404s: quarantine has rows too
+
+
+def _dag(dag_id: str) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from newslake.settings import PROJECT_ROOT
+
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    assert bag.import_errors == {}
+    return bag.get_dag(dag_id)
+
+
+def _succeeded(dag_run: Any) -> None:
+    assert str(dag_run.state) == "success", [
+        (ti.task_id, ti.map_index, ti.state) for ti in dag_run.get_task_instances()
+    ]
+
+
+def _rows(lake: str, zone: str) -> list[dict[str, Any]]:
+    """The zone's rows without run_id (the one column a reparse changes), sorted."""
+    path = Path(lake) / zone
+    rows = ds.dataset(str(path), partitioning="hive").to_table().to_pylist()
+    stripped = [{k: v for k, v in r.items() if k != "run_id"} for r in rows]
+    return sorted(stripped, key=lambda r: (r["url"], json.dumps(r, default=str, sort_keys=True)))
+
+
+def _raw_digest(lake: str, day: dt.date) -> dict[str, str]:
+    folder = lake_paths.partition_dir(lake, "raw", OUTLET, day)
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+def _day_with_bad_case() -> dt.date:
+    today = dt.datetime.now(dt.UTC).date()
+    for back in range(2, 30):
+        day = today - dt.timedelta(days=back)
+        articles = catalog.articles_for(OUTLET, day)
+        if any(not a.is_article_ok for a in articles) and any(a.is_article_ok for a in articles):
+            return day
+    raise AssertionError("the demo newsroom has no mixed day in the last 4 weeks")
+
+
+def test_reparse_rebuilds_the_same_rows_from_raw_alone(
+    airflow_db: Path, demo_site: str, lake: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = _day_with_bad_case()
+    run_after = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    _succeeded(_dag(f"ingest_{OUTLET}").test(logical_date=run_after))
+    articles, quarantine = _rows(lake, "articles"), _rows(lake, "quarantine")
+    raw = _raw_digest(lake, day)
+    assert articles and quarantine and raw
+
+    # No network from here on.
+    def refuse(*args: object, **kwargs: object) -> Any:
+        raise AssertionError("a reparse must not fetch")
+
+    monkeypatch.setattr(fetch.Fetcher, "fetch", refuse)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
+
+    outlet = load_outlets()[OUTLET]
+    (manifest,) = reparse_days(outlet, day - dt.timedelta(days=40), day, lake, "reparse__lib")
+    assert _rows(lake, "articles") == articles
+    assert _rows(lake, "quarantine") == quarantine
+    assert _raw_digest(lake, day) == raw, "the raw partition is left as it was"
+    assert manifest["date"] == day.isoformat() and manifest["run_id"] == "reparse__lib"
+    assert manifest["reparse"]["raw_files"] == sorted(raw)
+    assert manifest["discovered"] == manifest["reparse"]["raw_records"] == (
+        manifest["written"] + manifest["quarantined"] + manifest["skipped_out_of_window"]
+        + manifest["skipped_duplicate"]
+    )
+    assert manifest["written"] == len(articles)
+    assert manifest["quarantined"] == len(quarantine)
+    stored = lake_paths.manifest_path(lake, OUTLET, day, "reparse__lib")
+    assert json.loads(stored.read_text())["reparse"] == manifest["reparse"]
+    ids = {r["run_id"] for r in ds.dataset(f"{lake}/articles", partitioning="hive")
+           .to_table(columns=["run_id"]).to_pylist()}
+    assert ids == {"reparse__lib"}
+
+    # The same through the command line, then through Airflow.
+    assert cli.main(["reparse", "--outlet", OUTLET, "--from", day.isoformat(),
+                     "--to", day.isoformat(), "--lake", lake, "--run-id", "reparse__cli"]) == 0
+    assert _rows(lake, "articles") == articles
+
+    dag = _dag(f"reparse_{OUTLET}")
+    _succeeded(dag.test(run_conf={"from": day.isoformat(), "to": day.isoformat()}))
+    assert _rows(lake, "articles") == articles
+    assert _rows(lake, "quarantine") == quarantine
+    assert _raw_digest(lake, day) == raw
+    runs = lake_paths.list_manifests(lake, OUTLET, day)
+    assert len(runs) == 4, "ingest, library, CLI and DAG reparse: one manifest each"
+    latest = json.loads(runs[-1].read_text())
+    assert latest["run_id"].startswith("manual__") and "reparse" in latest
+    assert not any((Path(lake) / "_staging").rglob("*.*")), "staging is cleaned up"
+
+
+@pytest.mark.timeout(30)
+def test_a_day_without_raw_files_is_skipped(
+    lake: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fetch.Fetcher, "fetch", lambda *a, **k: pytest.fail("fetched"))
+    outlet = load_outlets()[OUTLET]
+    day = dt.date(2024, 3, 1)
+    assert reparse_day(outlet, day, lake, "r") is None
+    assert reparse_days(outlet, day, day + dt.timedelta(days=2), lake, "r") == []
+    assert not Path(lake).exists() or not any(Path(lake).rglob("*.parquet"))
+    assert cli.main(["reparse", "--outlet", OUTLET, "--from", "2024-03-01",
+                     "--to", "2024-03-02", "--lake", lake]) == 1
+
+
+def test_days_between() -> None:
+    first = dt.date(2024, 2, 28)
+    assert days_between(first, dt.date(2024, 3, 1)) == [
+        dt.date(2024, 2, 28), dt.date(2024, 2, 29), dt.date(2024, 3, 1)
+    ]
+    assert days_between(first, first) == [first]
+    with pytest.raises(ValueError, match="before"):
+        days_between(first, first - dt.timedelta(days=1))
+    with pytest.raises(ValueError, match="days >"):
+        days_between(first, first + dt.timedelta(days=MAX_DAYS))

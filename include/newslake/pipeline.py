@@ -288,7 +288,8 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     """Run the GX suites over the day's rows; split good from bad; return the summary path.
 
     Duplicate URLs (same ``article_id``) keep their first row; the others are counted.
-    Raises ``BatchValidationError`` when a batch-level check fails.
+    Duplicate text (same ``content_hash``) keeps its first row; the others are quarantined
+    as ``duplicate_content``. Raises ``BatchValidationError`` when a batch-level check fails.
     """
     started = time.monotonic()
     stats = [_read_json(spec, p) for p in sorted(stats_paths)]
@@ -308,6 +309,15 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     ) if len(frame) else None
     published_max = pd.Timestamp(fetched_max or dt.datetime.now(dt.UTC)) + pd.Timedelta(days=1)
     report = validate_rows(frame, spec.outlet, published_max=published_max.to_pydatetime())
+    # The same text under two URLs (syndication, an AMP copy, a moved page) is one article:
+    # the first passing row keeps it, later copies go to quarantine, named as such.
+    seen_hashes: set[str] = set()
+    for i, digest in enumerate(frame["content_hash"] if len(frame) else []):
+        if i in report.failed_rows or not isinstance(digest, str):
+            continue
+        if digest in seen_hashes:
+            report.failed_rows[i] = ["duplicate_content"]
+        seen_hashes.add(digest)
 
     good_idx = [i for i in range(len(frame)) if i not in report.failed_rows]
     bad_idx = sorted(report.failed_rows)
@@ -338,6 +348,7 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
         parsers.update(s["parsers"])
     check_counts = Counter(c for checks in report.failed_rows.values() for c in checks)
     validation = {
+        "run_id": spec.run_id,
         "counts": dict(counts),
         "parsers": dict(parsers),
         "duplicates": duplicates,

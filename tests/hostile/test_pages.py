@@ -35,9 +35,14 @@ PARAGRAPH = ("The city council voted on Monday to approve a new budget for road 
 TEXT = "".join(f"<p>{PARAGRAPH * 2}</p>" for _ in range(4))
 
 
-def article(title: str = "Council approves the road budget", body: str = TEXT,
+_serial = iter(range(1, 10_000))
+
+
+def article(title: str = "Council approves the road budget", body: str | None = None,
             published: str = "2025-03-17T10:00:00+00:00", head: str = "", lang: str = "en",
             charset: str = "utf-8") -> str:
+    if body is None:  # every page its own text, or they would be duplicates of each other
+        body = TEXT + f"<p>{PARAGRAPH.replace('Monday', f'day {next(_serial)}')}</p>"
     return f"""<!doctype html><html lang="{lang}"><head><meta charset="{charset}">
 <title>{title} - Hostile Herald</title>{head}
 <meta property="article:published_time" content="{published}">
@@ -67,7 +72,8 @@ Case = tuple[dict[str, Any], str]
 CASES: dict[str, Case] = {
     "plain article (control)": ({"body": html(article())}, "row"),
     "malformed html, unclosed tags": (
-        {"body": html(article(body=TEXT.replace("</p>", "") + "<div><span><b>")) }, "row"),
+        {"body": html(article(body=TEXT.replace("</p>", "") + "<p>unclosed 1<div><span><b>"))},
+        "row"),
     "binary bytes served as text/html": (
         {"body": bytes(range(256)) * 40}, "quarantine:parse:"),
     "zero-byte 200 response": ({"body": b""}, "quarantine:fetch:"),
@@ -168,6 +174,10 @@ def landed(tmp_path_factory: pytest.TempPathFactory, monkeypatch_module: Any) ->
         results.append(FetchResult(url=url, final_url=url, status=200, headers={},
                                    body=html(article(title="The duplicate story")),
                                    fetched_at=FETCHED, attempts=1))
+    syndicated = html(article(title="Syndicated story"))
+    for path in ("/news/syndicated", "/amp/news/syndicated"):
+        results.append(FetchResult(url=BASE + path, final_url=BASE + path, status=200,
+                                   headers={}, body=syndicated, fetched_at=FETCHED, attempts=1))
     warc = spec.staging / "raw" / "00000.warc.gz"
     warc.parent.mkdir(parents=True, exist_ok=True)
     write_warc(str(warc), results)
@@ -226,6 +236,18 @@ def test_the_same_article_under_tracking_and_case_variants_lands_once(
     ledger.rows_duplicated += max(0, len(rows) - 1)
     assert len(rows) == 1 and rows[0]["url"] == DUPLICATE_URL[0]
     assert landed["summary"]["duplicates"] == 1
+
+
+def test_the_same_article_under_two_urls_lands_once(
+    landed: dict[str, Any], ledger: Ledger
+) -> None:
+    copies = [r for r in landed["articles"] if r["title"] == "Syndicated story"]
+    quarantined = [q for q in landed["quarantine"] if q["title"] == "Syndicated story"]
+    outcome = ledger.record("page: same article under two URLs (content_hash)",
+                            "quarantine:duplicate_content" if quarantined else "crash")
+    ledger.rows_duplicated += max(0, len(copies) - 1)
+    assert len(copies) == 1 and outcome == "quarantine:duplicate_content"
+    assert quarantined[0]["failed_checks"] == ["duplicate_content"]
 
 
 def test_no_article_id_twice_and_nothing_lost(landed: dict[str, Any]) -> None:

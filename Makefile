@@ -7,7 +7,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 
-.PHONY: venv demo test lint bench requirements clean
+.PHONY: venv demo test hostile lint bench requirements clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -25,6 +25,10 @@ test: venv
 	$(VENV)/bin/ruff check include dags plugins tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest
+
+# The hostile-input and fault suite alone, with its summary (also part of `make test`).
+hostile: venv
+	$(VENV)/bin/python -m pytest tests/hostile -q
 
 # Prints figures beside their baselines and goals; never part of the tests.
 bench: venv

@@ -97,7 +97,10 @@ def build_dag(outlet: Outlet) -> DAG:
 
             return discover_step(_run_spec(outlet))
 
-        @task(max_active_tis_per_dagrun=outlet.politeness.concurrency)
+        # One fetch task of an outlet at a time, across runs and workers: the outlet's
+        # requests_per_second and concurrency (threads inside the task) then hold for the
+        # whole outlet, however many chunks and backfill days run in parallel.
+        @task(max_active_tis_per_dag=1)
         def fetch(chunk_path: str) -> str:
             from newslake.pipeline import fetch_step
 

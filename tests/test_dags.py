@@ -48,6 +48,7 @@ def test_dags_are_wired_as_designed(airflow_db: object) -> None:
         assert dag.get_task("fetch").downstream_task_ids == {"parse", "publish"}
         assert dag.get_task("validate").downstream_task_ids == {"publish"}
         assert dag.default_args.get("on_failure_callback") is not None
+        assert dag.get_task("fetch").max_active_tis_per_dag == 1, "politeness per outlet"
 
 
 def test_dag_file_imports_only_light_modules() -> None:

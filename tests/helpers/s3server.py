@@ -105,11 +105,16 @@ class SeaweedS3:
             "-s3.port.iceberg=0", "-s3.port.lance=0",
             f"-s3.config={config}", f"-bucket={self.bucket}",
         ]
+        # A restart (after stop()) keeps the ports and the data: the same endpoint returns.
+        if not self.ports:
+            for name, (_, grpc_flag) in _PORT_FLAGS.items():
+                self.ports[name] = _free_port(taken)
+                if grpc_flag:
+                    self.ports[f"{name}.grpc"] = _free_port(taken)
         for name, (http_flag, grpc_flag) in _PORT_FLAGS.items():
-            self.ports[name] = _free_port(taken)
             args.append(f"{http_flag}={self.ports[name]}")
             if grpc_flag:
-                args.append(f"{grpc_flag}={_free_port(taken)}")
+                args.append(f"{grpc_flag}={self.ports[f'{name}.grpc']}")
         log = open(self.log_path, "wb")  # noqa: SIM115 - the child keeps writing to it
         try:
             self.proc = subprocess.Popen(

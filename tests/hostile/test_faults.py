@@ -101,3 +101,33 @@ def test_crash_between_parquet_and_manifest_then_retry(
     assert json.loads(lake.list_manifests(spec.lake, outlet.id, day)[0].read_text())[
         "written"] == len(ids)
     ledger.record("fault: crash between Parquet and manifest, then retry", "row")
+
+
+def test_s3_store_stopped_mid_run_fails_clearly_and_a_retry_completes(
+    demo_site: str, tmp_path: Path, ledger: Ledger
+) -> None:
+    """The store goes away between parse and validate: the task fails with an error that
+    says so; once the store is back, the retry (the same step again) completes, and the
+    lake holds each article once."""
+    from helpers.s3server import SeaweedS3
+
+    outlet = load_outlets()["demo_metro_ledger"]
+    day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=4)
+    with SeaweedS3(tmp_path / "s3") as server:
+        spec = pipeline.RunSpec(outlet, day, "s3-fault", f"s3://{server.bucket}/fault",
+                                storage=server.storage)
+        warcs = [pipeline.fetch_step(spec, c) for c in pipeline.discover_step(spec)]
+        stats = [pipeline.parse_step(spec, w) for w in warcs]
+        server.stop()
+        started = time.monotonic()
+        with pytest.raises(OSError) as failure:
+            pipeline.validate_step(spec, stats)
+        assert time.monotonic() - started < 120, "a dead store fails the task, not hangs it"
+        assert "connect" in str(failure.value).lower() or "network" in str(failure.value).lower()
+        server.start()  # same ports, same data
+        manifest = pipeline.publish_step(spec, pipeline.validate_step(spec, stats), warcs)
+        table = lake.dataset(spec.lake, "articles", spec.storage)
+        assert table is not None
+        ids = table.to_table(columns=["article_id"]).column("article_id").to_pylist()
+        assert len(ids) == len(set(ids)) == manifest["written"] > 0
+    ledger.record("fault: S3 store stopped mid-run, restarted, retried", "row")

@@ -1,4 +1,4 @@
-"""The ``newslake`` command: ``demo``, ``run``, ``outlets``."""
+"""The ``newslake`` command: demo, backfill, run, reparse, outlets, report, datadocs."""
 
 from __future__ import annotations
 
@@ -19,32 +19,12 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from demo_site.server import DemoNewsroom
-    from newslake import airflow_local, summary
-    from newslake.config import load_outlets
+def _print_lake(lake_uri: str, ids: list[str], days: list[dt.date]) -> None:
+    from newslake import summary
 
-    lake_uri = str(Path(args.lake).resolve())
-    home = Path(args.airflow_home).resolve()
-    if args.fresh:
-        shutil.rmtree(home, ignore_errors=True)
-    today = dt.datetime.now(dt.UTC).date()
-    days = _days(today - dt.timedelta(days=args.days), today - dt.timedelta(days=1))
-    started = time.monotonic()
-    with DemoNewsroom(port=args.port) as site:
-        env = airflow_local.airflow_env(home, lake_uri, {"NEWSLAKE_DEMO_URL": site.base_url})
-        outlets = [o for o in load_outlets().values() if o.demo]
-        ids = [o.id for o in outlets]
-        print(f"demo newsroom serving {len(ids)} outlets at {site.base_url}")
-        print(f"Airflow metadata DB: {home / 'airflow.db'} (migrating…)", flush=True)
-        airflow_local.migrate_db(env)
-        print(f"ingesting {days[0]} … {days[-1]} for {', '.join(ids)} through Airflow:", flush=True)
-        results = airflow_local.run_days(env, ids, days)
-    failed = [r for r in results if r["state"] != "success"]
     print()
     print(summary.format_table(summary.latest_manifests(lake_uri, ids, days)))
-    dupes = summary.duplicate_article_ids(lake_uri)
-    print(f"\nduplicate article_ids in the lake: {dupes}")
+    print(f"\nduplicate article_ids in the lake: {summary.duplicate_article_ids(lake_uri)}")
     print(f"lake: {lake_uri}")
     print("query it, e.g. with DuckDB:")
     print(
@@ -52,12 +32,106 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"count(*) AS articles FROM read_parquet('{lake_uri}/articles/**/*.parquet', "
         f"hive_partitioning=true) GROUP BY ALL ORDER BY ALL\\\"))\""
     )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The demo newsroom's last days, backfilled through a real local Airflow."""
+    import contextlib
+
+    from demo_site.server import DemoNewsroom
+    from newslake.airflow_stack import AirflowStack, StackError
+    from newslake.config import load_outlets
+
+    lake_uri = str(Path(args.lake).resolve())
+    home = Path(args.airflow_home or PROJECT_ROOT / (".airflow-quick" if args.quick
+                                                      else ".airflow")).resolve()
+    if args.fresh:
+        shutil.rmtree(home, ignore_errors=True)
+    today = dt.datetime.now(dt.UTC).date()
+    days = _days(today - dt.timedelta(days=args.days), today - dt.timedelta(days=1))
+    ids = [o.id for o in load_outlets().values() if o.demo]
+    if args.quick:
+        return _demo_quick(args, lake_uri, home, ids, days)
+    started = time.monotonic()
+    states: dict[str, dict[dt.date, str]] = {}
+    with contextlib.ExitStack() as stack:
+        site = stack.enter_context(DemoNewsroom(port=args.site_port))
+        print(f"demo newsroom serving {len(ids)} outlets at {site.base_url}")
+        print(f"starting Airflow (api-server, scheduler, dag-processor; LocalExecutor on "
+              f"SQLite) in {home} …", flush=True)
+        try:
+            airflow = stack.enter_context(AirflowStack(
+                home, lake_uri, port=args.port, parallelism=args.parallelism,
+                extra_env={"NEWSLAKE_DEMO_URL": site.base_url},
+            ))
+            print(f"Airflow UI: {airflow.ui_url} (login: {airflow.login}) — watch the runs "
+                  "there while the demo runs", flush=True)
+            backfills = {}
+            for outlet_id in ids:
+                dag_id = f"ingest_{outlet_id}"
+                airflow.wait_for_dag(dag_id)
+                airflow.unpause(dag_id)
+                airflow.resume_unfinished(dag_id, args.timeout)
+                # "completed": a second demo refreshes every day (and proves it adds no rows).
+                backfills[outlet_id] = airflow.create_backfill(
+                    dag_id, days[0], days[-1], reprocess="completed",
+                    max_active_runs=args.parallelism,
+                )
+            print(f"backfilling {days[0]} … {days[-1]} ({len(days)} days) for "
+                  f"{', '.join(ids)}:", flush=True)
+            for outlet_id, backfill in backfills.items():
+                def progress(done: int, total: int, _: object, name: str = outlet_id) -> None:
+                    print(f"  ingest_{name}: runs done {done} of {total} "
+                          f"[{time.monotonic() - started:.0f}s]", flush=True)
+
+                result = airflow.wait_for_backfill(
+                    backfill, days[0], days[-1], timeout=args.timeout, on_progress=progress
+                )
+                states[outlet_id] = dict(result.states)
+            if args.keep_running:
+                print(f"Airflow stays up at {airflow.ui_url}: press Ctrl-C to stop it.",
+                      flush=True)
+                with contextlib.suppress(KeyboardInterrupt):
+                    while True:
+                        airflow.check_alive()
+                        time.sleep(1.0)
+        except StackError as exc:
+            print(f"demo failed: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("interrupted: stopping Airflow and the demo newsroom …", file=sys.stderr)
+            return 130
+    _print_lake(lake_uri, ids, days)
+    print(f"finished in {time.monotonic() - started:.0f}s; Airflow and the demo newsroom are "
+          f"stopped (metadata DB and logs: {home}).")
+    failed = [(o, d, st) for o, by_day in states.items() for d, st in by_day.items()
+              if st != "success"]
+    for outlet_id, day, state in failed:
+        print(f"FAILED: ingest_{outlet_id} {day}: {state}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _demo_quick(args: argparse.Namespace, lake_uri: str, home: Path, ids: list[str],
+                days: list[dt.date]) -> int:
+    """The same days through ``DAG.test()`` in one process: no scheduler, ~3x faster."""
+    from demo_site.server import DemoNewsroom
+    from newslake import airflow_local
+
+    started = time.monotonic()
+    with DemoNewsroom(port=args.site_port) as site:
+        env = airflow_local.airflow_env(home, lake_uri, {"NEWSLAKE_DEMO_URL": site.base_url})
+        print(f"demo newsroom serving {len(ids)} outlets at {site.base_url}")
+        print(f"Airflow metadata DB: {home / 'airflow.db'} (migrating…)", flush=True)
+        airflow_local.migrate_db(env)
+        print(f"ingesting {days[0]} … {days[-1]} for {', '.join(ids)} with DAG.test():",
+              flush=True)
+        results = airflow_local.run_days(env, ids, days)
+    _print_lake(lake_uri, ids, days)
     print(f"finished in {time.monotonic() - started:.0f}s; the demo newsroom is stopped.")
-    if failed:
-        for r in failed:
-            print(f"FAILED: ingest_{r['outlet']} {r['date']}: {r['failed_tasks']}", file=sys.stderr)
-        return 1
-    return 0
+    failed = [r for r in results if r["state"] != "success"]
+    for r in failed:
+        print(f"FAILED: ingest_{r['outlet']} {r['date']}: {r['failed_tasks']}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -74,12 +148,167 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reparse(args: argparse.Namespace) -> int:
+    """Rebuild articles/ and quarantine/ of an outlet's days from the raw zone, no fetching."""
+    from newslake.config import load_outlets
+    from newslake.reparse import reparse_days
+
+    outlet = load_outlets()[args.outlet]
+    first = dt.date.fromisoformat(args.date_from)
+    last = dt.date.fromisoformat(args.date_to or args.date_from)
+    run_id = args.run_id or f"reparse__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
+    manifests = reparse_days(outlet, first, last, args.lake, run_id)
+    for m in manifests:
+        print(f"{outlet.id} {m['date']}: {m['written']} articles, {m['quarantined']} "
+              f"quarantined (from {len(m['reparse']['raw_files'])} WARC files)")
+    if not manifests:
+        print(f"no raw WARC files for {outlet.id} in {first} … {last} under {args.lake}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_outlets(args: argparse.Namespace) -> int:
     from newslake.config import load_outlets
 
     for outlet in load_outlets().values():
         kind = "demo" if outlet.demo else ("internet" if outlet.requires_internet else "")
         print(f"{outlet.id:<24} {kind:<8} {outlet.base_url}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """One self-contained HTML page of the lake's runs, counts and failures."""
+    from newslake.errors import NewslakeError
+    from newslake.report import write_report
+
+    try:
+        path = write_report(args.lake, args.out, days=args.days, runs_limit=args.runs)
+    except NewslakeError as exc:
+        print(f"newslake report: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {path.resolve()}")
+    return 0
+
+
+def cmd_datadocs(args: argparse.Namespace) -> int:
+    """Browsable HTML of the Great Expectations results kept in ``_runs/``."""
+    from newslake.datadocs import build_datadocs
+    from newslake.errors import NewslakeError
+
+    try:
+        index = build_datadocs(args.lake, args.out)
+    except NewslakeError as exc:
+        print(f"newslake datadocs: {exc}", file=sys.stderr)
+        return 2
+    print(f"data docs: {index.resolve()}")
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Backfill an outlet's days through a real local Airflow (api-server, scheduler, …)."""
+    import contextlib
+
+    from newslake import summary
+    from newslake.airflow_stack import AirflowStack, StackError, days_between
+    from newslake.config import load_outlets
+
+    outlets = load_outlets()
+    if args.outlet not in outlets:
+        print(f"unknown outlet {args.outlet!r}; known: {', '.join(sorted(outlets))}",
+              file=sys.stderr)
+        return 2
+    outlet = outlets[args.outlet]
+    first = dt.date.fromisoformat(args.date_from)
+    last = dt.date.fromisoformat(args.date_to or args.date_from)
+    today = dt.datetime.now(dt.UTC).date()
+    problem = None
+    if first > last:
+        problem = f"--from {first} is after --to {last}"
+    elif last >= today:
+        problem = (f"--to {last} is not over yet (UTC): the last day a backfill can run is "
+                   f"{today - dt.timedelta(days=1)}")
+    elif first < outlet.start_date:
+        problem = f"--from {first} is before the outlet's start_date {outlet.start_date}"
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    days = list(days_between(first, last))
+    dag_id = f"ingest_{outlet.id}"
+    lake_uri = args.lake if "://" in args.lake else str(Path(args.lake).resolve())
+    home = Path(args.airflow_home).resolve()
+    reprocess = "completed" if args.rerun else "failed"
+    started = time.monotonic()
+
+    def progress(done: int, total: int, states: dict[dt.date, str]) -> None:
+        counts: dict[str, int] = {}
+        for state in states.values():
+            counts[state] = counts.get(state, 0) + 1
+        detail = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        print(f"  runs done: {done} of {total} ({detail}) "
+              f"[{time.monotonic() - started:.0f}s]", flush=True)
+
+    with contextlib.ExitStack() as stack:
+        extra: dict[str, str] = {}
+        if args.demo:
+            from demo_site.server import DemoNewsroom
+
+            site = stack.enter_context(DemoNewsroom(port=0))
+            extra["NEWSLAKE_DEMO_URL"] = site.base_url
+            print(f"demo newsroom serving at {site.base_url}")
+        elif outlet.demo:
+            print("note: a demo outlet needs the demo newsroom: add --demo, or serve it with "
+                  "`python -m demo_site --port 8765`", file=sys.stderr)
+        print(f"starting Airflow (api-server, scheduler, dag-processor; LocalExecutor on "
+              f"SQLite) in {home}, logs in {home / 'logs'} …", flush=True)
+        try:
+            airflow = stack.enter_context(AirflowStack(
+                home, lake_uri, port=args.port, extra_env=extra, parallelism=args.parallelism,
+            ))
+            print(f"Airflow UI: {airflow.ui_url} (login: {airflow.login})")
+            airflow.wait_for_dag(dag_id)
+            airflow.unpause(dag_id)
+            airflow.resume_unfinished(
+                dag_id, args.timeout, progress,
+                on_resume=lambda b: print(
+                    f"finishing backfill {b['id']} ({b['from_date'][:10]} … "
+                    f"{b['to_date'][:10]}) that an interrupted run left unfinished:",
+                    flush=True),
+            )
+            what = "rerunning every day" if args.rerun else "skipping days already done"
+            print(f"backfill of {dag_id}: data intervals {first} … {last} "
+                  f"({len(days)} runs, {what}):", flush=True)
+            result = airflow.backfill(
+                dag_id, first, last, reprocess=reprocess, max_active_runs=args.parallelism,
+                timeout=args.timeout, on_progress=progress,
+            )
+            if args.keep_running:
+                print(f"Airflow stays up at {airflow.ui_url}: press Ctrl-C to stop it.",
+                      flush=True)
+                with contextlib.suppress(KeyboardInterrupt):
+                    while True:
+                        airflow.check_alive()
+                        time.sleep(1.0)
+        except StackError as exc:
+            print(f"backfill failed: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("interrupted: stopping Airflow and its processes …", file=sys.stderr)
+            return 130
+    print()
+    for day in days:
+        print(f"  {day}: {result.states.get(day, 'no run')}")
+    print()
+    print(summary.format_table(summary.latest_manifests(lake_uri, [outlet.id], days)))
+    print(f"\nduplicate article_ids in the lake: {summary.duplicate_article_ids(lake_uri)}")
+    print(f"lake: {lake_uri}")
+    print(f"Airflow home (metadata DB, logs): {home}; stopped. "
+          f"finished in {time.monotonic() - started:.0f}s")
+    failed = [d for d in days if result.states.get(d) != "success"]
+    if failed:
+        print(f"FAILED days: {', '.join(map(str, failed))}; task logs under {home / 'logs'}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -90,8 +319,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="ingest the bundled demo newsroom through Airflow")
     demo.add_argument("--days", type=int, default=DEMO_DAYS, help="how many past days")
     demo.add_argument("--lake", default=default_lake())
-    demo.add_argument("--airflow-home", default=str(PROJECT_ROOT / ".airflow"))
-    demo.add_argument("--port", type=int, default=0, help="demo newsroom port (0: any free)")
+    demo.add_argument("--airflow-home", default=None,
+                      help="default .airflow/ (.airflow-quick/ with --quick)")
+    demo.add_argument("--port", type=int, default=8793,
+                      help="Airflow api-server/UI port (0: any free)")
+    demo.add_argument("--site-port", type=int, default=0,
+                      help="demo newsroom port (0: any free)")
+    demo.add_argument("--parallelism", type=int, default=3,
+                      help="tasks and runs at once per DAG")
+    demo.add_argument("--timeout", type=float, default=1800.0, help="seconds per backfill")
+    demo.add_argument("--keep-running", action="store_true",
+                      help="keep Airflow up after the backfills, until Ctrl-C")
+    demo.add_argument("--quick", action="store_true",
+                      help="run each day with DAG.test() in one process (no scheduler)")
     demo.add_argument("--fresh", action="store_true", help="start from an empty Airflow DB")
     demo.set_defaults(func=cmd_demo)
 
@@ -102,8 +342,49 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id")
     run.set_defaults(func=cmd_run)
 
+    reparse = sub.add_parser("reparse", help="re-parse outlet-days from the raw zone (no fetch)")
+    reparse.add_argument("--outlet", required=True)
+    reparse.add_argument("--from", dest="date_from", required=True, help="first day YYYY-MM-DD")
+    reparse.add_argument("--to", dest="date_to", help="last day, inclusive (default: --from)")
+    reparse.add_argument("--lake", default=default_lake())
+    reparse.add_argument("--run-id")
+    reparse.set_defaults(func=cmd_reparse)
+
     outlets = sub.add_parser("outlets", help="list the outlet configs")
     outlets.set_defaults(func=cmd_outlets)
+
+    backfill = sub.add_parser(
+        "backfill", help="backfill an outlet's days through a real local Airflow scheduler")
+    backfill.add_argument("--outlet", required=True)
+    backfill.add_argument("--from", dest="date_from", required=True,
+                          help="first day YYYY-MM-DD (data interval [D, D+1) UTC)")
+    backfill.add_argument("--to", dest="date_to", help="last day, inclusive (default: --from)")
+    backfill.add_argument("--lake", default=default_lake())
+    backfill.add_argument("--airflow-home", default=str(PROJECT_ROOT / ".airflow-backfill"))
+    backfill.add_argument("--port", type=int, default=8793,
+                          help="Airflow api-server/UI port (0: any free port)")
+    backfill.add_argument("--rerun", action="store_true",
+                          help="rerun days already done (default: only missing/failed days)")
+    backfill.add_argument("--demo", action="store_true", help="serve the demo newsroom too")
+    backfill.add_argument("--parallelism", type=int, default=2,
+                          help="tasks at once (LocalExecutor) and runs at once")
+    backfill.add_argument("--timeout", type=float, default=3 * 3600,
+                          help="seconds to wait for the runs")
+    backfill.add_argument("--keep-running", action="store_true",
+                          help="keep Airflow (and its UI) up after the backfill, until Ctrl-C")
+    backfill.set_defaults(func=cmd_backfill)
+
+    report = sub.add_parser("report", help="write one self-contained HTML report of the lake")
+    report.add_argument("--lake", default=default_lake())
+    report.add_argument("--out", default="report.html")
+    report.add_argument("--days", type=int, default=60, help="days shown in the charts")
+    report.add_argument("--runs", type=int, default=50, help="rows in the latest-runs table")
+    report.set_defaults(func=cmd_report)
+
+    datadocs = sub.add_parser("datadocs", help="HTML pages of the kept validation results")
+    datadocs.add_argument("--lake", default=default_lake())
+    datadocs.add_argument("--out", default="datadocs", help="output folder")
+    datadocs.set_defaults(func=cmd_datadocs)
     return parser
 
 

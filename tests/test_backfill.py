@@ -1,0 +1,184 @@
+"""A backfill through a real Airflow: api-server, scheduler (LocalExecutor) and dag-processor.
+
+Three days of a demo outlet are backfilled, then rerun (reprocessing completed runs); the
+lake must hold exactly the newsroom's good articles of those days, once each, and nothing
+outside them; and once the stack is stopped none of its processes may be left.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psutil
+import pytest
+
+from demo_site import catalog
+from newslake.airflow_stack import AirflowStack, BackfillResult, days_between, free_port
+
+pytestmark = pytest.mark.timeout(600)
+
+OUTLET = "demo_bayside_press"
+DAG_ID = f"ingest_{OUTLET}"
+
+
+@pytest.fixture(scope="module")
+def backfill_days() -> tuple[dt.date, dt.date]:
+    """Three finished UTC days; not the latest one, so that no scheduled run is due for them."""
+    today = dt.datetime.now(dt.UTC).date()
+    return today - dt.timedelta(days=5), today - dt.timedelta(days=3)
+
+
+@pytest.fixture(scope="module")
+def stack_run(
+    demo_site: str, backfill_days: tuple[dt.date, dt.date]
+) -> Iterator[dict[str, Any]]:
+    """Start the stack, backfill, rerun, stop; hand the results and the stack's processes."""
+    first, last = backfill_days
+    home = Path(tempfile.mkdtemp(prefix="newslake-test-stack-"))
+    lake = str(home / "lake")
+    progress: list[tuple[int, int]] = []
+    found: dict[str, Any] = {"home": home, "lake": lake, "progress": progress}
+    try:
+        with AirflowStack(
+            home / "airflow", lake, port=free_port(),
+            extra_env={"NEWSLAKE_DEMO_URL": demo_site}, parallelism=2,
+        ) as stack:
+            found["stack"] = stack
+            stack.wait_for_dag(DAG_ID)
+            stack.unpause(DAG_ID)
+            found["dry_run"] = stack.dry_run(DAG_ID, first, last)
+            found["first"] = stack.backfill(
+                DAG_ID, first, last, timeout=240,
+                on_progress=lambda done, total, _: progress.append((done, total)),
+            )
+            found["rerun"] = stack.backfill(
+                DAG_ID, first, last, reprocess="completed", timeout=240,
+            )
+            found["all_runs"] = stack.api("GET", f"/dags/{DAG_ID}/dagRuns",
+                                          params={"limit": 100})["dag_runs"]
+            found["ui"] = {page: _browser_dom(stack.ui_url.rstrip("/") + page)
+                           for page in ("/dags", f"/dags/{DAG_ID}/runs")}
+            found["processes"] = stack.processes()
+            found["airflow_home"] = str(stack.home)
+        yield found
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _browser_dom(url: str) -> str | None:
+    """The page as headless Chromium renders it (the UI is a script-built page)."""
+    if not Path(CHROMIUM).exists():
+        return None
+    profile = tempfile.mkdtemp(prefix="newslake-chromium-")
+    try:
+        out = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=15000",
+             "--dump-dom", url],
+            capture_output=True, text=True, timeout=90, check=False,
+        )
+        return out.stdout
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_the_airflow_ui_lists_the_dags_and_shows_the_finished_runs(
+    stack_run: dict[str, Any]
+) -> None:
+    dags, runs = stack_run["ui"]["/dags"], stack_run["ui"][f"/dags/{DAG_ID}/runs"]
+    if dags is None:
+        pytest.skip("chromium is not installed (scripts/system-deps.sh installs it)")
+    assert DAG_ID in dags and "reparse_" in dags
+    assert "backfill__" in runs and "Success" in runs
+
+
+def _articles(lake: str) -> list[tuple[Any, ...]]:
+    return duckdb.sql(
+        f"SELECT article_id, url, outlet, CAST(date AS VARCHAR) AS date "
+        f"FROM read_parquet('{lake}/articles/**/*.parquet', hive_partitioning=true)"
+    ).fetchall()
+
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def test_backfill_runs_one_run_per_day_with_its_interval(
+    stack_run: dict[str, Any], backfill_days: tuple[dt.date, dt.date]
+) -> None:
+    first, last = backfill_days
+    days = list(days_between(first, last))
+    # from/to bound the logical date, which is the data-interval start: both ends inclusive.
+    assert [r["logical_date"][:10] for r in stack_run["dry_run"]] == [d.isoformat() for d in days]
+    for key in ("first", "rerun"):
+        result: BackfillResult = stack_run[key]
+        assert result.ok, (key, result.states)
+        assert sorted(result.states) == days
+    runs = stack_run["all_runs"]
+    assert len(runs) == len(days), "the rerun reprocesses the same runs, no extra run"
+    for run in runs:
+        assert run["run_type"] == "backfill"
+        start = dt.datetime.fromisoformat(run["data_interval_start"].replace("Z", "+00:00"))
+        end = dt.datetime.fromisoformat(run["data_interval_end"].replace("Z", "+00:00"))
+        assert start.time() == dt.time() and end - start == dt.timedelta(days=1)
+        assert start.date() in days
+    assert stack_run["progress"][-1] == (len(days), len(days))
+
+
+def test_backfilled_lake_holds_each_good_article_once(
+    stack_run: dict[str, Any], demo_site: str, backfill_days: tuple[dt.date, dt.date]
+) -> None:
+    first, last = backfill_days
+    rows = _articles(stack_run["lake"])
+    ids = [r[0] for r in rows]
+    assert len(ids) == len(set(ids)), "no duplicate article_id after the rerun"
+    assert {r[2] for r in rows} == {OUTLET}
+    dates = {r[3] for r in rows}
+    assert dates <= {d.isoformat() for d in days_between(first, last)}, "no partition outside"
+    for day in days_between(first, last):
+        good = {a.url(demo_site) for a in catalog.articles_for(OUTLET, day) if a.is_article_ok}
+        assert good, f"the demo newsroom publishes on {day}"
+        assert {r[1] for r in rows if r[3] == day.isoformat()} == good, day
+    wanted = {f"date={d}" for d in days_between(first, last)}
+    for zone in ("articles", "quarantine", "raw", "_runs"):
+        found = {p.name for p in (Path(stack_run["lake"]) / zone / f"outlet={OUTLET}").glob("*")}
+        assert found <= wanted, (zone, found - wanted)
+        if zone in ("articles", "raw", "_runs"):
+            assert found == wanted, zone
+
+
+def test_no_airflow_process_is_left(stack_run: dict[str, Any]) -> None:
+    seen = stack_run["processes"]
+    assert len(seen) >= 3, "the stack's processes were recorded"
+    left = [(p.pid, p.name()) for p in seen if _alive(p)]
+    assert not left, f"still running after the stack stopped: {left}"
+    home = stack_run["airflow_home"]
+    strays = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        if proc.pid == os.getpid():
+            continue
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            # The components run in the stack's home (their children inherit it); their
+            # environment may be unreadable once setproctitle has rewritten the process title.
+            if proc.cwd() == home or proc.environ().get("AIRFLOW_HOME") == home:
+                strays.append((proc.pid, proc.info["cmdline"]))
+        except psutil.Error:
+            continue
+    assert not strays, f"processes of the stopped stack still run: {strays}"

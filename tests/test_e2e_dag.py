@@ -126,3 +126,32 @@ def test_rerunning_a_day_leaves_the_same_rows(
     assert not any((Path(lake) / "_staging").rglob("*.parquet")), "staging is cleaned up"
     runs = lake_paths.list_manifests(lake, "demo_bayside_press", past_day)
     assert len(runs) == 2, "one manifest a run"
+
+
+def test_a_broken_batch_check_fails_the_validate_task_and_publishes_nothing(
+    airflow_db: Path, demo_site: str, lake: str, past_day: dt.date, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from newslake.settings import PROJECT_ROOT
+
+    outlets = tmp_path / "outlets"
+    outlets.mkdir()
+    config = (PROJECT_ROOT / "include" / "outlets" / "demo_metro_ledger.yaml").read_text()
+    (outlets / "demo_metro_ledger.yaml").write_text(
+        config.replace("validation: {min_words: 80}", "validation: {min_words: 80, min_rows: 1000}")
+    )
+    monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(outlets))
+    dag = _dag("ingest_demo_metro_ledger")
+    for task in dag.tasks:
+        task.retries = 0  # dag.test() would otherwise wait out the retry delay
+    run_after = dt.datetime.combine(past_day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    dag_run = dag.test(logical_date=run_after)
+    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    assert str(dag_run.state) == "failed"
+    assert states["validate"] == "failed" and states["publish"] == "upstream_failed"
+
+    evidence = list(Path(lake).glob(f"_runs/outlet=demo_metro_ledger/date={past_day}/*"))
+    assert [p.name.endswith(".validation.json") for p in evidence] == [True]
+    failures = json.loads(evidence[0].read_text())["summary"]["batch_failures"]
+    assert len(failures) == 1 and failures[0].startswith("row_count (candidates=")
+    assert not (Path(lake) / "articles").exists(), "a failed batch publishes nothing"

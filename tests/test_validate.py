@@ -51,6 +51,17 @@ BREAKERS: dict[str, dict[str, Any]] = {
     "http_status_ok": {"http_status": 404},
     "fetched_at_not_null": {"fetched_at": None},
     "parser_not_null": {"parser": None},
+    "authors_not_null": {"authors": None},
+    "tags_not_null": {"tags": None},
+    "modified_at_in_range": {"modified_at": dt.datetime(2031, 1, 1, tzinfo=dt.UTC)},
+    "description_length": {"description": "x" * 6000},
+    "section_length": {"section": "s" * 300},
+    "image_url_shape": {"image_url": "javascript:alert(1)"},
+    "is_paywalled_boolean": {"is_paywalled": "sometimes"},
+    "parser_format": {"parser": "mystery-parser"},
+    "run_id_not_null": {"run_id": None},
+    "schema_version_known": {"schema_version": 2},
+    "fetched_url_shape": {"fetched_url": "ftp://example.org/x"},
 }
 
 
@@ -67,6 +78,7 @@ def test_each_breaker_fails_exactly_its_check() -> None:
     frame = pd.DataFrame(rows)
     frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True)
     frame["fetched_at"] = pd.to_datetime(frame["fetched_at"], utc=True)
+    frame["modified_at"] = pd.to_datetime(frame["modified_at"], utc=True)
     report = validate_rows(frame, OUTLET, published_max=FETCHED + dt.timedelta(days=1))
     assert 0 not in report.failed_rows, report.failed_rows.get(0)
     for n, name in enumerate(BREAKERS, start=1):
@@ -74,16 +86,43 @@ def test_each_breaker_fails_exactly_its_check() -> None:
     assert report.results["rows"]["success"] is False
 
 
+GOOD_BATCH = {"candidates": 10, "duplicate_article_ids": 0, "quarantine_share": 0.1,
+              "duplicate_share": 0.0, "written_vs_recent": 1.1}
+
+
 @pytest.mark.timeout(120)
 def test_batch_checks_name_the_failure() -> None:
-    ok = validate_batch(
-        {"candidates": 10, "duplicate_article_ids": 0, "quarantine_share": 0.1}, OUTLET
-    )
-    assert ok.batch_failures == []
-    bad = validate_batch(
-        {"candidates": 10, "duplicate_article_ids": 2, "quarantine_share": 0.5}, OUTLET
-    )
+    assert validate_batch(GOOD_BATCH, OUTLET).batch_failures == []
+    bad = validate_batch({**GOOD_BATCH, "duplicate_article_ids": 2, "quarantine_share": 0.5,
+                          "duplicate_share": 0.7, "written_vs_recent": 0.05}, OUTLET)
     assert bad.batch_failures == [
         "article_id_unique (duplicate_article_ids=2)",
         "quarantine_share (quarantine_share=0.5)",
+        "duplicate_share (duplicate_share=0.7)",
+        "row_count_vs_recent_days (written_vs_recent=0.05)",
     ]
+
+
+@pytest.mark.timeout(120)
+def test_unknown_recent_days_pass_and_a_check_can_be_made_to_warn() -> None:
+    no_history = validate_batch({**GOOD_BATCH, "written_vs_recent": None}, OUTLET)
+    assert no_history.batch_failures == [] and no_history.batch_warnings == []
+    lenient = parse_outlet({
+        "id": "example", "name": "Example", "base_url": "https://example.org/",
+        "language": "en", "timezone": "UTC", "start_date": "2024-01-01",
+        "validation": {"batch_checks": {"quarantine_share": "warn"}},
+    })
+    report = validate_batch({**GOOD_BATCH, "quarantine_share": 0.9}, lenient)
+    assert report.batch_failures == []
+    assert report.batch_warnings == ["quarantine_share (quarantine_share=0.9)"]
+
+
+def test_batch_check_modes_are_checked() -> None:
+    from newslake.errors import ConfigError
+
+    base = {"id": "example", "name": "Example", "base_url": "https://example.org/",
+            "language": "en", "timezone": "UTC", "start_date": "2024-01-01"}
+    with pytest.raises(ConfigError, match="batch_checks.speed: unknown check"):
+        parse_outlet({**base, "validation": {"batch_checks": {"speed": "warn"}}})
+    with pytest.raises(ConfigError, match="'ignore' must be fail or warn"):
+        parse_outlet({**base, "validation": {"batch_checks": {"row_count": "ignore"}}})

@@ -65,6 +65,17 @@ class Validation:
     # rows, the validate task fails (a layout change usually shows up this way first).
     max_quarantine_share: float = 0.5
     min_rows: int = 0
+    # Above this share of duplicate rows (same URL or same text) the batch is suspect.
+    max_duplicate_share: float = 0.5
+    # Written rows against the median of the last RECENT_DAYS days' (when 3+ are known):
+    # a day under a fifth of its usual size is usually a broken discovery or parser.
+    min_recent_ratio: float = 0.2
+    # Batch check name -> "fail" (the task fails; the default) or "warn" (logged, kept in
+    # the manifest, the partition is published).
+    batch_checks: tuple[tuple[str, str], ...] = ()
+
+    def mode(self, check: str) -> str:
+        return dict(self.batch_checks).get(check, "fail")
 
 
 @dataclass(frozen=True)
@@ -162,6 +173,20 @@ def _str_list(r: _Reader, key: str) -> tuple[str, ...]:
     return tuple(values)
 
 
+BATCH_CHECKS = ("article_id_unique", "quarantine_share", "duplicate_share", "row_count",
+                "row_count_vs_recent_days")
+
+
+def _batch_check_modes(v: _Reader) -> tuple[tuple[str, str], ...]:
+    modes = v.get("batch_checks", dict, {})
+    for name, mode in modes.items():
+        if name not in BATCH_CHECKS:
+            raise v._err(f"batch_checks.{name}", f"unknown check; known: {', '.join(BATCH_CHECKS)}")
+        if mode not in ("fail", "warn"):
+            raise v._err(f"batch_checks.{name}", f"{mode!r} must be fail or warn")
+    return tuple(sorted(modes.items()))
+
+
 def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
     """Build an ``Outlet`` from a loaded YAML mapping; raise ``ConfigError`` on any defect."""
     _count_nodes(data, [MAX_CONFIG_NODES], path)
@@ -242,6 +267,9 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
         min_words=v.get("min_words", int, 80),
         max_quarantine_share=float(v.get("max_quarantine_share", (int, float), 0.5)),
         min_rows=v.get("min_rows", int, 0),
+        max_duplicate_share=float(v.get("max_duplicate_share", (int, float), 0.5)),
+        min_recent_ratio=float(v.get("min_recent_ratio", (int, float), 0.2)),
+        batch_checks=_batch_check_modes(v),
     )
     v.finish()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import statistics
 import tempfile
 import time
 import traceback
@@ -162,6 +163,25 @@ def fetch_step(spec: RunSpec, chunk_path: str) -> str:
         time.monotonic() - started,
     )
     return warc_path
+
+
+# The batch gate compares a day with the week before it.
+RECENT_DAYS = 7
+MIN_RECENT_DAYS = 3
+
+
+def _recent_written(spec: RunSpec) -> float | None:
+    """Median of the rows written on the outlet's last RECENT_DAYS days (their latest
+    runs), or None when fewer than MIN_RECENT_DAYS of them have a manifest."""
+    written = []
+    for back in range(1, RECENT_DAYS + 1):
+        day = spec.day - dt.timedelta(days=back)
+        uris = lake.list_manifest_uris(spec.lake, spec.outlet.id, day, spec.storage)
+        if uris:
+            written.append(int(lake.read_json(uris[-1], spec.storage).get("written", 0)))
+    if len(written) < MIN_RECENT_DAYS:
+        return None
+    return float(statistics.median(written))
 
 
 def _has_warc(outlet: Outlet) -> bool:
@@ -330,12 +350,20 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     quarantined = pa.concat_tables([early_quarantine, bad])
 
     total = good.num_rows + quarantined.num_rows
-    summary = {
+    duplicate_content = sum(c == ["duplicate_content"] for c in report.failed_rows.values())
+    recent = _recent_written(spec)
+    summary: dict[str, float | None] = {
         "candidates": total,
         "duplicate_article_ids": good.num_rows - len(good.column("article_id").unique()),
         "quarantine_share": round(quarantined.num_rows / total, 4) if total else 0.0,
+        "duplicate_share": round((duplicates + duplicate_content) / (total + duplicates), 4)
+        if total + duplicates else 0.0,
+        "recent_median_written": recent,
+        "written_vs_recent": round(good.num_rows / recent, 4) if recent else None,
     }
     batch = validate_batch(summary, spec.outlet)
+    for warning in batch.batch_warnings:
+        log.warning("%s %s: batch check only warns: %s", spec.outlet.id, spec.day, warning)
 
     lake.write_parquet(good.select(ARTICLE_FILE_SCHEMA.names).cast(ARTICLE_FILE_SCHEMA),
                        _stage(spec, "out", "articles", lake.PARQUET_FILE), storage=spec.storage)
@@ -358,6 +386,7 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
         "failed_checks": dict(check_counts),
         "batch": summary,
         "batch_failures": batch.batch_failures,
+        "batch_warnings": batch.batch_warnings,
         "seconds": round(time.monotonic() - started, 3),
     }
     summary_path = _stage(spec, "validation.json")
@@ -416,6 +445,7 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
         "failed_checks": validation["failed_checks"],
         "parsers": validation["parsers"],
         "batch": validation["batch"],
+        "batch_warnings": validation["batch_warnings"],
         "validation_ref": _basename(
             lake.validation_uri(spec.lake, spec.outlet.id, spec.day, spec.run_id)
         ),

@@ -25,8 +25,10 @@ from newslake.errors import NewslakeError
 ROW_SUITE = "article_rows.json"
 BATCH_SUITE = "article_batch.json"
 ROW_COLUMNS = (
-    "article_id", "url", "fetched_url", "title", "body", "word_count", "published_at",
-    "language", "content_hash", "http_status", "fetched_at", "parser",
+    "article_id", "url", "fetched_url", "title", "description", "authors", "published_at",
+    "modified_at", "section", "tags", "language", "body", "word_count", "image_url",
+    "is_paywalled", "content_hash", "http_status", "fetched_at", "parser", "run_id",
+    "schema_version",
 )
 
 
@@ -38,6 +40,7 @@ class BatchValidationError(NewslakeError):
 class ValidationReport:
     failed_rows: dict[int, list[str]] = field(default_factory=dict)
     batch_failures: list[str] = field(default_factory=list)
+    batch_warnings: list[str] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -128,19 +131,25 @@ def validate_rows(
     return report
 
 
-def validate_batch(summary: dict[str, float], outlet: Outlet) -> ValidationReport:
-    """Batch-level checks over one row of run figures; failures are listed, not raised."""
+def validate_batch(summary: dict[str, float | None], outlet: Outlet) -> ValidationReport:
+    """Batch-level checks over one row of run figures; failures and warnings are listed
+    (by the outlet's mode for each check), not raised. A figure that is None is unknown
+    (e.g. no recent days to compare with) and passes."""
     report = ValidationReport()
+    rules = outlet.validation
     parameters = {
-        "max_quarantine_share": outlet.validation.max_quarantine_share,
-        "min_rows": outlet.validation.min_rows,
+        "max_quarantine_share": rules.max_quarantine_share,
+        "max_duplicate_share": rules.max_duplicate_share,
+        "min_rows": rules.min_rows,
+        "min_recent_ratio": rules.min_recent_ratio,
     }
-    checks, report.results["batch"] = _run_suite(pd.DataFrame([summary]), BATCH_SUITE, parameters)
+    frame = pd.DataFrame([summary]).astype({"written_vs_recent": "float64"}, errors="ignore")
+    checks, report.results["batch"] = _run_suite(frame, BATCH_SUITE, parameters)
+    columns = {e["meta"]["check"]: e["kwargs"]["column"]
+               for e in load_suite(BATCH_SUITE)["expectations"]}
     for name, success, _, _ in checks:
         if not success:
-            column = next(
-                e["kwargs"]["column"] for e in load_suite(BATCH_SUITE)["expectations"]
-                if e["meta"]["check"] == name
-            )
-            report.batch_failures.append(f"{name} ({column}={summary[column]})")
+            line = f"{name} ({columns[name]}={summary[columns[name]]})"
+            target = report.batch_warnings if rules.mode(name) == "warn" else report.batch_failures
+            target.append(line)
     return report

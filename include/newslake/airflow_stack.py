@@ -22,6 +22,13 @@ whatever is left of the stack, SIGKILL included.
 The stack runs no scheduled runs (``[scheduler] use_job_schedule = False``) and creates
 DAGs paused: it only runs what it is asked to (backfills), so unpausing a DAG does not
 start its latest daily run behind the backfill's back.
+
+By default the metadata DB is SQLite in ``home`` and the executor the ``LocalExecutor``.
+The team stack's shape (docker-compose.yaml) runs natively too: ``database_url`` (e.g.
+``postgresql+psycopg2://…``) replaces SQLite, and ``executor="CeleryExecutor"`` with a
+``broker_url`` (e.g. ``redis://127.0.0.1:6379/0``) adds an ``airflow celery worker``
+component (``worker_concurrency`` task processes) that runs the tasks the scheduler queues
+on the broker; Celery keeps its results in the metadata DB (``db+<database_url>``).
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ from newslake.airflow_local import airflow_bin, airflow_env, migrate_db
 
 DEFAULT_PORT = 8793
 HOST = "127.0.0.1"
+EXECUTORS = ("LocalExecutor", "CeleryExecutor")
 TERMINAL_STATES = frozenset({"success", "failed"})
 REPROCESS = ("none", "failed", "completed")
 
@@ -86,15 +94,27 @@ def stack_env(
     *,
     parallelism: int = 2,
     use_schedule: bool = False,
+    executor: str = "LocalExecutor",
+    database_url: str | None = None,
+    broker_url: str | None = None,
+    worker_concurrency: int = 2,
 ) -> dict[str, str]:
-    """``airflow_local.airflow_env`` plus what the services need to find each other."""
+    """``airflow_local.airflow_env`` plus what the services need to find each other.
+
+    ``database_url``: the metadata DB's SQLAlchemy URL (default: SQLite in ``home``).
+    ``executor``: ``LocalExecutor`` or ``CeleryExecutor``; the latter needs ``broker_url``.
+    """
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, not {executor!r}")
+    if executor == "CeleryExecutor" and not broker_url:
+        raise ValueError("the CeleryExecutor needs a broker_url (e.g. redis://127.0.0.1:6379/0)")
     base_url = f"http://{HOST}:{port}"
     venv_bin = str(Path(sys.executable).parent)
     env = airflow_env(home, lake)
     env.update(
         {
             "PATH": venv_bin + os.pathsep + env.get("PATH", ""),
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__EXECUTOR": executor,
             "AIRFLOW__CORE__PARALLELISM": str(parallelism),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(use_schedule),
@@ -117,6 +137,19 @@ def stack_env(
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         }
     )
+    if database_url:
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = database_url
+    if executor == "CeleryExecutor":
+        assert broker_url is not None
+        db_url = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        env.update(
+            {
+                "AIRFLOW__CELERY__BROKER_URL": broker_url,
+                # As docker-compose.yaml: task states in the metadata DB, not the broker.
+                "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + db_url.split("?", 1)[0],
+                "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(worker_concurrency),
+            }
+        )
     env.update(extra or {})
     return env
 
@@ -150,7 +183,11 @@ class BackfillResult:
 
 
 class AirflowStack:
-    """api-server + scheduler + dag-processor on SQLite in ``home``, as a context manager."""
+    """api-server + scheduler + dag-processor on SQLite in ``home``, as a context manager.
+
+    With ``executor="CeleryExecutor"`` (and ``broker_url``) also an ``airflow celery
+    worker``; with ``database_url`` the metadata DB is that one instead of SQLite.
+    """
 
     COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("api-server", ("api-server", "--workers", "1")),
@@ -169,14 +206,25 @@ class AirflowStack:
         use_schedule: bool = False,
         start_timeout: float = 240.0,
         stop_timeout: float = 30.0,
+        executor: str = "LocalExecutor",
+        database_url: str | None = None,
+        broker_url: str | None = None,
+        worker_concurrency: int = 2,
     ) -> None:
         self.home = Path(home).resolve()
         self.lake = lake
         self.port = port or free_port()  # 0: any free port
+        self.executor = executor
         self.env = stack_env(
             self.home, lake, self.port, extra_env, parallelism=parallelism,
-            use_schedule=use_schedule,
+            use_schedule=use_schedule, executor=executor, database_url=database_url,
+            broker_url=broker_url, worker_concurrency=worker_concurrency,
         )
+        self.component_args: tuple[tuple[str, tuple[str, ...]], ...] = self.COMPONENTS
+        if executor == "CeleryExecutor":
+            self.component_args += (
+                ("celery-worker", ("celery", "worker", "--concurrency", str(worker_concurrency))),
+            )
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.components: list[Component] = []
@@ -237,9 +285,12 @@ class AirflowStack:
         atexit.register(self.stop)
         migrate_db(self.env)
         self._start_watchdog()
-        for name, args in self.COMPONENTS:
+        started = time.monotonic()
+        for name, args in self.component_args:
             self._spawn(name, args)
         self.wait_healthy(self.start_timeout)
+        if self.executor == "CeleryExecutor":
+            self.wait_worker_ready(max(10.0, self.start_timeout - (time.monotonic() - started)))
 
     def _spawn(self, name: str, args: tuple[str, ...]) -> None:
         log_path = self.log_dir / f"{name}.log"
@@ -473,6 +524,18 @@ class AirflowStack:
                     return
             time.sleep(1.0)
         raise StackError(f"Airflow not healthy after {timeout:.0f}s; last answer: {last}")
+
+    def wait_worker_ready(self, timeout: float) -> None:
+        """Wait until the Celery worker has connected to the broker (its log says "ready")."""
+        worker = next(c for c in self.components if c.name == "celery-worker")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            if " ready." in worker.log_tail(200_000):
+                return
+            time.sleep(0.5)
+        raise StackError(f"the Celery worker is not ready after {timeout:.0f}s; log "
+                         f"{worker.log_path}:\n{worker.log_tail()}")
 
     def wait_for_dag(self, dag_id: str, timeout: float = 180.0) -> dict[str, Any]:
         """Wait until the dag-processor has serialized ``dag_id``; raise on its import errors."""

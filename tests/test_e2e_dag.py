@@ -101,6 +101,8 @@ def test_outlet_day_lands_as_the_newsroom_published_it(
         manifest["written"] + manifest["quarantined"] + manifest["skipped_out_of_window"]
         + manifest["skipped_duplicate"]
     )
+    assert set(manifest["seconds"]) == {"discover", "fetch", "parse", "validate", "publish"}
+    assert manifest["seconds"]["fetch"] > 0 and manifest["fetch_errors"] == {}
     evidence = json.loads((manifests[0].parent / manifest["validation_ref"]).read_text())
     assert evidence["rows"]["statistics"]["evaluated_expectations"] > 10
 

@@ -157,6 +157,12 @@ def fetch_step(spec: RunSpec, chunk_path: str) -> str:
         lake.upload(local, warc_path, spec.storage)
     failed = [r for r in results if r.error or r.status is None or r.status >= 400]
     reused = sum(r.reused_from is not None for r in results)
+    lake.write_json(
+        _stage(spec, "fetched", name.removesuffix(".warc.gz") + ".json"),
+        {"urls": len(urls), "failed": len(failed), "not_modified": reused,
+         "from_warc_sources": len(archived), "seconds": round(time.monotonic() - started, 3)},
+        spec.storage,
+    )
     log.info(
         "fetched %d URLs (%d failed, %d not modified, %d from WARC sources) into %s: "
         "%d WARC records in %.2fs",
@@ -164,6 +170,16 @@ def fetch_step(spec: RunSpec, chunk_path: str) -> str:
         time.monotonic() - started,
     )
     return warc_path
+
+
+def _fetch_seconds(spec: RunSpec, warc_paths: list[str]) -> float:
+    """Time spent in the run's fetch tasks (0 for WARCs a fetch did not write: reparse)."""
+    total = 0.0
+    for path in warc_paths:
+        sidecar = _stage(spec, "fetched", _basename(path).removesuffix(".warc.gz") + ".json")
+        if lake.exists(sidecar, spec.storage):
+            total += float(_read_json(spec, sidecar).get("seconds", 0.0))
+    return round(total, 3)
 
 
 def validation_frame(candidates: pa.Table) -> pd.DataFrame:
@@ -239,6 +255,7 @@ def parse_step(spec: RunSpec, warc_path: str) -> str:
         counts["responses"] += 1
         if result.error or result.status is None or result.status >= 300 or not result.body:
             counts["fetch_failed"] += 1
+            counts[f"fetch_error:{result.error_slug or f'http_{result.status}'}"] += 1
             quarantine.append(_fetch_failure_row(spec, result, raw_ref))
             continue
         base = {
@@ -397,6 +414,7 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
         "batch_failures": batch.batch_failures,
         "batch_warnings": batch.batch_warnings,
         "seconds": round(time.monotonic() - started, 3),
+        "parse_seconds": round(sum(float(s.get("seconds", 0)) for s in stats), 3),
     }
     summary_path = _stage(spec, "validation.json")
     lake.write_json(summary_path, validation, spec.storage)
@@ -429,6 +447,10 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
     started = time.monotonic()
     validation = _read_json(spec, summary_path)
     discovered = _read_json(spec, _stage(spec, "discovered.json"))
+    fetch_errors = {
+        key.split(":", 1)[1]: n for key, n in sorted(validation["counts"].items())
+        if key.startswith("fetch_error:")
+    }
     staged_raw = _stage(spec, "out", "raw", lake.RAW_FILE)
     # Sorted: chunk files are numbered, so the raw file's record order is the fetch order.
     raw_bytes = lake.concatenate(sorted(warc_paths, key=_basename), staged_raw, spec.storage)
@@ -459,8 +481,12 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
             lake.validation_uri(spec.lake, spec.outlet.id, spec.day, spec.run_id)
         ),
         "raw_bytes": raw_bytes,
+        "fetch_errors": fetch_errors,
+        "skipped_robots": fetch_errors.get("robots_disallowed", 0),
         "seconds": {
             "discover": discovered["seconds"],
+            "fetch": _fetch_seconds(spec, warc_paths),
+            "parse": validation.get("parse_seconds", 0.0),
             "validate": validation["seconds"],
             "publish": round(time.monotonic() - started, 3),
         },

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Variable, get_current_context, task
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, get_current_context, task
 from newslake_callbacks import emit_run_stats, on_failure  # plugins/: on sys.path in Airflow
+from newslake_storage import lake_storage, lake_uri
 
 from newslake.config import Outlet, load_outlets
 
@@ -29,36 +30,13 @@ DEFAULT_ARGS: dict[str, Any] = {
 
 def _run_spec(outlet: Outlet) -> Any:
     from newslake.pipeline import RunSpec
-    from newslake.settings import default_lake
 
     context = get_current_context()
     start = context["data_interval_start"]
     if start is None:
         raise ValueError("this DAG needs a data interval: run it on its timetable or a backfill")
-    lake = Variable.get("newslake_lake", default=None) or default_lake()
-    storage: dict[str, str] = {}
-    if lake.startswith("s3://"):
-        # Credentials and endpoint from an Airflow connection (type aws: login/password =
-        # key/secret, extra endpoint_url and region_name); without one, from the
-        # environment (newslake.settings.storage_from_env). Plain strings reach the library.
-        from airflow.sdk import BaseHook
-        from airflow.sdk.exceptions import AirflowNotFoundException
-
-        conn_id = Variable.get("newslake_lake_conn_id", default=None) or "newslake_s3"
-        try:
-            conn = BaseHook.get_connection(conn_id)
-        except AirflowNotFoundException:
-            conn = None
-        if conn is not None:
-            extra = conn.extra_dejson
-            found = {
-                "access_key_id": conn.login or extra.get("aws_access_key_id"),
-                "secret_access_key": conn.password or extra.get("aws_secret_access_key"),
-                "session_token": extra.get("aws_session_token"),
-                "endpoint_url": extra.get("endpoint_url"),
-                "region": extra.get("region_name"),
-            }
-            storage = {k: str(v) for k, v in found.items() if v}
+    lake = lake_uri()
+    storage = lake_storage(lake)
     return RunSpec(
         outlet=outlet, day=start.date(), run_id=context["run_id"], lake=lake, storage=storage
     )

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow.sdk import DAG, Asset, Param, Variable, get_current_context, task
+from airflow.sdk import DAG, Asset, Param, get_current_context, task
+from newslake_storage import lake_storage, lake_uri  # plugins/: on sys.path in Airflow
 
 from newslake.config import Outlet, load_outlets
 
@@ -25,12 +26,6 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 # Parsing is CPU-bound: a few days at once per run, not the whole range.
 PARALLEL_DAYS = 4
-
-
-def _lake() -> str:
-    from newslake.settings import default_lake
-
-    return str(Variable.get("newslake_lake", default=None) or default_lake())
 
 
 def _doc(outlet: Outlet) -> str:
@@ -80,7 +75,9 @@ def build_dag(outlet: Outlet) -> DAG:
             from newslake.reparse import reparse_day
 
             run_id = get_current_context()["run_id"]
-            manifest = reparse_day(outlet, dt.date.fromisoformat(day), _lake(), run_id)
+            lake = lake_uri()
+            manifest = reparse_day(outlet, dt.date.fromisoformat(day), lake, run_id,
+                                   storage=lake_storage(lake))
             if manifest is None:
                 return {"date": day, "skipped": "no raw files"}
             return {"date": day, "written": manifest["written"],

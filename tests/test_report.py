@@ -145,8 +145,6 @@ def test_empty_and_remote_lakes(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "No runs in this lake yet" in page and "No articles in this window" in page
     index = build_datadocs(empty, tmp_path / "docs")
     assert "No validation results kept" in index.read_text()
-    assert cli_main(["report", "--lake", "s3://bucket/lake", "--out", str(tmp_path / "r")]) == 2
-    assert "local lakes only" in capsys.readouterr().err
 
 
 def test_datadocs_list_runs_and_name_failed_checks(built_lake: BuiltLake, tmp_path: Path) -> None:

@@ -111,14 +111,36 @@ def _seconds(manifest: Mapping[str, Any]) -> float | None:
     return float(seconds) if isinstance(seconds, int | float) else None
 
 
+_MIRRORS: dict[str, Path] = {}
+
+
 def local_root(lake_uri: str) -> Path:
-    """The lake's folder; the report and the Data Docs read local lakes only so far."""
-    if lake_uri.startswith("s3://"):
-        raise NewslakeError(
-            f"{lake_uri}: reports read local lakes only so far; copy its _runs/, articles/ "
-            "and quarantine/ to a folder (e.g. `aws s3 sync`) and pass that folder as --lake"
-        )
-    return lake.lake_root(lake_uri)
+    """A local folder holding the lake's ``_runs/``: the lake itself, or for an ``s3://``
+    lake a mirror of its (small) manifests and GX results, made once per process.
+    Credentials come from the environment (``newslake.settings.storage_from_env``)."""
+    if not lake.is_s3(lake_uri):
+        return lake.lake_root(lake_uri)
+    if lake_uri not in _MIRRORS:
+        import atexit
+        import shutil
+        import tempfile
+
+        import pyarrow.fs as pafs
+
+        from newslake.settings import storage_from_env
+
+        mirror = Path(tempfile.mkdtemp(prefix="newslake-report-"))
+        atexit.register(shutil.rmtree, mirror, True)
+        runs = lake.join(lake_uri, "_runs")
+        fs, path = lake.filesystem(runs, storage_from_env())
+        try:
+            if fs.get_file_info(path).type != pafs.FileType.NotFound:
+                pafs.copy_files(path, str(mirror / "_runs"), source_filesystem=fs,
+                                destination_filesystem=pafs.LocalFileSystem())
+        except OSError as exc:
+            raise NewslakeError(f"{lake_uri}: cannot read its _runs/: {exc}") from exc
+        _MIRRORS[lake_uri] = mirror
+    return _MIRRORS[lake_uri]
 
 
 def load_runs(lake_uri: str) -> list[RunRecord]:
@@ -169,6 +191,20 @@ def load_runs(lake_uri: str) -> list[RunRecord]:
 def partition_rows(lake_uri: str, zone: str) -> dict[tuple[str, str], int]:
     """Rows per (outlet, date) partition of a zone, from the Parquet footers."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
+    if lake.is_s3(lake_uri):  # footers read in place: a few KB a partition
+        import pyarrow.fs as pafs
+
+        from newslake.settings import storage_from_env
+
+        fs, base = lake.filesystem(lake.join(lake_uri, zone), storage_from_env())
+        if fs.get_file_info(base).type == pafs.FileType.NotFound:
+            return {}
+        for info in fs.get_file_info(pafs.FileSelector(base, recursive=True)):
+            parts = info.path.split("/")
+            if info.is_file and info.base_name.endswith(".parquet") and len(parts) >= 3:
+                key = (parts[-3].removeprefix("outlet="), parts[-2].removeprefix("date="))
+                counts[key] += pq.read_metadata(info.path, filesystem=fs).num_rows
+        return dict(counts)
     for path in (local_root(lake_uri) / zone).glob("outlet=*/date=*/*.parquet"):
         key = (path.parent.parent.name.removeprefix("outlet="),
                path.parent.name.removeprefix("date="))
@@ -417,13 +453,14 @@ def build_report(lake_uri: str, *, days: int = DEFAULT_DAYS, runs_limit: int = D
     body = "".join(
         f"<section><h2>{title}</h2><p class=sub>{note}</p>{legend}{chart}</section>"
         for title, note, chart in sections)
+    shown_lake = lake_uri if lake.is_s3(lake_uri) else local_root(lake_uri)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>newslake report · {_esc(span)}</title><style>{CSS}</style></head>
 <body><main>
 <h1>newslake report</h1>
-<p class="sub">Lake <code>{_esc(local_root(lake_uri))}</code> · {_esc(span)} ·
+<p class="sub">Lake <code>{_esc(shown_lake)}</code> · {_esc(span)} ·
 generated {generated}</p>
 <div class="cards">{cards}</div>
 {body}

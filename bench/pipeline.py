@@ -41,15 +41,25 @@ print(json.dumps({"out": out, "rss_mib": int(hwm.split()[1]) / 1024}, default=st
 """
 
 
-def _direct(lake: str) -> float:
-    from newslake.config import load_outlets
-    from newslake.pipeline import RunSpec, run_day
+DIRECT_PROBE = """
+import datetime as dt, json, sys, time
+from newslake.config import load_outlets
+from newslake.pipeline import RunSpec, run_day
+started = time.perf_counter()
+manifest = run_day(RunSpec(load_outlets()["bench_outlet"], dt.date(2025, 3, 17),
+                           "bench-direct", sys.argv[1]))
+print(json.dumps({"written": manifest["written"], "seconds": time.perf_counter() - started}))
+"""
 
-    started = time.perf_counter()
-    manifest = run_day(RunSpec(load_outlets()["bench_outlet"], DAY, "bench-direct", lake))
-    elapsed = time.perf_counter() - started
-    print(f"  direct: {manifest['written']} written in {elapsed:.1f}s")
-    return elapsed
+
+def _direct(lake: str, env: dict[str, str]) -> float:
+    """The library alone, in a child process like the Airflow run (the server's threads
+    must not share this process's GIL with the pipeline, or the baseline is handicapped)."""
+    out = subprocess.run([sys.executable, "-c", DIRECT_PROBE, lake], capture_output=True,
+                         text=True, env=env, check=True, timeout=7200)
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"  direct: {data['written']} written in {data['seconds']:.1f}s")
+    return float(data["seconds"])
 
 
 def _airflow(lake: str, env_extra: dict[str, str]) -> float:
@@ -101,7 +111,7 @@ def main() -> None:
         os.environ["NEWSLAKE_OUTLETS_DIR"] = str(outlets_dir.parent)
         env = {**os.environ, "NEWSLAKE_OUTLETS_DIR": str(outlets_dir.parent)}
         print(f"{args.articles} articles, one outlet-day:")
-        direct_s = _direct(f"{tmp}/lake-direct")
+        direct_s = _direct(f"{tmp}/lake-direct", env)
         figures["direct_s"] = round(direct_s, 2)
         figures["direct_articles_per_s"] = round(args.articles / direct_s, 1)
         if not args.skip_airflow:

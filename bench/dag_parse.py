@@ -19,6 +19,7 @@ from _common import report
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import time, json, sys, runpy
+sys.path.insert(0, sys.argv[2])  # plugins/: Airflow puts it on sys.path
 t0 = time.perf_counter(); import airflow.sdk; t1 = time.perf_counter()
 ns = runpy.run_path(sys.argv[1]); t2 = time.perf_counter()
 dags = [k for k in ns if k.startswith(('ingest_', 'reparse_'))]
@@ -35,7 +36,8 @@ def main() -> None:
         runs = []
         for _ in range(args.repeat):
             out = subprocess.run(
-                [sys.executable, "-c", PROBE, str(dag_file)], capture_output=True, text=True,
+                [sys.executable, "-c", PROBE, str(dag_file), str(ROOT / "plugins")],
+                capture_output=True, text=True,
                 check=True, cwd=ROOT, timeout=120,
             )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))

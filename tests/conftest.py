@@ -77,3 +77,32 @@ def s3_lake(s3_server: Any, request: pytest.FixtureRequest) -> str:
 
     name = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:40]
     return f"s3://{s3_server.bucket}/{name}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries in milliseconds, not seconds: the fetch tests retry on purpose."""
+    from newslake import fetch
+
+    monkeypatch.setattr(fetch, "BACKOFF_INITIAL_S", 0.01)
+    monkeypatch.setattr(fetch, "BACKOFF_JITTER_S", 0.01)
+
+
+@pytest.fixture
+def site() -> Iterator[Any]:
+    """A loopback HTTP server whose robots.txt allows everything; tests add routes."""
+    from helpers.loopback import Loopback, Reply
+
+    with Loopback({"/robots.txt": Reply(body=b"User-agent: *\nAllow: /\n")}) as server:
+        yield server
+
+
+def needs(missing: str | None) -> None:
+    """Skip a test whose prerequisite is missing — except under ``make test`` (and CI),
+    which installs every prerequisite and sets NEWSLAKE_REQUIRE_ALL: there a missing one
+    is a broken setup, and the test fails instead of passing unseen."""
+    if missing is None:
+        return
+    if os.environ.get("NEWSLAKE_REQUIRE_ALL"):
+        pytest.fail(f"prerequisite missing under make test: {missing}")
+    pytest.skip(missing)

@@ -8,7 +8,6 @@ outside them; and once the stack is stopped none of its processes may be left.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import subprocess
 import tempfile
@@ -17,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import psutil
 import pytest
+from conftest import needs
+from helpers.processes import alive, strays
 
 from demo_site import catalog
 from newslake.airflow_stack import AirflowStack, BackfillResult, days_between, free_port
@@ -98,8 +98,8 @@ def test_the_airflow_ui_lists_the_dags_and_shows_the_finished_runs(
     stack_run: dict[str, Any]
 ) -> None:
     dags, runs = stack_run["ui"]["/dags"], stack_run["ui"][f"/dags/{DAG_ID}/runs"]
-    if dags is None:
-        pytest.skip("chromium is not installed (scripts/system-deps.sh installs it)")
+    needs("chromium is not installed (scripts/system-deps.sh installs it)" if dags is None
+          else None)
     assert DAG_ID in dags and "reparse_" in dags
     assert "backfill__" in runs and "Success" in runs
 
@@ -109,13 +109,6 @@ def _articles(lake: str) -> list[tuple[Any, ...]]:
         f"SELECT article_id, url, outlet, CAST(date AS VARCHAR) AS date "
         f"FROM read_parquet('{lake}/articles/**/*.parquet', hive_partitioning=true)"
     ).fetchall()
-
-
-def _alive(proc: psutil.Process) -> bool:
-    try:
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 def test_backfill_runs_one_run_per_day_with_its_interval(
@@ -165,20 +158,12 @@ def test_backfilled_lake_holds_each_good_article_once(
 def test_no_airflow_process_is_left(stack_run: dict[str, Any]) -> None:
     seen = stack_run["processes"]
     assert len(seen) >= 3, "the stack's processes were recorded"
-    left = [(p.pid, p.name()) for p in seen if _alive(p)]
+    left = [(p.pid, p.name()) for p in seen if alive(p)]
     assert not left, f"still running after the stack stopped: {left}"
     home = stack_run["airflow_home"]
-    strays = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        if proc.pid == os.getpid():
-            continue
-        try:
-            if proc.status() == psutil.STATUS_ZOMBIE:
-                continue
-            # The components run in the stack's home (their children inherit it); their
-            # environment may be unreadable once setproctitle has rewritten the process title.
-            if proc.cwd() == home or proc.environ().get("AIRFLOW_HOME") == home:
-                strays.append((proc.pid, proc.info["cmdline"]))
-        except psutil.Error:
-            continue
-    assert not strays, f"processes of the stopped stack still run: {strays}"
+    # The components run in the stack's home (their children inherit it); their
+    # environment may be unreadable once setproctitle has rewritten the process title.
+    left_behind = strays(
+        lambda proc, _: proc.cwd() == home or proc.environ().get("AIRFLOW_HOME") == home
+    )
+    assert not left_behind, f"processes of the stopped stack still run: {left_behind}"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import re
 import shutil
 import tempfile
@@ -24,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import psutil
 import pytest
+from conftest import needs
+from helpers.processes import alive, strays
 
 from demo_site import catalog
 from newslake.airflow_stack import AirflowStack, free_port
@@ -34,13 +34,6 @@ pytestmark = pytest.mark.timeout(600)
 
 OUTLET = "demo_metro_ledger"
 DAG_ID = f"ingest_{OUTLET}"
-
-
-def _alive(proc: psutil.Process) -> bool:
-    try:
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +50,7 @@ def celery_run(demo_site: str, celery_day: dt.date) -> Iterator[dict[str, Any]]:
     from helpers.services import ThrowawayPostgres, ThrowawayRedis, missing
 
     why = missing()
-    if why:
-        pytest.skip(f"cannot run Postgres and Redis here: {why}")
+    needs(f"cannot run Postgres and Redis here: {why}" if why else None)
     home = Path(tempfile.mkdtemp(prefix="newslake-test-celery-"))
     lake = str(home / "lake")
     found: dict[str, Any] = {"home": home, "lake": lake, "timings": {}}
@@ -149,25 +141,17 @@ def test_the_day_holds_the_newsrooms_good_articles(
 
 def test_no_process_is_left(celery_run: dict[str, Any]) -> None:
     seen = celery_run["processes"]
-    names = " ".join(" ".join(p.cmdline()) for p in seen if _alive(p))
+    names = " ".join(" ".join(p.cmdline()) for p in seen if alive(p))
     assert not names, f"still running after the stack stopped: {names}"
     assert len(seen) >= 4, "the stack's processes were recorded"
     services = celery_run["service_processes"]
     assert len(services) >= 2
-    assert not [p.pid for p in services if _alive(p)], "Postgres or Redis still runs"
+    assert not [p.pid for p in services if alive(p)], "Postgres or Redis still runs"
     assert not Path(celery_run["cluster_dir"]).exists(), "the Postgres cluster was removed"
     home, root = celery_run["airflow_home"], str(celery_run["home"])
-    strays = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        if proc.pid == os.getpid():
-            continue
-        try:
-            if proc.status() == psutil.STATUS_ZOMBIE:
-                continue
-            cmdline = " ".join(proc.info["cmdline"] or [])
-            if (proc.cwd().startswith(root) or proc.environ().get("AIRFLOW_HOME") == home
-                    or str(celery_run["cluster_dir"]) in cmdline):
-                strays.append((proc.pid, proc.info["cmdline"]))
-        except psutil.Error:
-            continue
-    assert not strays, f"processes of the stopped stack still run: {strays}"
+    cluster = str(celery_run["cluster_dir"])
+    left_behind = strays(
+        lambda proc, cmdline: proc.cwd().startswith(root) or cluster in cmdline
+        or proc.environ().get("AIRFLOW_HOME") == home
+    )
+    assert not left_behind, f"processes of the stopped stack still run: {left_behind}"

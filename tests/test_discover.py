@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
@@ -12,7 +11,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from helpers.loopback import Loopback, Reply
 
-from newslake import fetch
 from newslake.config import DiscoverySource, Outlet, Politeness
 from newslake.discover import discover, discovery_window
 from newslake.discover.archive import archive_page_urls
@@ -22,17 +20,7 @@ DAY = dt.date(2024, 1, 15)  # the run's interval is [2024-01-15, 2024-01-16) UTC
 RSS_TYPE = {"Content-Type": "application/rss+xml; charset=utf-8"}
 XML_TYPE = {"Content-Type": "application/xml"}
 
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fetch, "BACKOFF_INITIAL_S", 0.01)
-    monkeypatch.setattr(fetch, "BACKOFF_JITTER_S", 0.01)
-
-
-@pytest.fixture
-def site() -> Iterator[Loopback]:
-    with Loopback({"/robots.txt": Reply(body=b"User-agent: *\nAllow: /\n")}) as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("fast_backoff")
 
 
 def make_outlet(site: Loopback, *sources: DiscoverySource, tz: str = "UTC") -> Outlet:

@@ -9,30 +9,13 @@ from typing import Any
 
 import pyarrow.dataset as ds
 import pytest
+from helpers.dags import load_dag, run_day
 
 from demo_site import catalog
 from newslake import lake as lake_paths
+from newslake.airflow_local import manual_run_after
 
 pytestmark = pytest.mark.timeout(300)
-
-
-def _dag(dag_id: str) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    from newslake.settings import PROJECT_ROOT
-
-    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
-    assert bag.import_errors == {}
-    return bag.get_dag(dag_id)
-
-
-def _run(dag: Any, day: dt.date) -> Any:
-    run_after = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    dag_run = dag.test(logical_date=run_after)
-    assert str(dag_run.state) == "success", [
-        (ti.task_id, ti.state) for ti in dag_run.get_task_instances()
-    ]
-    return dag_run
 
 
 def _read(lake: str, zone: str) -> list[dict[str, Any]]:
@@ -58,7 +41,7 @@ def test_outlet_day_lands_as_the_newsroom_published_it(
     airflow_db: Path, demo_site: str, lake: str, outlet_id: str
 ) -> None:
     day = _day_with_bad_case(outlet_id)
-    _run(_dag(f"ingest_{outlet_id}"), day)
+    run_day(load_dag(f"ingest_{outlet_id}"), day)
 
     published = catalog.articles_for(outlet_id, day)
     good = {a.url(demo_site): a for a in published if a.is_article_ok}
@@ -110,11 +93,11 @@ def test_outlet_day_lands_as_the_newsroom_published_it(
 def test_rerunning_a_day_leaves_the_same_rows(
     airflow_db: Path, demo_site: str, lake: str, past_day: dt.date
 ) -> None:
-    dag = _dag("ingest_demo_bayside_press")
-    _run(dag, past_day)
+    dag = load_dag("ingest_demo_bayside_press")
+    run_day(dag, past_day)
     first = sorted(_read(lake, "articles"), key=lambda r: r["article_id"])
     files = sorted(p.name for p in Path(lake).rglob("*.parquet"))
-    _run(dag, past_day)
+    run_day(dag, past_day)
     second = sorted(_read(lake, "articles"), key=lambda r: r["article_id"])
 
     assert first, "the day has articles"
@@ -143,11 +126,10 @@ def test_a_broken_batch_check_fails_the_validate_task_and_publishes_nothing(
         config.replace("validation: {min_words: 80}", "validation: {min_words: 80, min_rows: 1000}")
     )
     monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(outlets))
-    dag = _dag("ingest_demo_metro_ledger")
+    dag = load_dag("ingest_demo_metro_ledger")
     for task in dag.tasks:
         task.retries = 0  # dag.test() would otherwise wait out the retry delay
-    run_after = dt.datetime.combine(past_day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    dag_run = dag.test(logical_date=run_after)
+    dag_run = dag.test(logical_date=manual_run_after(past_day))
     states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
     assert str(dag_run.state) == "failed"
     assert states["validate"] == "failed" and states["publish"] == "upstream_failed"

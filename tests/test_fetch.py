@@ -16,6 +16,8 @@ from newslake.fetch import DEFAULT_USER_AGENT, FetchResult, fetch_urls, make_ses
 
 ROBOTS = b"User-agent: *\nDisallow: /private/\n"
 
+pytestmark = pytest.mark.usefixtures("fast_backoff")
+
 
 def make_outlet(base_url: str, **politeness: object) -> Outlet:
     settings: dict[str, object] = {
@@ -35,12 +37,6 @@ def make_outlet(base_url: str, **politeness: object) -> Outlet:
         start_date=dt.date(2024, 1, 1),
         politeness=Politeness(**settings),  # type: ignore[arg-type]
     )
-
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fetch, "BACKOFF_INITIAL_S", 0.01)
-    monkeypatch.setattr(fetch, "BACKOFF_JITTER_S", 0.01)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import gzip
 import time
 import tracemalloc
 import zlib
-from collections.abc import Iterator
 from email.utils import format_datetime
 
 import pytest
@@ -26,17 +25,7 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 PAGE = b"<html><body><p>" + b"A quiet news day. " * 200 + b"</p></body></html>"
 MB = 1024 * 1024
 
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fetch, "BACKOFF_INITIAL_S", 0.01)
-    monkeypatch.setattr(fetch, "BACKOFF_JITTER_S", 0.01)
-
-
-@pytest.fixture
-def site() -> Iterator[Loopback]:
-    with Loopback({"/robots.txt": Reply(body=b"User-agent: *\nAllow: /\n")}) as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("fast_backoff")
 
 
 def get(site: Loopback, path: str, **politeness: object) -> FetchResult:

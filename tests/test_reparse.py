@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow.dataset as ds
 import pytest
 import requests
+from helpers.dags import assert_succeeded, load_dag, run_day
 
 from demo_site import catalog
 from newslake import cli, fetch
@@ -21,22 +22,6 @@ from newslake.reparse import MAX_DAYS, days_between, reparse_day, reparse_days
 pytestmark = pytest.mark.timeout(300)
 
 OUTLET = "demo_metro_ledger"  # paywalled teasers and soft 404s: quarantine has rows too
-
-
-def _dag(dag_id: str) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    from newslake.settings import PROJECT_ROOT
-
-    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
-    assert bag.import_errors == {}
-    return bag.get_dag(dag_id)
-
-
-def _succeeded(dag_run: Any) -> None:
-    assert str(dag_run.state) == "success", [
-        (ti.task_id, ti.map_index, ti.state) for ti in dag_run.get_task_instances()
-    ]
 
 
 def _rows(lake: str, zone: str) -> list[dict[str, Any]]:
@@ -66,8 +51,7 @@ def test_reparse_rebuilds_the_same_rows_from_raw_alone(
     airflow_db: Path, demo_site: str, lake: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     day = _day_with_bad_case()
-    run_after = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    _succeeded(_dag(f"ingest_{OUTLET}").test(logical_date=run_after))
+    run_day(load_dag(f"ingest_{OUTLET}"), day)
     articles, quarantine = _rows(lake, "articles"), _rows(lake, "quarantine")
     raw = _raw_digest(lake, day)
     assert articles and quarantine and raw
@@ -103,8 +87,8 @@ def test_reparse_rebuilds_the_same_rows_from_raw_alone(
                      "--to", day.isoformat(), "--lake", lake, "--run-id", "reparse__cli"]) == 0
     assert _rows(lake, "articles") == articles
 
-    dag = _dag(f"reparse_{OUTLET}")
-    _succeeded(dag.test(run_conf={"from": day.isoformat(), "to": day.isoformat()}))
+    dag = load_dag(f"reparse_{OUTLET}")
+    assert_succeeded(dag.test(run_conf={"from": day.isoformat(), "to": day.isoformat()}))
     assert _rows(lake, "articles") == articles
     assert _rows(lake, "quarantine") == quarantine
     assert _raw_digest(lake, day) == raw

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from conftest import needs
 
 from newslake import lake as lake_paths
 from newslake.cli import main as cli_main
@@ -201,11 +202,11 @@ def profile(tmp_path: Path) -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(),
-                    reason="headless Chromium not installed: apt-get install -y chromium")
 def test_report_renders_in_headless_chromium(
     built_lake: BuiltLake, tmp_path: Path, profile: Path
 ) -> None:
+    needs(None if CHROMIUM.exists()
+          else "headless Chromium not installed (scripts/system-deps.sh installs it)")
     page = write_report(built_lake.uri, tmp_path / "report.html")
     url = page.resolve().as_uri()
     dom = lxml.html.fromstring(_chromium(["--dump-dom", url], profile).stdout)

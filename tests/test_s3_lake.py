@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pytest
+from helpers.dags import load_dag, run_day
 
 from demo_site import catalog
 from newslake import lake
@@ -193,24 +194,6 @@ def test_readers_never_see_a_mix_locally(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- through Airflow
 
 
-def _dag(dag_id: str) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    from newslake.settings import PROJECT_ROOT
-
-    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
-    assert bag.import_errors == {}
-    return bag.get_dag(dag_id)
-
-
-def _run(dag: Any, day: dt.date) -> None:
-    run_after = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    dag_run = dag.test(logical_date=run_after)
-    assert str(dag_run.state) == "success", [
-        (ti.task_id, ti.state) for ti in dag_run.get_task_instances()
-    ]
-
-
 def _day_with_bad_case(key: str) -> dt.date:
     today = dt.datetime.now(dt.UTC).date()
     for back in range(2, 30):
@@ -257,8 +240,8 @@ def test_outlet_day_on_s3_through_airflow(
     lake._s3_filesystem.cache_clear()
     outlet_id = "demo_metro_ledger"
     day = _day_with_bad_case(outlet_id)
-    dag = _dag(f"ingest_{outlet_id}")
-    _run(dag, day)
+    dag = load_dag(f"ingest_{outlet_id}")
+    run_day(dag, day)
 
     published = catalog.articles_for(outlet_id, day)
     good = {a.url(demo_site): a for a in published if a.is_article_ok}
@@ -322,7 +305,7 @@ def test_outlet_day_on_s3_through_airflow(
     assert set(polars_frame["outlet"]) == {outlet_id}
 
     # A rerun: the same rows, the same objects (plus its own manifest and GX results).
-    _run(dag, day)
+    run_day(dag, day)
     strip = ("fetched_at", "run_id")
     again = lake.dataset(s3_lake, "articles", storage)
     assert again is not None

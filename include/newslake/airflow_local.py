@@ -102,6 +102,12 @@ def run_days(
     return results
 
 
+def manual_run_after(day: dt.date) -> dt.datetime:
+    """The logical date of a manual run (``DAG.test()``) whose interval is [D, D+1) UTC:
+    a data-interval timetable gives a run at D+1 00:00 the interval that just ended."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
 def _child(outlet_ids: list[str], days: list[dt.date]) -> int:
     """Inside the child: load the DAGs, then one ``dag.test()`` per outlet-day."""
     import logging
@@ -118,9 +124,7 @@ def _child(outlet_ids: list[str], days: list[dt.date]) -> int:
             raise RuntimeError(f"no DAG ingest_{outlet_id}; known: {sorted(bag.dag_ids)}")
         for day in days:
             started = time.monotonic()
-            # A data-interval timetable gives a manual run at D+1 00:00 the interval [D, D+1).
-            run_after = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-            dag_run = dag.test(logical_date=run_after)
+            dag_run = dag.test(logical_date=manual_run_after(day))
             failed = [
                 ti.task_id for ti in dag_run.get_task_instances() if ti.state == "failed"
             ]

@@ -9,6 +9,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from newslake.settings import PROJECT_ROOT, default_lake
 
@@ -17,6 +18,17 @@ DEMO_DAYS = 14
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _keep_running(airflow: Any) -> None:
+    """Hold the stack up for the user's browser until Ctrl-C (a dead component raises)."""
+    import contextlib
+
+    print(f"Airflow stays up at {airflow.ui_url}: press Ctrl-C to stop it.", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            airflow.check_alive()
+            time.sleep(1.0)
 
 
 def _print_lake(lake_uri: str, ids: list[str], days: list[dt.date]) -> None:
@@ -89,12 +101,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 )
                 states[outlet_id] = dict(result.states)
             if args.keep_running:
-                print(f"Airflow stays up at {airflow.ui_url}: press Ctrl-C to stop it.",
-                      flush=True)
-                with contextlib.suppress(KeyboardInterrupt):
-                    while True:
-                        airflow.check_alive()
-                        time.sleep(1.0)
+                _keep_running(airflow)
         except StackError as exc:
             print(f"demo failed: {exc}", file=sys.stderr)
             return 1
@@ -283,12 +290,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
                 timeout=args.timeout, on_progress=progress,
             )
             if args.keep_running:
-                print(f"Airflow stays up at {airflow.ui_url}: press Ctrl-C to stop it.",
-                      flush=True)
-                with contextlib.suppress(KeyboardInterrupt):
-                    while True:
-                        airflow.check_alive()
-                        time.sleep(1.0)
+                _keep_running(airflow)
         except StackError as exc:
             print(f"backfill failed: {exc}", file=sys.stderr)
             return 1

@@ -6,18 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gzip
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from conftest import Ledger
 from helpers.loopback import Loopback, Reply
 
-from newslake import fetch
 from newslake.config import DiscoverySource, Outlet, Politeness
 from newslake.discover import discover
 
-pytestmark = pytest.mark.timeout(20)
+pytestmark = [pytest.mark.timeout(20), pytest.mark.usefixtures("fast_backoff")]
 DAY = dt.date(2024, 1, 15)
 XML = {"Content-Type": "application/xml"}
 HTML = {"Content-Type": "text/html"}
@@ -43,17 +41,11 @@ def _rss(links: list[str], prefix: str = "") -> bytes:
     return f'<?xml version="1.0"?>{prefix}{channel}'.encode()
 
 
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fetch, "BACKOFF_INITIAL_S", 0.01)
-    monkeypatch.setattr(fetch, "BACKOFF_JITTER_S", 0.01)
-
-
 @pytest.fixture
-def site() -> Iterator[Loopback]:
-    with Loopback({"/robots.txt": Reply(body=b"User-agent: *\nAllow: /\n")}) as server:
-        server.routes["/good-feed"] = Reply(body=_rss([server.url("/news/good")]), headers=XML)
-        yield server
+def site(site: Loopback) -> Loopback:
+    """The shared loopback site, plus a good feed: the outlet's source that still works."""
+    site.routes["/good-feed"] = Reply(body=_rss([site.url("/news/good")]), headers=XML)
+    return site
 
 
 def _outlet(site: Loopback, source: DiscoverySource) -> Outlet:

@@ -1,0 +1,32 @@
+"""Finding processes a stopped stack may have left behind (zombies count as gone: PID 1
+in this sandbox does not reap orphans)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import psutil
+
+
+def alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def strays(belongs: Callable[[psutil.Process, str], bool]) -> list[tuple[int, list[str]]]:
+    """Live processes (not this one) for which ``belongs(proc, cmdline)`` is true."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        if proc.pid == os.getpid():
+            continue
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if belongs(proc, " ".join(proc.info["cmdline"] or [])):
+                found.append((proc.pid, proc.info["cmdline"]))
+        except psutil.Error:
+            continue
+    return found

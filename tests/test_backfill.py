@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import needs
+from helpers.prereqs import needs
 from helpers.processes import alive, strays
 
 from demo_site import catalog

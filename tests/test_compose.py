@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import needs
+from helpers.prereqs import needs
 
 from newslake.settings import PROJECT_ROOT
 

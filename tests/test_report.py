@@ -23,7 +23,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from conftest import needs
+from helpers.prereqs import needs
 
 from newslake import lake as lake_paths
 from newslake.cli import main as cli_main

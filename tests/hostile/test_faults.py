@@ -28,7 +28,6 @@ from pathlib import Path
 from newslake import lake
 from newslake.record import ARTICLE_FILE_SCHEMA, Article, rows_to_table
 root, version = sys.argv[1], 0
-target = lake.partition_dir(root, "articles", "fault", dt.date(2025, 3, 17))
 start = dt.datetime(2025, 3, 17, tzinfo=dt.UTC)
 while True:
     version += 1
@@ -36,9 +35,11 @@ while True:
                     published_at=start + dt.timedelta(minutes=i), outlet="fault",
                     fetched_url=f"https://f.example/{i}", fetched_at=start, parser="generic@1",
                     run_id=f"v{version}").to_row() for i in range(2000)]
-    staged = Path(root) / "_staging" / f"v{version}"
-    lake.write_parquet(rows_to_table(rows, ARTICLE_FILE_SCHEMA), staged / lake.PARQUET_FILE)
-    lake.replace_partition(staged, target)
+    # the staging folder name repeats across attempts, as a retried Airflow run's does,
+    # so a file a killed attempt left half-written there is met again
+    staged = Path(root) / "_staging" / f"v{version}" / lake.PARQUET_FILE
+    lake.write_parquet(rows_to_table(rows, ARTICLE_FILE_SCHEMA), staged)
+    lake.publish_partition(root, "articles", "fault", dt.date(2025, 3, 17), str(staged))
     print(version, flush=True)
 """
 
@@ -52,6 +53,10 @@ def _versions(root: Path) -> set[str]:
 def test_sigkill_during_partition_replacement_leaves_old_or_new(
     tmp_path: Path, ledger: Ledger
 ) -> None:
+    # what an earlier attempt killed inside write_parquet leaves in the staging folder
+    leftover = tmp_path / "_staging" / "v1" / f".{lake.PARQUET_FILE}.killed.tmp"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"PAR1 half a file")
     for attempt in range(4):
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)],
                                 stdout=subprocess.PIPE, text=True)

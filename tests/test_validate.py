@@ -9,16 +9,15 @@ import pandas as pd
 import pytest
 
 from newslake.config import parse_outlet
-from newslake.record import Article
+from newslake.record import Article, count_words
 from newslake.validate import load_suite, validate_batch, validate_rows
 
-OUTLET = parse_outlet(
-    {
-        "id": "example", "name": "Example", "base_url": "https://example.org/",
-        "language": "en", "timezone": "UTC", "start_date": "2024-01-01",
-        "validation": {"min_words": 20, "max_quarantine_share": 0.3},
-    }
-)
+OUTLET_SETTINGS: dict[str, Any] = {
+    "id": "example", "name": "Example", "base_url": "https://example.org/",
+    "language": "en", "timezone": "UTC", "start_date": "2024-01-01",
+    "validation": {"min_words": 20, "max_quarantine_share": 0.3},
+}
+OUTLET = parse_outlet(OUTLET_SETTINGS)
 FETCHED = dt.datetime(2025, 3, 18, 1, tzinfo=dt.UTC)
 
 
@@ -126,3 +125,25 @@ def test_batch_check_modes_are_checked() -> None:
         parse_outlet({**base, "validation": {"batch_checks": {"speed": "warn"}}})
     with pytest.raises(ConfigError, match="'ignore' must be fail or warn"):
         parse_outlet({**base, "validation": {"batch_checks": {"row_count": "ignore"}}})
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("Words in a sentence, 3 of them.", 7),
+    ("Слова в предложении", 3),
+    ("서울에서 기자회견이 열렸다", 3),  # Korean is written with spaces
+    ("東京で記者会見が開かれた。", 12),  # one word a Han or kana character
+    ("新华社北京4月24日电 Xinhua", 11),
+])
+def test_word_count_counts_text_written_without_spaces(body: str, words: int) -> None:
+    assert count_words(body) == words
+
+
+def test_a_chinese_article_meets_min_words() -> None:
+    """Counting ``\\w+`` runs alone made a 400-character Chinese article one "word" a
+    sentence: 25 "words", under a usual ``min_words``, and the article went to quarantine."""
+    outlet = parse_outlet({**OUTLET_SETTINGS, "language": "zh",
+                           "validation": {"min_words": 150}})
+    row = {**_good_row(1), "body": "国务院新闻办公室今天举行发布会。" * 25, "language": "zh"}
+    row["word_count"] = count_words(row["body"])
+    report = validate_rows(pd.DataFrame([row]), outlet, published_max=FETCHED)
+    assert report.failed_rows == {}

@@ -48,6 +48,10 @@ QUARANTINE_SCHEMA = pa.schema(
 
 ARTICLE_COLUMNS = tuple(ARTICLE_SCHEMA.names)
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
+# Hiragana, Katakana, CJK ideographs (with extension A, compatibility, and the planes
+# of extensions B and later)
+_UNSPACED_RE = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+                          "\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 def sha256_hex(text: str) -> str:
@@ -64,7 +68,10 @@ def content_hash(body: str) -> str:
 
 
 def count_words(body: str) -> int:
-    return len(_WORD_RE.findall(body))
+    r"""``\w+`` runs, except that Chinese and Japanese, written without spaces, count
+    one word a character (Han ideographs and kana)."""
+    spaced, unspaced_chars = _UNSPACED_RE.subn(" ", body)
+    return unspaced_chars + len(_WORD_RE.findall(spaced))
 
 
 @dataclass

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import socket
 import time
+from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from helpers.loopback import Loopback, Reply
 
-from newslake import fetch
+from newslake import fetch, netguard
 from newslake.config import Outlet, Politeness
 from newslake.fetch import DEFAULT_USER_AGENT, FetchResult, fetch_urls, make_session
 
@@ -43,6 +46,36 @@ def make_outlet(base_url: str, **politeness: object) -> Outlet:
 def site() -> Iterator[Loopback]:
     with Loopback({"/robots.txt": Reply(body=ROBOTS)}) as server:
         yield server
+
+
+def pretend_public(monkeypatch: pytest.MonkeyPatch, *addresses: str) -> None:
+    """Treat ``addresses`` as public (the loopback site plays a public one), everywhere
+    the policy is asked: before the request and in the connection."""
+    real = netguard.is_public
+    monkeypatch.setattr(netguard, "is_public", lambda a: a in addresses or real(a))
+
+
+def fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[list[str]]]) -> Counter[str]:
+    """``socket.getaddrinfo`` gives ``answers[host]`` in turn for these hosts (the last one
+    repeats), and the real answer for any other; returns how often each host was asked."""
+    real = socket.getaddrinfo
+    asked: Counter[str] = Counter()
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        if host not in answers:
+            return real(host, port, *args, **kwargs)
+        asked[host] += 1
+        turns = answers[host]
+        port = int(port or 0)
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (a, port, 0, 0))
+            if ":" in a
+            else (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (a, port))
+            for a in turns[min(asked[host], len(turns)) - 1]
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
 
 
 def fetch_one(site: Loopback, path: str, **politeness: object) -> FetchResult:
@@ -182,18 +215,14 @@ def test_private_address_refused_without_any_request(site: Loopback) -> None:
 def test_private_address_checked_on_every_redirect_hop(
     site: Loopback, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Pretend 127.0.0.1 is a public address; "localhost" stays what it is.
-    real = fetch.resolve_addresses
-    monkeypatch.setattr(
-        fetch,
-        "resolve_addresses",
-        lambda host, port: ["93.184.216.34"] if host == "127.0.0.1" else real(host, port),
-    )
+    # The loopback site plays a public one; a name of the intranet stays what it is.
+    pretend_public(monkeypatch, "127.0.0.1")
+    fake_dns(monkeypatch, {"intranet.example": [["10.0.0.7"]]})
     port = site.base.rsplit(":", 1)[1]
-    site.routes["/hop"] = Reply(302, headers={"Location": f"http://localhost:{port}/inside"})
+    site.routes["/hop"] = Reply(302, headers={"Location": f"http://intranet.example:{port}/inside"})
     result = fetch_one(site, "/hop", allow_private_addresses=False, obey_robots=False)
     assert result.error == "private_address"
-    assert result.final_url == f"http://localhost:{port}/inside"
+    assert result.final_url == f"http://intranet.example:{port}/inside"
     assert (site.hits["/hop"], site.hits["/inside"]) == (1, 0)
 
 

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import shutil
+import ssl
+import subprocess
+import threading
 import time
 import tracemalloc
 import zlib
+from collections.abc import Iterator
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+import requests
 from helpers.loopback import Loopback, Reply
-from test_fetch import make_outlet
+from helpers.prereqs import needs
+from test_fetch import fake_dns, make_outlet, pretend_public
 
-from newslake import fetch
-from newslake.fetch import FetchResult, fetch_urls
+from newslake import fetch, netguard
+from newslake.fetch import FetchResult, fetch_urls, make_session
 from newslake.parse.decode import decode_html
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -282,13 +291,125 @@ def test_private_and_metadata_addresses_are_refused_without_a_request(site: Loop
 def test_a_redirect_to_the_metadata_service_is_refused(
     site: Loopback, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = fetch.resolve_addresses
-    monkeypatch.setattr(  # pretend the loopback site is a public one
-        fetch, "resolve_addresses",
-        lambda host, port: ["93.184.216.34"] if host == "127.0.0.1" else real(host, port),
-    )
+    pretend_public(monkeypatch, "127.0.0.1")  # the loopback site plays a public one
     metadata = "http://169.254.169.254/latest/meta-data/"
     site.routes["/story"] = Reply(302, headers={"Location": metadata})
     result = get(site, "/story", allow_private_addresses=False)
     assert (result.error, result.final_url, result.attempts) == ("private_address", metadata, 1)
     assert site.hits["/story"] == 1
+
+
+# --- DNS rebinding: the connection goes to the address that was checked ----------------------
+# "news.example" answers through a fake socket.getaddrinfo: the first answer is what the
+# check before the request sees, the second what resolving again (to connect) would see.
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("rebound", [["127.0.0.1"], ["127.0.0.1", "93.184.216.34"]])
+def test_a_name_rebound_to_loopback_after_the_check_is_refused(
+    site: Loopback, monkeypatch: pytest.MonkeyPatch, rebound: list[str]
+) -> None:
+    asked = fake_dns(monkeypatch, {"news.example": [["93.184.216.34"], rebound]})
+    site.routes["/story"] = Reply(body=PAGE, headers=HTML)
+    port = site.base.rsplit(":", 1)[1]
+    (result,) = fetch_urls(
+        [f"http://news.example:{port}/story"],
+        make_outlet(site.url("/"), allow_private_addresses=False, obey_robots=False),
+    )
+    shown = ", ".join(rebound)
+    assert result.error == f"private_address: news.example resolves to {shown} when connecting"
+    assert (result.status, result.body, result.attempts) == (None, None, 1)
+    assert sum(site.hits.values()) == 0, "nothing reached the loopback server"
+    assert asked["news.example"] == 2, "one look-up to check, one to connect, none after"
+
+
+@pytest.mark.timeout(10)
+def test_a_session_resolves_and_checks_by_itself(
+    site: Loopback, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the fetcher's check in front: the session's connections refuse on their own.
+    fake_dns(monkeypatch, {"news.example": [["127.0.0.1"]]})
+    site.routes["/story"] = Reply(body=PAGE, headers=HTML)
+    port = site.base.rsplit(":", 1)[1]
+    outlet = make_outlet(site.url("/"), allow_private_addresses=False)
+    with make_session(outlet) as session, pytest.raises(requests.ConnectionError) as raised:
+        session.get(f"http://news.example:{port}/story", timeout=2)
+    assert isinstance(raised.value.args[0].reason, netguard.BlockedAddressError)
+    assert sum(site.hits.values()) == 0
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_a_name_is_fetched_from_its_checked_address_with_its_host_header(
+    site: Loopback, monkeypatch: pytest.MonkeyPatch, allow_private: bool
+) -> None:
+    # False: guarded connections (the loopback plays a public address); True: plain ones.
+    pretend_public(monkeypatch, "127.0.0.1")
+    fake_dns(monkeypatch, {"news.example": [["127.0.0.1"]]})
+    site.routes["/story"] = Reply(body=PAGE, headers=HTML)
+    port = site.base.rsplit(":", 1)[1]
+    (result,) = fetch_urls(
+        [f"http://news.example:{port}/story"],
+        make_outlet(site.url("/"), allow_private_addresses=allow_private, obey_robots=False),
+    )
+    assert (result.error, result.body) == (None, PAGE)
+    ((path, headers),) = site.requests
+    assert (path, headers["Host"]) == ("/story", f"news.example:{port}")
+
+
+@pytest.fixture
+def tls_site(tmp_path: Path) -> Iterator[tuple[int, Path, list[str | None]]]:
+    """An HTTPS server on 127.0.0.1 whose self-signed certificate names news.example only:
+    (port, the certificate to trust, the SNI names the clients sent)."""
+    needs(None if shutil.which("openssl") else "the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "1", "-subj", "/CN=news.example",
+         "-addext", "subjectAltName=DNS:news.example", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    sni: list[str | None] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda _sock, name, _ctx: sni.append(name)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(PAGE)))
+            self.end_headers()
+            self.wfile.write(PAGE)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        yield server.server_address[1], cert, sni
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+
+
+@pytest.mark.timeout(10)
+def test_tls_sni_and_certificate_are_checked_against_the_name(
+    tls_site: tuple[int, Path, list[str | None]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, cert, sni = tls_site
+    pretend_public(monkeypatch, "127.0.0.1")
+    fake_dns(monkeypatch, {"news.example": [["127.0.0.1"]], "other.example": [["127.0.0.1"]]})
+    outlet = make_outlet(f"https://news.example:{port}/", allow_private_addresses=False)
+    with make_session(outlet) as session:
+        response = session.get(f"https://news.example:{port}/", verify=str(cert), timeout=5)
+        assert (response.status_code, response.content) == (200, PAGE)
+        assert sni == ["news.example"]
+        # Same address, another name: the certificate is checked against the name.
+        with pytest.raises(requests.exceptions.SSLError, match="other.example"):
+            session.get(f"https://other.example:{port}/", verify=str(cert), timeout=5)

@@ -18,6 +18,12 @@ compressed stream that ends before its end marker, is ``truncated_body``; articl
 pages must be HTML (``unsupported_content_type`` otherwise, decided from the header before
 the body is read; a missing ``Content-Type`` is let through for the parser to sniff).
 
+Addresses: unless the outlet allows private addresses, every hop (redirects included) is
+refused before its request when its host resolves to anything but public addresses, and
+``make_session``'s connections resolve once more, check those addresses again and connect
+only to one of them (``netguard``), so a DNS answer that changes in between (rebinding)
+cannot reach loopback, private or metadata addresses.
+
 Conditional requests: given the previous response for a URL (from the raw zone), the
 request for its final URL carries ``If-None-Match`` / ``If-Modified-Since``; a 304 gives back
 the previous response (same status, headers, body) with ``reused_from`` set, so that
@@ -28,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
-import ipaddress
 import os
 import socket
 import threading
@@ -55,7 +60,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from newslake import __version__
+from newslake import __version__, netguard
 from newslake.config import Outlet
 
 USER_AGENT_ENV = "NEWSLAKE_USER_AGENT"
@@ -160,12 +165,15 @@ def default_user_agent() -> str:
 
 def make_session(outlet: Outlet, *, user_agent: str | None = None) -> requests.Session:
     """A session for one outlet: our User-Agent, a pool as wide as its concurrency, no retries
-    of its own (``Fetcher`` retries, with back-off and rate limiting)."""
+    of its own (``Fetcher`` retries, with back-off and rate limiting). Unless the outlet
+    allows private addresses, its connections go only to the public addresses they
+    resolved and checked themselves (``netguard.GuardedAdapter``)."""
     session = requests.Session()
     session.headers["User-Agent"] = user_agent or default_user_agent()
     session.max_redirects = MAX_REDIRECTS
     width = max(1, outlet.politeness.concurrency)
-    adapter = HTTPAdapter(pool_connections=width, pool_maxsize=width, max_retries=0)
+    kind = HTTPAdapter if outlet.politeness.allow_private_addresses else netguard.GuardedAdapter
+    adapter = kind(pool_connections=width, pool_maxsize=width, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -216,13 +224,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
 def resolve_addresses(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (one module function, so tests can stand in)."""
     infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
@@ -268,8 +269,9 @@ def _backoff(state: RetryCallState) -> float:
 class Fetcher:
     """One outlet's fetching state: sessions, robots rules, rate limit. Thread-safe.
 
-    Pass ``session`` to use one session for everything (it is then the caller's to close);
-    otherwise each thread gets its own from ``make_session``.
+    Pass ``session`` to use one session for everything (it is then the caller's to close;
+    make it with ``make_session``, or its connections are not guarded against DNS
+    rebinding); otherwise each thread gets its own from ``make_session``.
     """
 
     def __init__(
@@ -426,7 +428,8 @@ class Fetcher:
                 addresses = resolve_addresses(host, port or DEFAULT_PORTS[parts.scheme])
             except (OSError, UnicodeError) as exc:
                 return f"{ERR_CONNECTION}: {exc}", True  # resolution can fail for a moment
-            if not addresses or not all(_is_public(address) for address in addresses):
+            # Refuses early, without a request; the connection checks again what it uses.
+            if not netguard.all_public(addresses):
                 return ERR_PRIVATE, False
         if (
             check_robots
@@ -600,6 +603,9 @@ _BROKEN_CONNECTION = (requests.exceptions.ConnectionError, requests.exceptions.C
 def _request_failure(url: str, final_url: str, exc: Exception) -> _Outcome:
     """A requests exception as an outcome: timeouts and broken connections are retried."""
     cause = exc.args[0] if exc.args else None
+    reason = getattr(cause, "reason", None)  # urllib3's MaxRetryError, requests' args[0]
+    if isinstance(reason, netguard.BlockedAddressError):  # resolved anew: now not public
+        return _Outcome(_failure(url, final_url, f"{ERR_PRIVATE}: {reason.detail}"))
     if isinstance(exc, requests.exceptions.Timeout) or isinstance(
         cause, urllib3.exceptions.ReadTimeoutError
     ):

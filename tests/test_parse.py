@@ -777,3 +777,76 @@ def test_dateline_in_localised_date_class() -> None:
 def test_paywall_class_token() -> None:
     body = make_page().replace("<div class='entry-content'>", "<div class='entry-content paywall'>")
     assert parse_article(body, ARTICLE_URL).is_paywalled is True
+
+
+# -- titles: site/section tails, kickers, variants of one headline ----------------------------
+
+
+def test_title_strips_section_and_site_joined_without_spaces() -> None:
+    head = (
+        '<meta property="og:title" content="Council expands bike lanes-Localㅣ The Daily Example">'
+        '<meta property="og:site_name" content="The Daily Example">'
+        '<meta name="content_category" content="Local">'
+    )
+    article = parse_article(make_page(head, title="Other"), ARTICLE_URL)
+    assert article.title == "Council expands bike lanes"
+
+
+def test_title_strips_site_after_fullwidth_colon() -> None:
+    head = (
+        '<meta property="og:title" content="Council expands bike lanes：Daily Web">'
+        '<meta property="og:site_name" content="Daily Web">'
+    )
+    assert parse_article(make_page(head), ARTICLE_URL).title == "Council expands bike lanes"
+
+
+def test_title_keeps_site_name_joined_by_a_hyphen() -> None:
+    head = (
+        '<meta property="og:title" content="Council hires ex-Example">'
+        '<meta property="og:site_name" content="Example">'
+    )
+    assert parse_article(make_page(head), ARTICLE_URL).title == "Council hires ex-Example"
+
+
+@pytest.mark.parametrize(
+    ("h1", "expected"),
+    [
+        ("Council expands bike lanes", "Council expands bike lanes"),
+        ("Bike lanes: Council expands bike lanes", "Bike lanes: Council expands bike lanes"),
+    ],
+)
+def test_title_kicker_follows_the_h1(h1: str, expected: str) -> None:
+    head = jsonld({"@type": "NewsArticle", "headline": "Bike lanes: Council expands bike lanes"})
+    head += '<meta property="og:title" content="Council expands bike lanes">'
+    assert parse_article(make_page(head, title=h1), ARTICLE_URL).title == expected
+
+
+def test_title_h1_without_kicker_does_not_overrule_agreeing_metadata() -> None:
+    title = "Bike lanes: Council expands bike lanes"
+    head = jsonld({"@type": "NewsArticle", "headline": title})
+    head += f'<meta property="og:title" content="{title}">'
+    page = make_page(head, title="Council expands bike lanes")
+    assert parse_article(page, ARTICLE_URL).title == title
+
+
+def test_title_drops_a_tail_another_source_leaves_off() -> None:
+    head = jsonld({"@type": "NewsArticle", "headline": "Council expands bike lanes in close vote"})
+    head += '<meta property="og:title" content="Council expands bike lanes">'
+    page = make_page(head, title="Council expands bike lanes in close vote")
+    assert parse_article(page, ARTICLE_URL).title == "Council expands bike lanes"
+
+
+def test_title_same_words_other_punctuation() -> None:
+    head = jsonld({"@type": "NewsArticle", "headline": 'Bike lanes - "Council expands"'})
+    head += '<meta property="og:title" content="Bike lanes: Council expands">'
+    assert parse_article(make_page(head), ARTICLE_URL).title == "Bike lanes: Council expands"
+    head = jsonld({"@type": "NewsArticle", "headline": "Bike lanes - Council expands"})
+    head += '<meta property="og:title" content="Bike lanes: Council expands">'
+    page = make_page(head, title="Bike lanes: Council expands")  # <title> agrees with og
+    assert parse_article(page, ARTICLE_URL).title == "Bike lanes: Council expands"
+
+
+def test_title_jsonld_headline_stands_against_a_different_og_title() -> None:
+    head = jsonld({"@type": "NewsArticle", "headline": "Council votes for safer streets"})
+    head += '<meta property="og:title" content="Council expands bike lanes">'
+    assert parse_article(make_page(head), ARTICLE_URL).title == "Council votes for safer streets"

@@ -14,8 +14,19 @@ from lxml import etree
 from newslake.parse.metadata import PageMeta, clean_text, ld_types
 from newslake.urls import canonicalize_url, registered_domain, same_site
 
-TITLE_SEPARATORS = r"(?:\s+[-|–—·•»«:/~]{1,2}\s+|\s*[|｜]\s*)"
+# "ㅣ" (Hangul vowel i) stands in for a pipe in Korean titles ("제목-정치ㅣ한국일보").
+TITLE_SEPARATORS = r"(?:\s+[-|–—·•»«:/~]{1,2}\s+|\s*[|｜ㅣ]\s*)"
 TITLE_SPLIT_RE = re.compile(TITLE_SEPARATORS)
+# Joins that only count before a *known* name, never to split a headline on a guess: a
+# fullwidth colon before the site ("見出し：朝日新聞デジタル"), and an unspaced dash before the
+# section that preceded a site name ("제목-정치ㅣ한국일보"; not before the site: "Ex-Spiegel").
+SITE_TAIL_SEPARATOR_RE = re.compile(rf"(?:{TITLE_SEPARATORS}|\s*：\s*)$")
+SECTION_TAIL_SEPARATOR_RE = re.compile(rf"(?:{TITLE_SEPARATORS}|\s*：\s*|[-–—])$")
+# Quote marks whose presence is the only difference between two renderings of a headline.
+HEADLINE_QUOTES = frozenset('"“”„«»「」『』')
+WORD_RE = re.compile(r"\w+")
+# meta names of the page's section ("Title - Section | Site" in <title> and og:title).
+SECTION_NAME_KEYS = ("content_category", "article:section", "og:section", "section", "category")
 # An unknown "<title>" tail this short is a site name, not part of the headline.
 MAX_SITE_SUFFIX_WORDS = 4
 # Numeric entities WordPress writes for the straight quotes an author typed.
@@ -66,10 +77,40 @@ def site_names(page: PageMeta, url: str, outlet_name: str | None = None) -> list
     return [n.lstrip("@") for n in names if n]
 
 
-def strip_site_suffix(title: str, names: list[str], *, guess: bool = False) -> str:
+def section_names(page: PageMeta) -> list[str]:
+    """Names of the page's section, for stripping "Title - Section | Site" down to the title."""
+    names = [page.first(key) or "" for key in SECTION_NAME_KEYS]
+    section = page.ld("articleSection")
+    for value in section if isinstance(section, list) else [section]:
+        if isinstance(value, str):
+            names.append(clean_text(value))
+    return [n for n in names if n]
+
+
+def _strip_known_tail(title: str, keys: set[str], separator: re.Pattern[str]) -> str | None:
+    """``title`` without a trailing known name and the ``separator`` before it, else None."""
+    folded = title.casefold()
+    for key in sorted(keys, key=lambda k: (-len(k), k)):  # longest first: deterministic
+        if key and len(key) < len(folded) and folded.endswith(key):
+            head = title[: len(title) - len(key)]
+            if separator.search(head):
+                rest = separator.sub("", head).strip()
+                if rest:
+                    return rest
+    return None
+
+
+def strip_site_suffix(
+    title: str, names: list[str], *, guess: bool = False, sections: list[str] | None = None
+) -> str:
     """``title`` without a leading or trailing site name; with ``guess``, also without an
-    unknown short last segment (for ``<title>``)."""
+    unknown short last segment (for ``<title>``). After a trailing site name, a section
+    name among ``sections`` just before it goes too ("Title - Politics | Site")."""
     keys = {n.casefold() for n in names}
+    stripped = _strip_known_tail(title, keys, SITE_TAIL_SEPARATOR_RE)
+    if stripped is not None:
+        section_keys = {n.casefold() for n in sections or ()} - keys
+        title = _strip_known_tail(stripped, section_keys, SECTION_TAIL_SEPARATOR_RE) or stripped
     parts = TITLE_SPLIT_RE.split(title)
     if len(parts) < 2:
         return title
@@ -104,8 +145,55 @@ def _without_last_part(title: str) -> str | None:
     return title[:cut].strip() or None
 
 
+def _extends(longer: str, shorter: str) -> bool:
+    """``longer`` is ``shorter`` with a kicker before it ("Topic: Title") or a tail after it
+    ("Title, and more"), cut at a word boundary."""
+    if len(shorter) >= len(longer) or not shorter:
+        return False
+    if longer.endswith(shorter):
+        return not longer[-len(shorter) - 1].isalnum()
+    if longer.startswith(shorter):
+        return not longer[len(shorter)].isalnum()
+    return False
+
+
+def _quote_count(title: str) -> int:
+    return sum(char in HEADLINE_QUOTES for char in title)
+
+
+def _settle_variants(title: str, others: list[str], h1: str, title_tag: str) -> str:
+    """The headline among variants of ``title`` (the first source) in the other metadata
+    sources ``others`` (og:title, twitter:title).
+
+    - A source gives ``title`` without its tail ("Title" vs "Title in battling win over
+      Tottenham"): the shorter one; a tail is a subline, section or site name more often
+      than part of the headline (cut headlines end in "…" and are handled before this).
+    - One is the other with a kicker before it (JSON-LD "Topic: Title" vs og:title
+      "Title"): the page shows one of them in its ``<h1>``; take that one. (The ``<h1>``
+      alone does not overrule metadata that agrees: it often leaves out the kicker the
+      page prints above it.)
+    - The same words with other punctuation ("A - B" vs "A: B", with or without quotes
+      around a quoted phrase): the one with fewer quote marks, then the one ``<title>``
+      agrees with.
+    Otherwise ``title`` stands: sources that say different things are not outvoted, since
+    which one a publisher means as the headline varies by publisher.
+    """
+    for other in others:
+        if title.startswith(other) and _extends(title, other):
+            return other
+        if other != title and other == h1 and (_extends(title, other) or _extends(other, title)):
+            return other
+    words = WORD_RE.findall(title.casefold())
+    variants = [title]
+    variants += [o for o in others if o != title and WORD_RE.findall(o.casefold()) == words]
+    if len(variants) == 1:
+        return title
+    return min(variants, key=lambda v: (_quote_count(v), v != title_tag))
+
+
 def find_title(page: PageMeta, url: str, outlet_name: str | None = None) -> str:
     names = site_names(page, url, outlet_name)
+    sections = section_names(page)
     headline = page.ld("headline") or page.ld("name")
     candidates = [
         clean_text(undo_texturize(headline)) if isinstance(headline, str) else "",
@@ -113,24 +201,28 @@ def find_title(page: PageMeta, url: str, outlet_name: str | None = None) -> str:
         page.first("twitter:title") or "",
         page.h1,
     ]
-    cleaned = [strip_site_suffix(c, names) for c in candidates if c]
+    stripped = [strip_site_suffix(c, names, sections=sections) if c else "" for c in candidates]
+    cleaned = [c for c in stripped if c]
+    title_tag = (
+        strip_site_suffix(page.title_tag, names, guess=True, sections=sections)
+        if page.title_tag
+        else ""
+    )
+    if not cleaned:
+        return title_tag
     # Other sources vote on a trailing " | Section" or " - Site" the first one kept.
-    votes = [*cleaned]
-    if page.title_tag:
-        votes.append(strip_site_suffix(page.title_tag, names, guess=True))
-    for index, title in enumerate(cleaned):
-        if ELLIPSIS_RE.search(title):  # JSON-LD headlines are often cut at 110 characters
-            stem = ELLIPSIS_RE.sub("", title)
-            fuller = [c for c in cleaned[index + 1 :] if c.startswith(stem) and len(c) > len(stem)]
-            if fuller:
-                return fuller[0]
-        shorter = _without_last_part(title)
-        if shorter and votes.count(shorter) > votes.count(title) - 1:
-            return shorter
-        return title
-    if page.title_tag:
-        return strip_site_suffix(page.title_tag, names, guess=True)
-    return ""
+    votes = [*cleaned, title_tag] if title_tag else cleaned
+    title, others = cleaned[0], cleaned[1:]
+    if ELLIPSIS_RE.search(title):  # JSON-LD headlines are often cut at 110 characters
+        stem = ELLIPSIS_RE.sub("", title)
+        fuller = [c for c in others if c.startswith(stem) and len(c) > len(stem)]
+        if fuller:
+            return fuller[0]
+    shorter = _without_last_part(title)
+    if shorter and votes.count(shorter) > votes.count(title) - 1:
+        return shorter
+    social = [c for c in stripped[1:3] if c]  # og:title, twitter:title
+    return _settle_variants(title, social, stripped[3], title_tag)
 
 
 def find_description(page: PageMeta) -> str | None:

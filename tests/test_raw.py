@@ -237,3 +237,144 @@ def test_other_crawlers_wire_form_bodies_are_decoded(tmp_path: Path) -> None:
     results = list(read_warc(path))
     assert [r.body for r in results] == [page] * 3
     assert results[0].headers["Content-Encoding"] == "gzip", "headers as crawled"
+
+
+# --- reruns: each fetch chunk reads only its own records of the previous raw WARC ---------
+
+
+@pytest.mark.timeout(10)
+def test_the_index_points_at_each_complete_response(tmp_path: Path) -> None:
+    """Discovery notes where each kept response lies; those bytes alone read back as it."""
+    from newslake.raw import RecordRef, complete_responses
+    from newslake.rawindex import previous_index, read_previous
+
+    moment = dt.datetime(2024, 1, 15, 8, tzinfo=dt.UTC)
+    results = [FetchResult(f"http://x/{n}", f"http://x/{n}", 200, {"ETag": f'"{n}"'},
+                           b"page %d " % n * 300, moment) for n in range(5)]
+    results.append(FetchResult("http://x/down", "http://x/down", 503, {}, b"", moment, "http_503"))
+    results.append(FetchResult("http://x/0", "http://x/0", 200, {"ETag": '"new"'}, b"new", moment))
+    warc = tmp_path / "responses.warc.gz"
+    write_warc(warc, results)
+
+    index = previous_index(str(warc))
+    assert set(index) == {f"http://x/{n}" for n in range(5)}, "failures are not revalidated"
+    assert read_previous(index) == complete_responses(warc), "the last response of a URL"
+    size = warc.stat().st_size
+    assert all(0 < ref.length < size / 5 for ref in index.values())
+    # A file replaced since (other records at those offsets): nothing wrong is reused.
+    moved = {url: RecordRef(ref.location, ref.offset + 7, ref.length) for url, ref in index.items()}
+    assert read_previous(moved) == {}
+    swapped = dict(zip(index, reversed(list(index.values())), strict=True))
+    assert set(read_previous(swapped)) == {"http://x/2"}, "only the one still in its place"
+    assert previous_index(str(tmp_path / "none.warc.gz")) == {}
+
+
+class _RevalidatingNewsroom(Loopback):
+    """The demo newsroom behind a loopback that tags each page with an ETag and answers a
+    matching If-None-Match with 304, as a CDN in front of a news site does."""
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__()
+        self.upstream = upstream
+
+    def _reply_for(self, path: str) -> Reply:
+        import hashlib
+
+        import requests
+
+        with self._lock:
+            self.hits[path] += 1
+        got = requests.get(self.upstream + path, timeout=10, allow_redirects=False)
+        body = got.content.replace(self.upstream.encode(), self.base.encode())
+        headers = {name: got.headers[name].replace(self.upstream, self.base)
+                   for name in ("Content-Type", "Location", "Last-Modified")
+                   if name in got.headers}
+        if got.status_code == 200:
+            headers["ETag"] = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+        return Reply(got.status_code, body, headers, conditional=True)
+
+
+def _lake_rows(lake_dir: str, zone: str) -> list[dict[str, object]]:
+    """A zone's rows without what a rerun changes (run id, fetch time), sorted."""
+    import json
+
+    import pyarrow.dataset as ds
+
+    rows = ds.dataset(f"{lake_dir}/{zone}", partitioning="hive").to_table().to_pylist()
+    kept = [{k: v for k, v in r.items() if k not in ("run_id", "fetched_at")} for r in rows]
+    return sorted(kept, key=lambda r: json.dumps(r, default=str, sort_keys=True))
+
+
+def _damage_all_but(warc: Path, urls: set[str]) -> None:
+    """Zero every record of ``warc`` except the responses to ``urls`` (size unchanged)."""
+    damaged = bytearray(warc.read_bytes())
+    with warc.open("rb") as stream:
+        records = ArchiveIterator(stream)
+        for record in records:
+            ours = (record.rec_type == "response"
+                    and record.rec_headers.get_header("WARC-Newslake-Requested-URI") in urls)
+            offset, length = records.get_record_offset(), records.get_record_length()
+            if not ours:
+                damaged[offset : offset + length] = bytes(length)
+    warc.write_bytes(bytes(damaged))
+
+
+@pytest.mark.timeout(180)
+def test_a_rerun_revalidates_each_chunk_from_its_own_records(
+    demo_site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, past_day: dt.date
+) -> None:
+    """A rerun of a day sends conditional requests for what the first run kept, gets 304s,
+    and lands the same rows; a fetch chunk reads only its own records of the day's raw WARC
+    (it works when every other record is damaged)."""
+    import json
+
+    from newslake import lake, pipeline
+    from newslake.config import load_outlets
+    from newslake.raw import is_complete
+
+    def fetch_all(spec: pipeline.RunSpec, chunks: list[str]) -> list[str]:
+        return [pipeline.fetch_step(spec, c) for c in chunks]
+
+    def finish(spec: pipeline.RunSpec, warcs: list[str]) -> dict[str, object]:
+        stats = [pipeline.parse_step(spec, w) for w in warcs]
+        return pipeline.publish_step(spec, pipeline.validate_step(spec, stats), warcs)
+
+    def not_modified(spec: pipeline.RunSpec, chunk: str) -> int:
+        sidecar = spec.staging / "fetched" / Path(chunk).name
+        return int(json.loads(sidecar.read_text())["not_modified"])
+
+    with _RevalidatingNewsroom(demo_site) as site:
+        monkeypatch.setenv("NEWSLAKE_DEMO_URL", site.base)
+        outlet = load_outlets()["demo_bayside_press"]
+        lake_dir = str(tmp_path / "lake")
+        first = pipeline.RunSpec(outlet, past_day, "first", lake_dir)
+        first_chunks = pipeline.discover_step(first, chunk_size=3)
+        before = finish(first, fetch_all(first, first_chunks))
+        articles, quarantine = _lake_rows(lake_dir, "articles"), _lake_rows(lake_dir, "quarantine")
+        raw = lake.partition_dir(lake_dir, "raw", outlet.id, past_day) / lake.RAW_FILE
+        kept = {r.url for r in read_warc(raw) if is_complete(r)}
+        assert len(first_chunks) >= 3 and articles and kept
+        assert not any("If-None-Match" in h for _, h in site.requests)
+
+        rerun = pipeline.RunSpec(outlet, past_day, "rerun", lake_dir)
+        chunks = pipeline.discover_step(rerun, chunk_size=3)
+        own = set(json.loads(Path(chunks[0]).read_text()))
+        original = raw.read_bytes()
+        _damage_all_but(raw, own)
+        site.requests.clear()
+        warcs = fetch_all(rerun, chunks[:1])
+        conditional = [p for p, h in site.requests if "If-None-Match" in h]
+        assert len(conditional) == not_modified(rerun, chunks[0]) == len(own & kept) > 0
+        raw.write_bytes(original)
+        # A chunk without its notes (discovered by an earlier version) reads the file whole.
+        (rerun.staging / "records" / Path(chunks[1]).name).unlink()
+        warcs += fetch_all(rerun, chunks[1:])
+        revalidated = sum(not_modified(rerun, c) for c in chunks)
+        after = finish(rerun, warcs)
+
+    assert revalidated == len(kept), "every page the first run kept came back as a 304"
+    assert _lake_rows(lake_dir, "articles") == articles
+    assert _lake_rows(lake_dir, "quarantine") == quarantine
+    same = ("discovered", "fetched", "fetch_failed", "parsed", "parse_failed", "written",
+            "quarantined", "skipped_out_of_window", "skipped_duplicate", "failed_checks")
+    assert {k: after[k] for k in same} == {k: before[k] for k in same}

@@ -112,3 +112,59 @@ def test_a_day_backfilled_from_warc_files_alone(demo_site: str, tmp_path: Path) 
     assert sorted(rows.column("title").to_pylist()) == good
     assert manifest["fetch_failed"] == 0
     assert manifest["skipped_out_of_window"] == len(around) - len(published)
+
+
+def _damage_all_but(path: Path, urls: set[str]) -> None:
+    """Zero every record of a crawl file except the pages of ``urls`` (size unchanged)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    damaged = bytearray(path.read_bytes())
+    with path.open("rb") as stream:
+        records = ArchiveIterator(stream)
+        for record in records:
+            ours = record.rec_headers.get_header("WARC-Target-URI") in urls
+            offset, length = records.get_record_offset(), records.get_record_length()
+            if not ours:
+                damaged[offset : offset + length] = bytes(length)
+    path.write_bytes(bytes(damaged))
+
+
+def test_a_fetch_chunk_reads_only_its_own_archived_records(demo_site: str, tmp_path: Path) -> None:
+    """Discovery notes where each page lies in the crawl files; a fetch chunk then reads
+    only its own pages (it works when every other record is damaged), and gets the same
+    responses as reading the files whole."""
+    import json
+
+    from newslake import pipeline
+    from newslake.discover.warc import archived_from_refs
+    from newslake.raw import RecordRef, read_warc
+
+    day = dt.date(2025, 3, 18)
+    around = [a for d in (-1, 0, 1) for a in catalog.articles_for(OUTLET_ID, day + dt.timedelta(d))]
+    dead = "http://127.0.0.1:9"  # the live site is gone: only the archive can answer
+    pages = [(a.url(dead), requests.get(a.url(demo_site), timeout=10).content.replace(
+        demo_site.encode(), dead.encode())) for a in around]
+    crawl = tmp_path / "crawl"
+    _write_crawl(crawl / "a.warc.gz", pages[: len(pages) // 2], gzip_first=True)
+    _write_crawl(crawl / "b.warc.gz", pages[len(pages) // 2 :], gzip_first=False)
+    outlet = _outlet(dead, str(crawl / "*.warc.gz"))
+
+    found = discover(outlet, day)
+    urls = [u.url for u in found.urls]
+    assert set(found.archived) == set(urls) == {a.url(dead) for a in around}
+    assert archived_from_refs(outlet, day, found.archived) == archived_responses(outlet, day, urls)
+    moved = {u: RecordRef(r.location, r.offset + 3, r.length) for u, r in found.archived.items()}
+    assert archived_from_refs(outlet, day, moved) == archived_responses(outlet, day, urls), (
+        "a record no longer where discovery saw it is found by reading the files whole")
+
+    spec = pipeline.RunSpec(outlet, day, "own-records", str(tmp_path / "lake"))
+    chunks = pipeline.discover_step(spec, chunk_size=2)
+    assert len(chunks) == (len(urls) + 1) // 2 >= 3
+    own = json.loads(Path(chunks[1]).read_text())
+    expected = archived_responses(outlet, day, own)
+    for path in crawl.iterdir():
+        _damage_all_but(path, set(own))
+    warc = pipeline.fetch_step(spec, chunks[1])
+    assert list(read_warc(warc)) == [expected[u] for u in own]
+    fetched = json.loads((spec.staging / "fetched" / "00001.json").read_text())
+    assert (fetched["from_warc_sources"], fetched["failed"]) == (len(own), 0)

@@ -27,11 +27,12 @@ import pyarrow.compute as pc
 from newslake import lake
 from newslake.config import Outlet
 from newslake.discover import discover
-from newslake.discover.warc import archived_responses
+from newslake.discover.warc import archived_from_refs, archived_responses
 from newslake.errors import ParseError
 from newslake.fetch import FetchResult, fetch_urls
 from newslake.parse import parse_article
 from newslake.raw import complete_responses, read_warc, write_warc
+from newslake.rawindex import ChunkRecords, previous_index, read_previous
 from newslake.record import (
     ARTICLE_FILE_SCHEMA,
     QUARANTINE_FILE_SCHEMA,
@@ -103,19 +104,36 @@ def _raw_ref(spec: RunSpec, warc_path: str) -> str:
     )
 
 
+def _records_path(spec: RunSpec, chunk_path: str) -> str:
+    """Where discover_step put the records a chunk may use (``rawindex.ChunkRecords``)."""
+    return _stage(spec, "records", _basename(chunk_path))
+
+
+def _previous_raw(spec: RunSpec) -> str:
+    """The day's raw WARC as the last run left it (a rerun revalidates its responses)."""
+    return lake.join(lake.partition_uri(spec.lake, "raw", spec.outlet.id, spec.day), lake.RAW_FILE)
+
+
 def discover_step(spec: RunSpec, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[str]:
-    """Discover the day's candidate URLs; write them in chunks; return the chunk paths."""
+    """Discover the day's candidate URLs; write them in chunks; return the chunk paths.
+
+    Beside each chunk go the locations of the records its fetch may reuse (the previous
+    run's responses, the warc sources' pages): the files are read once here, and each
+    fetch chunk reads only its own records."""
     started = time.monotonic()
     # A retry of the whole run starts from a clean slate.
     lake.remove_tree(spec.staging_uri, spec.storage)
     result = discover(spec.outlet, spec.day)
     urls = [u.url for u in result.urls]
+    previous = previous_index(_previous_raw(spec), spec.storage) if urls else {}
     # An empty day still gets one (empty) chunk, so that the run republishes the day.
     chunks = [urls[i : i + chunk_size] for i in range(0, len(urls), chunk_size)] or [[]]
     paths = []
     for n, chunk in enumerate(chunks):
         path = _stage(spec, "chunks", f"{n:05d}.json")
         lake.write_json(path, chunk, spec.storage)
+        records = ChunkRecords.for_urls(chunk, previous, result.archived)
+        lake.write_json(_records_path(spec, path), records.to_json(), spec.storage)
         paths.append(path)
     lake.write_json(
         _stage(spec, "discovered.json"),
@@ -124,15 +142,48 @@ def discover_step(spec: RunSpec, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[s
             "chunks": len(chunks),
             "errors": result.errors,
             "counts": result.counts,
+            "indexed": {"previous": len(previous), "archived": len(result.archived)},
             "seconds": round(time.monotonic() - started, 3),
         },
         spec.storage,
     )
     log.info(
-        "discovered %d URLs for %s on %s in %d chunks (%d source errors)",
-        len(urls), spec.outlet.id, spec.day, len(chunks), len(result.errors),
+        "discovered %d URLs for %s on %s in %d chunks (%d source errors); %d earlier "
+        "responses and %d archived pages indexed",
+        len(urls), spec.outlet.id, spec.day, len(chunks), len(result.errors), len(previous),
+        len(result.archived),
     )
     return paths
+
+
+def _chunk_records(spec: RunSpec, chunk_path: str) -> ChunkRecords | None:
+    """The records discover_step noted for a chunk; None for a chunk written without them
+    (by an earlier version), whose fetch then reads the files whole."""
+    path = _records_path(spec, chunk_path)
+    if not lake.exists(path, spec.storage):
+        return None
+    return ChunkRecords.from_json(_read_json(spec, path))
+
+
+def _archived(
+    spec: RunSpec, urls: list[str], records: ChunkRecords | None
+) -> dict[str, FetchResult]:
+    """The chunk's pages that the outlet's warc sources hold."""
+    if records is None:
+        return archived_responses(spec.outlet, spec.day, urls) if _has_warc(spec.outlet) else {}
+    if not records.archived:
+        return {}
+    return archived_from_refs(spec.outlet, spec.day, records.archived, spec.storage)
+
+
+def _previous(
+    spec: RunSpec, urls: list[str], records: ChunkRecords | None
+) -> dict[str, FetchResult]:
+    """What the last run of the day kept for ``urls``: the validators of a rerun."""
+    if records is None:
+        return _previous_responses(spec, urls)
+    wanted = {u: records.previous[u] for u in urls if u in records.previous}
+    return read_previous(wanted, spec.storage) if wanted else {}
 
 
 def fetch_step(spec: RunSpec, chunk_path: str) -> str:
@@ -145,10 +196,11 @@ def fetch_step(spec: RunSpec, chunk_path: str) -> str:
     started = time.monotonic()
     # Pages a warc source holds are not fetched; the rest are revalidated against what the
     # raw zone kept from an earlier run of the day (If-None-Match / If-Modified-Since).
-    archived = archived_responses(spec.outlet, spec.day, urls) if _has_warc(spec.outlet) else {}
+    noted = _chunk_records(spec, chunk_path)
+    archived = _archived(spec, urls, noted)
     to_fetch = [u for u in urls if u not in archived]
     fetched = iter(
-        list(fetch_urls(to_fetch, spec.outlet, previous=_previous_responses(spec, to_fetch)))
+        list(fetch_urls(to_fetch, spec.outlet, previous=_previous(spec, to_fetch, noted)))
     )
     results = [archived[u] if u in archived else next(fetched) for u in urls]
     with tempfile.TemporaryDirectory(prefix="newslake-fetch-") as tmp:
@@ -215,10 +267,11 @@ def _has_warc(outlet: Outlet) -> bool:
 
 
 def _previous_responses(spec: RunSpec, urls: list[str]) -> dict[str, FetchResult]:
-    """What the day's raw partition kept for ``urls``: the validators of a rerun."""
+    """What the day's raw partition kept for ``urls``, reading it whole (a chunk that came
+    without its records)."""
     if not urls:
         return {}
-    raw = lake.join(lake.partition_uri(spec.lake, "raw", spec.outlet.id, spec.day), lake.RAW_FILE)
+    raw = _previous_raw(spec)
     if not lake.exists(raw, spec.storage):
         return {}
     with lake.local_copy(raw, spec.storage, suffix=".warc.gz") as local:

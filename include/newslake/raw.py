@@ -18,6 +18,10 @@ The stored body is the decoded one that parsers read, so the headers that descri
 wire form (``Content-Encoding``, ``Transfer-Encoding``, a ``Content-Length`` that no longer
 matches) are kept under an ``X-Newslake-Orig-`` prefix, the way replay tools keep rewritten
 headers; ``read_warc`` restores their names.
+
+Every record is its own gzip member, so one record can be read alone: ``scan_warc`` gives
+each result with its ``RecordRef`` (file, offset, length of the member), ``read_record``
+reads the result back from just those bytes (``rawindex`` does the ranged reads).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
@@ -229,6 +234,30 @@ def _payload(record: ArcWarcRecord) -> bytes:
     return raw
 
 
+def _result(record: ArcWarcRecord) -> FetchResult | None:
+    """The ``FetchResult`` a record holds (its body read), or None for other record types."""
+    if record.rec_type == "response" and record.http_headers is not None:
+        exact = record.rec_headers.get_header(H_HEADERS_JSON)
+        return FetchResult(
+            status=int(record.http_headers.get_statuscode()),
+            headers=(
+                json.loads(exact) if exact else _restored_headers(record.http_headers.headers)
+            ),
+            body=_payload(record),
+            **_common_fields(record),
+        )
+    if record.rec_type == "metadata" and record.rec_headers.get_header(H_REQUESTED):
+        details = json.loads(record.raw_stream.read())
+        encoded = details.get("body_base64")
+        return FetchResult(
+            status=details.get("status"),
+            headers=details.get("headers") or {},
+            body=base64.b64decode(encoded) if encoded is not None else None,
+            **_common_fields(record),
+        )
+    return None
+
+
 def read_warc(path: str | os.PathLike[str]) -> Iterator[FetchResult]:
     """The ``FetchResult``s of a WARC written by ``write_warc``, in order.
 
@@ -236,27 +265,57 @@ def read_warc(path: str | os.PathLike[str]) -> Iterator[FetchResult]:
     decoded); other record types are skipped."""
     with open(path, "rb") as stream:
         for record in ArchiveIterator(stream):
-            if record.rec_type == "response" and record.http_headers is not None:
-                exact = record.rec_headers.get_header(H_HEADERS_JSON)
-                yield FetchResult(
-                    status=int(record.http_headers.get_statuscode()),
-                    headers=(
-                        json.loads(exact)
-                        if exact
-                        else _restored_headers(record.http_headers.headers)
-                    ),
-                    body=_payload(record),
-                    **_common_fields(record),
-                )
-            elif record.rec_type == "metadata" and record.rec_headers.get_header(H_REQUESTED):
-                details = json.loads(record.raw_stream.read())
-                encoded = details.get("body_base64")
-                yield FetchResult(
-                    status=details.get("status"),
-                    headers=details.get("headers") or {},
-                    body=base64.b64decode(encoded) if encoded is not None else None,
-                    **_common_fields(record),
-                )
+            result = _result(record)
+            if result is not None:
+                yield result
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """Where one record lies in a WARC file: ``length`` bytes at ``offset`` of
+    ``location`` (a local path or an ``s3://`` URI). In a ``.warc.gz`` that is the
+    record's own gzip member (warcio and ``write_warc`` compress each record apart), so
+    those bytes alone read back as the record (``read_record``)."""
+
+    location: str
+    offset: int
+    length: int
+
+    def to_json(self) -> list[str | int]:
+        return [self.location, self.offset, self.length]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> RecordRef:
+        location, offset, length = data
+        return cls(str(location), int(offset), int(length))
+
+
+def scan_warc(
+    path: str | os.PathLike[str], location: str | None = None
+) -> Iterator[tuple[FetchResult, RecordRef]]:
+    """``read_warc`` with where each result's record lies (``location`` names the file in
+    the refs; the path by default)."""
+    name = location if location is not None else os.fspath(path)
+    with open(path, "rb") as stream:
+        records = ArchiveIterator(stream)
+        for record in records:
+            result = _result(record)  # reads the body: the record's end is then known
+            if result is not None:
+                offset, length = records.get_record_offset(), records.get_record_length()
+                yield result, RecordRef(name, offset, length)
+
+
+def read_record(data: bytes) -> FetchResult | None:
+    """The result of the record that starts ``data`` (the bytes a ``RecordRef`` names),
+    or None when they hold no result."""
+    for record in ArchiveIterator(BytesIO(data)):
+        return _result(record)
+    return None
+
+
+def is_complete(result: FetchResult) -> bool:
+    """A response worth revalidating: no error, a status and a body."""
+    return result.error is None and result.body is not None and result.status is not None
 
 
 def warc_files(directory: str | os.PathLike[str]) -> list[Path]:
@@ -285,6 +344,6 @@ def complete_responses(
     for result in read_warc(path):
         if wanted is not None and result.url not in wanted:
             continue
-        if result.error is None and result.body is not None and result.status is not None:
+        if is_complete(result):
             found[result.url] = result
     return found

@@ -8,7 +8,8 @@ sitemaps, date-archive pages) and merges what they list. For the run's data inte
   when they have none: generous on purpose, the exact cut happens after parsing, by
   ``published_at``;
 - archive pages are read for each local date (``outlet.timezone``) overlapping the interval;
-- WARC files (``warc``) give every archived page on the site: the parsed date decides.
+- WARC files (``warc``) give every archived page on the site: the parsed date decides;
+  where each page's record lies is kept (``DiscoveryResult.archived``) for the fetch.
 
 URLs are canonicalised, kept only when http(s) and on the outlet's host, de-duplicated
 (the first source wins) and sorted. A source that fails is recorded in ``errors`` and the
@@ -31,6 +32,7 @@ from newslake.discover.sitemap import sitemap_entries
 from newslake.discover.warc import warc_entries
 from newslake.errors import FetchError
 from newslake.fetch import Fetcher
+from newslake.raw import RecordRef
 from newslake.urls import canonicalize_url
 
 __all__ = ["DiscoveredUrl", "DiscoveryResult", "discover", "discovery_window"]
@@ -97,6 +99,7 @@ def discover(
     errors: list[dict[str, Any]] = []
     failures: list[str] = []
     kept: dict[str, DiscoveredUrl] = {}
+    archived: dict[str, RecordRef] = {}
     with Fetcher(outlet, session=session) as fetcher:
         for source in outlet.discovery:
             try:
@@ -114,6 +117,8 @@ def discover(
                 except ValueError:
                     counts["invalid"] += 1
                     continue
+                if entry.record is not None:  # a page a warc source holds: first one wins
+                    archived.setdefault(url, entry.record)
                 if parts.scheme not in WEB_SCHEMES or not parts.hostname:
                     counts["invalid"] += 1
                 elif _site_host(url) != site:
@@ -130,4 +135,4 @@ def discover(
     urls = sorted(kept.values(), key=lambda found: found.url)
     counts["total"] = len(urls)
     counts["errors"] = len(errors)
-    return DiscoveryResult(urls=urls, errors=errors, counts=counts)
+    return DiscoveryResult(urls=urls, errors=errors, counts=counts, archived=archived)

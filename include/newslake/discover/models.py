@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from newslake.raw import RecordRef
+
 
 @dataclass(frozen=True)
 class DiscoveredUrl:
@@ -24,6 +26,9 @@ class DiscoveryResult:
     urls: list[DiscoveredUrl] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # Where the warc sources hold each canonical URL's page (the first one, in source, file
+    # and record order), whichever source listed the URL: the fetch reads just those.
+    archived: dict[str, RecordRef] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class Entry:
     url: str
     date: dt.datetime | None = None  # aware; what the window filter looks at
     published_hint: dt.datetime | None = None  # aware; only a real publication date
+    record: RecordRef | None = None  # warc sources: where the page's record lies
 
 
 class SourceError(Exception):

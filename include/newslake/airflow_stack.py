@@ -38,6 +38,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -503,8 +504,20 @@ class AirflowStack:
             time.sleep(1.0)
             response = self._http.request(method, url, **kwargs)
         if response.status_code >= 400:
-            raise StackError(f"{method} {path}: HTTP {response.status_code}: {response.text}")
+            raise StackError(f"{method} {path}: HTTP {response.status_code}: "
+                             f"{response.text}{self._server_error(response)}")
         return response.json() if response.content else None
+
+    def _server_error(self, response: requests.Response) -> str:
+        """For an answer that only points at an error id in the api-server's log: those
+        log lines (the statement and traceback), so the error says what broke."""
+        found = re.search(r"look for ID (\w+)", response.text)
+        server = next((c for c in self.components if c.name == "api-server"), None)
+        if not found or server is None:
+            return ""
+        text = server.log_tail(400_000)
+        at = text.find(f"Error with id {found.group(1)}")
+        return f"\napi-server log ({server.log_path}):\n{text[at:at + 4000]}" if at >= 0 else ""
 
     def health(self) -> dict[str, Any]:
         return dict(self.api("GET", "/monitor/health", timeout=5))
@@ -571,20 +584,21 @@ class AirflowStack:
         Airflow allows one unfinished backfill per DAG, and the scheduler marks a backfill
         complete only every 30 s: while the previous one is not marked yet (HTTP 409), retry.
         On SQLite a concurrent writer can make the creation fail with HTTP 503 ("database
-        is locked"); Airflow then removes the partial backfill, so that is retried too.
+        is locked"); Airflow then removes the partial backfill, so that is retried too. A
+        lock met before that point (Airflow reads the DAG's version first) comes back as a
+        bare HTTP 500 "Database error", nothing created: retried as well.
         """
         body = _backfill_body(dag_id, first, last, reprocess, max_active_runs)
         deadline = time.monotonic() + busy_timeout
         while True:
             self.check_alive()
             response = self._http.post(f"{self.base_url}/api/v2/backfills", json=body, timeout=60)
-            if response.status_code in (409, 503) and time.monotonic() < deadline:
+            if backfill_busy(response) and time.monotonic() < deadline:
                 time.sleep(2.0)
                 continue
             if response.status_code >= 400:
-                raise StackError(
-                    f"POST /backfills: HTTP {response.status_code}: {response.text}"
-                )
+                raise StackError(f"POST /backfills: HTTP {response.status_code}: "
+                                 f"{response.text}{self._server_error(response)}")
             return dict(response.json())
 
     def dag_runs(self, dag_id: str, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
@@ -677,6 +691,14 @@ def _alive(proc: Any) -> bool:
         return bool(proc.is_running()) and proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def backfill_busy(response: requests.Response) -> bool:
+    """A backfill creation to ask for again: another backfill is still open (409), or the
+    metadata DB was locked (503, or 500 "Database error" when the lock came first)."""
+    if response.status_code in (409, 503):
+        return True
+    return response.status_code == 500 and '"Database error"' in response.text
 
 
 def _backfill_body(dag_id: str, first: dt.date, last: dt.date, reprocess: str,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import trafilatura
+from _common import report
 
 from newslake.errors import ParseError
 from newslake.parse import parse_article
@@ -107,7 +108,7 @@ def newslake_predict(case: Case) -> Prediction:
 
 def trafilatura_predict(case: Case) -> Prediction:
     doc = trafilatura.bare_extraction(case.html, url=case.url, with_metadata=True)
-    if doc is None:
+    if not isinstance(doc, trafilatura.settings.Document):  # None, or a dict on request
         return {}
     authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
     # trafilatura gives a date without a time: it cannot match to the minute, by design
@@ -186,6 +187,14 @@ def main() -> None:
     print_table("newslake generic@1 (parse_article, no outlet)", score(cases, ours), ours_speed)
     print_table("trafilatura bare_extraction (with metadata)", score(cases, theirs), theirs_speed)
     print(f"\nspeed ratio newslake/trafilatura: {ours_speed / theirs_speed:.2f}x")
+    report("extraction", {
+        "cases": len(cases),
+        "newslake": {"pages_per_s": round(ours_speed, 1),
+                     **{m: v for m, (v, _) in score(cases, ours).items()}},
+        "trafilatura": {"pages_per_s": round(theirs_speed, 1),
+                        **{m: v for m, (v, _) in score(cases, theirs).items()}},
+        "speed_ratio": round(ours_speed / theirs_speed, 2),
+    })
 
     if options.failures:
         for case in cases:

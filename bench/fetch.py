@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gzip
-import json
 import multiprocessing
 import platform
 import random
@@ -26,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import requests
+from _common import report
 
 from newslake.config import Outlet, Politeness
 from newslake.fetch import fetch_urls
@@ -159,9 +159,8 @@ def main() -> None:
     for kind in figures:
         best = max(v["pages_per_s"] for n, v in figures[kind].items() if n.startswith("newslake"))
         print(f"{kind}: best newslake / requests.get loop = {best / baseline[kind]:.2f}×")
-    print(json.dumps({"bench": "fetch", "pages": args.pages, "page_kb": args.page_kb,
-                      "repeat": args.repeat, "cpus": multiprocessing.cpu_count(),
-                      "figures": figures}, sort_keys=True))
+    report("fetch", {"pages": args.pages, "page_kb": args.page_kb, "repeat": args.repeat,
+                     "figures": figures})
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def main() -> None:
     _run("validate.py", "--rows", "1000,10000,50000")
     _run("write.py", "--rows", "10000,50000")
     for n in pipeline_sizes:
-        extra = ["--skip-airflow"] if n == "50000" else []
+        extra = ["--skip-airflow", "--rss-every", "20"] if n == "50000" else []
         _run("pipeline.py", "--articles", n, *extra)
     _run("queries.py")
 
@@ -49,6 +49,18 @@ def main() -> None:
     dag = _load("dag_parse").get("files", {}).get("ingest.py", {})
     if dag:
         print(f"DAG file parse: {dag['dag_file_s'] * 1000:.0f} ms (goal < 100 ms)")
+    ext = _load("extraction")
+    if ext:
+        ours, theirs = ext["newslake"], ext["trafilatura"]
+        print(f"parse: {ours['pages_per_s']} pages/s vs trafilatura {theirs['pages_per_s']} "
+              f"pages/s = {ext['speed_ratio']}x (goal >= 2x); body F1 {ours['body F1']:.3f} "
+              f"vs {theirs['body F1']:.3f}, title {ours['title exact']:.3f} vs "
+              f"{theirs['title exact']:.3f}")
+    fetched = _load("fetch").get("figures", {})
+    for kind, runs in fetched.items():
+        best = max(v["pages_per_s"] for n, v in runs.items() if n.startswith("newslake"))
+        print(f"fetch ({kind}, loopback): newslake {best:.0f} pages/s vs requests.get loop "
+              f"{runs['requests.get loop']['pages_per_s']:.0f} pages/s")
     val = _load("validate").get("rows", {})
     for n, f in val.items():
         print(f"GX validation {n} rows: {f['gx_ms_per_1k']} ms/1k vs pandas "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from functools import partial
 
 import pandas as pd
 from _common import best_of, peak_rss_mib, report
@@ -57,9 +58,9 @@ def main() -> None:
     for n in (int(x) for x in args.rows.split(",")):
         table = article_table(n, DAY)
         frame = validation_frame(table)  # what validate_step hands to GX
-        gx_s = best_of(lambda f=frame: validate_rows(f, OUTLET, published_max=PUBLISHED_MAX), 2)
+        gx_s = best_of(partial(validate_rows, frame, OUTLET, published_max=PUBLISHED_MAX), 2)
         full = table.to_pandas()
-        pd_s = best_of(lambda f=full: pandas_checks(f), 3)
+        pd_s = best_of(partial(pandas_checks, full), 3)
         figures[n] = {"peak_rss_mib_so_far": round(peak_rss_mib(), 1),
                       "gx_ms_per_1k": round(gx_s * 1e6 / n, 2),
                       "pandas_ms_per_1k": round(pd_s * 1e6 / n, 2),

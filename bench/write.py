@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -31,8 +32,8 @@ def main() -> None:
             mb = table.nbytes / 1e6
             ours = Path(tmp) / f"ours-{n}.parquet"
             base = Path(tmp) / f"base-{n}.parquet"
-            ours_s = best_of(lambda t=table, p=ours: lake.write_parquet(t, p), 3)
-            base_s = best_of(lambda t=table, p=base: pq.write_table(t, p), 3)
+            ours_s = best_of(partial(lake.write_parquet, table, ours), 3)
+            base_s = best_of(partial(pq.write_table, table, base), 3)
             figures[n] = {
                 "arrow_mb": round(mb, 1),
                 "lake_writer_mb_s": round(mb / ours_s, 1),

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+import pytest
 
 from newslake import lake
 from newslake.record import ARTICLE_FILE_SCHEMA, Article, rows_to_table
@@ -147,3 +148,21 @@ def test_manifests_are_listed_oldest_first(tmp_path: Path) -> None:
         str(p) for p in lake.list_manifests(lake_uri, "example", DAY)
     ]
     assert lake.read_json(lake.list_manifest_uris(lake_uri, "example", DAY)[0]) == {"run": "b-run"}
+
+
+def test_rows_written_in_order_a_row_group_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """validate_step writes the day's good rows straight from the per-chunk tables, in
+    the order asked for, in row groups bounded in bytes (bodies make rows large)."""
+    chunks = [pa.table({"n": [i * 10 + j for j in range(10)], "body": ["x" * 1000] * 10})
+              for i in range(5)]
+    table = pa.concat_tables(chunks)  # five chunks, as a day's parsed files give
+    order = sorted(range(50), key=lambda i: (-i % 7, i))
+    monkeypatch.setattr(lake, "ROW_GROUP_BYTES", 12_000)  # about 12 rows a group
+    lake.write_parquet_rows(table, order, table.schema, tmp_path / "part-00000.parquet")
+    written = pq.ParquetFile(tmp_path / "part-00000.parquet")
+    assert written.read().column("n").to_pylist() == order
+    assert written.metadata.num_row_groups == 5
+    assert lake.take_rows(table, [49, 0, 17]).column("n").to_pylist() == [49, 0, 17]
+    assert [p.name for p in tmp_path.iterdir()] == ["part-00000.parquet"]

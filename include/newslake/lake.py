@@ -62,6 +62,8 @@ ZONES = ("articles", "quarantine", "raw")
 # Row groups of 64k rows: a day of an outlet is usually one group, and a big backfill
 # partition still gets min/max statistics fine-grained enough to prune by time.
 ROW_GROUP_SIZE = 64 * 1024
+# ... and at most about this many bytes in memory (bodies make rows large)
+ROW_GROUP_BYTES = 64 * 1024 * 1024
 PARQUET_FILE = "part-00000.parquet"
 # The raw zone partition: the fetch chunks' WARCs concatenated. Every record is its own
 # gzip member, so the concatenation is itself a valid WARC file.
@@ -284,6 +286,47 @@ def write_parquet(
         os.replace(tmp, target)
         return
     pq.write_table(table, where, filesystem=fs, **options)
+
+
+def take_rows(table: pa.Table, indices: list[int]) -> pa.Table:
+    """Rows ``indices`` of ``table``, in that order, as one compact table.
+
+    ``Table.take`` first concatenates every chunk of a string column: a whole copy of a
+    day's bodies (a day's table has a chunk per parsed file). Zero-copy one-row slices,
+    combined, copy only the rows asked for."""
+    if not indices:
+        return table.schema.empty_table()
+    return pa.concat_tables([table.slice(i, 1) for i in indices]).combine_chunks()
+
+
+def write_parquet_rows(
+    table: pa.Table, order: list[int], schema: pa.Schema, path: Location,
+    storage: Storage = None,
+) -> None:
+    """Write rows ``order`` of ``table`` (in that order, cast to ``schema``) as one zstd
+    Parquet file, a row group at a time: unlike sorting first, never a second copy of the
+    whole table in memory. The same all-or-nothing file as ``write_parquet``."""
+    fs, where = filesystem(path, storage)
+    local = isinstance(fs, pafs.LocalFileSystem)
+    target = Path(where)
+    if local:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        where = str(target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp"))
+    per_group = ROW_GROUP_SIZE
+    if table.num_rows:
+        per_group = max(1, min(ROW_GROUP_SIZE, ROW_GROUP_BYTES * table.num_rows // table.nbytes))
+    try:
+        with pq.ParquetWriter(where, schema, filesystem=fs, compression="zstd",
+                              write_statistics=True) as writer:
+            for start in range(0, len(order), per_group):
+                rows = take_rows(table, order[start:start + per_group])
+                writer.write_table(rows.cast(schema), per_group)
+    except BaseException:
+        if local:
+            Path(where).unlink(missing_ok=True)
+        raise
+    if local:
+        os.replace(where, target)
 
 
 def read_parquet(

@@ -420,32 +420,37 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
 
     good_idx = [i for i in range(len(frame)) if i not in report.failed_rows]
     bad_idx = sorted(report.failed_rows)
-    good = candidates.take(pa.array(good_idx, type=pa.int64()))
-    bad = candidates.take(pa.array(bad_idx, type=pa.int64()))
+    # The good rows in the partition's order, found on the light frame: the bodies are
+    # taken from ``candidates`` a row group at a time when written, never all copied.
+    good_rows = frame.iloc[good_idx]
+    good_order = good_rows.sort_values(["published_at", "url"], kind="stable").index
+    written = len(good_idx)
+    bad = lake.take_rows(candidates, bad_idx)
     bad = bad.set_column(
         bad.schema.get_field_index("failed_checks"), "failed_checks",
         pa.array([report.failed_rows[i] for i in bad_idx], type=pa.list_(pa.string())),
     )
     quarantined = pa.concat_tables([early_quarantine, bad])
 
-    total = good.num_rows + quarantined.num_rows
+    total = written + quarantined.num_rows
     duplicate_content = sum(c == ["duplicate_content"] for c in report.failed_rows.values())
     recent = _recent_written(spec)
     summary: dict[str, float | None] = {
         "candidates": total,
-        "duplicate_article_ids": good.num_rows - len(good.column("article_id").unique()),
+        "duplicate_article_ids": written - good_rows["article_id"].nunique(),
         "quarantine_share": round(quarantined.num_rows / total, 4) if total else 0.0,
         "duplicate_share": round((duplicates + duplicate_content) / (total + duplicates), 4)
         if total + duplicates else 0.0,
         "recent_median_written": recent,
-        "written_vs_recent": round(good.num_rows / recent, 4) if recent else None,
+        "written_vs_recent": round(written / recent, 4) if recent else None,
     }
     batch = validate_batch(summary, spec.outlet)
     for warning in batch.batch_warnings:
         log.warning("%s %s: batch check only warns: %s", spec.outlet.id, spec.day, warning)
 
-    lake.write_parquet(good.select(ARTICLE_FILE_SCHEMA.names).cast(ARTICLE_FILE_SCHEMA),
-                       _stage(spec, "out", "articles", lake.PARQUET_FILE), storage=spec.storage)
+    lake.write_parquet_rows(candidates.select(ARTICLE_FILE_SCHEMA.names),
+                            good_order.tolist(), ARTICLE_FILE_SCHEMA,
+                            _stage(spec, "out", "articles", lake.PARQUET_FILE), spec.storage)
     lake.write_parquet(quarantined, _stage(spec, "out", "quarantine", lake.PARQUET_FILE),
                        storage=spec.storage)
     counts: Counter[str] = Counter()
@@ -459,7 +464,7 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
         "counts": dict(counts),
         "parsers": dict(parsers),
         "duplicates": duplicates,
-        "written": good.num_rows,
+        "written": written,
         "quarantined": quarantined.num_rows,
         "quarantined_by_validation": len(bad_idx),
         "failed_checks": dict(check_counts),
@@ -479,7 +484,7 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     )
     log.info(
         "validated %s %s: %d good, %d quarantined (%s), %d duplicate URLs dropped",
-        spec.outlet.id, spec.day, good.num_rows, quarantined.num_rows, dict(check_counts),
+        spec.outlet.id, spec.day, written, quarantined.num_rows, dict(check_counts),
         duplicates,
     )
     if batch.batch_failures:

@@ -8,7 +8,9 @@ outside them; and once the stack is stopped none of its processes may be left.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -192,3 +194,33 @@ def test_backfill_creation_is_asked_again_only_while_busy() -> None:
     assert not backfill_busy(_answer(500, '{"detail": "An error occurred"}'))
     assert not backfill_busy(_answer(422, '{"detail": "No runs to create"}'))
     assert not backfill_busy(_answer(404, '{"detail": "Could not find dag"}'))
+
+
+def test_a_scheduler_that_stops_heartbeating_is_restarted_and_the_backfill_completes(
+    demo_site: str, backfill_days: tuple[dt.date, dt.date], tmp_path: Path
+) -> None:
+    """The hang met in a demo run: the scheduler's loop crashed and the process waited for
+    ever, alive, without a heartbeat. Here it is frozen (SIGSTOP) once the backfill has
+    started; the stack must notice, restart it, and every run must still succeed."""
+    first, last = backfill_days
+    with AirflowStack(
+        tmp_path / "airflow", str(tmp_path / "lake"), port=free_port(),
+        extra_env={"NEWSLAKE_DEMO_URL": demo_site,
+                   "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "10"},
+        parallelism=2, scheduler_stall_timeout=5.0,
+    ) as stack:
+        stack.wait_for_dag(DAG_ID)
+        stack.unpause(DAG_ID)
+        frozen: list[int] = []
+
+        def freeze_once(done: int, total: int, states: dict[str, str]) -> None:
+            if not frozen:
+                scheduler = next(c for c in stack.components if c.name == "scheduler")
+                os.kill(scheduler.proc.pid, signal.SIGSTOP)
+                frozen.append(scheduler.proc.pid)
+
+        result = stack.backfill(DAG_ID, first, last, timeout=300, on_progress=freeze_once)
+        assert frozen and stack.scheduler_restarts == 1
+        assert frozen[0] not in [c.proc.pid for c in stack.components]
+        assert set(result.states.values()) == {"success"}, result.states
+        assert len(result.states) == len(list(days_between(first, last)))

@@ -37,6 +37,7 @@ import atexit
 import contextlib
 import datetime as dt
 import fcntl
+import logging
 import os
 import re
 import secrets
@@ -57,6 +58,7 @@ import requests
 
 from newslake.airflow_local import airflow_bin, airflow_env, migrate_db
 
+log = logging.getLogger(__name__)
 DEFAULT_PORT = 8793
 HOST = "127.0.0.1"
 EXECUTORS = ("LocalExecutor", "CeleryExecutor")
@@ -211,6 +213,7 @@ class AirflowStack:
         database_url: str | None = None,
         broker_url: str | None = None,
         worker_concurrency: int = 2,
+        scheduler_stall_timeout: float = 90.0,
     ) -> None:
         self.home = Path(home).resolve()
         self.lake = lake
@@ -234,6 +237,9 @@ class AirflowStack:
         self._http = requests.Session()
         self._lock: IO[str] | None = None
         self._watchdog: subprocess.Popen[bytes] | None = None
+        self.scheduler_stall_timeout = scheduler_stall_timeout
+        self._stalled_since: float | None = None
+        self.scheduler_restarts = 0
 
     # -- where ----------------------------------------------------------------------------
     @property
@@ -436,6 +442,48 @@ class AirflowStack:
                 continue
         return found
 
+    def mind_scheduler(self) -> None:
+        """Restart a scheduler that is alive but no longer heartbeats.
+
+        Airflow 3.3.2 on SQLite: when its loop meets a backfill run that the api-server
+        removed meanwhile (a creation rolled back on a locked database), the scheduler
+        logs "Exception when executing SchedulerJob._run_scheduler_loop" and then waits
+        for its executor for ever: the process stays, the runs never move. After
+        ``scheduler_stall_timeout`` seconds reported unhealthy it is stopped and started
+        again; the new one resets the orphaned tasks and carries on."""
+        try:
+            status = self.health().get("scheduler", {}).get("status")
+        except (requests.RequestException, StackError):
+            return
+        now = time.monotonic()
+        if status != "unhealthy":
+            self._stalled_since = None
+            return
+        if self._stalled_since is None:
+            self._stalled_since = now
+        if now - self._stalled_since < self.scheduler_stall_timeout:
+            return
+        log.warning("the scheduler is alive but reported unhealthy for %.0fs: restarting it "
+                    "(log %s)",
+                    now - self._stalled_since, self.log_dir / "scheduler.log")
+        self.restart("scheduler")
+        self._stalled_since = None
+        self.scheduler_restarts += 1
+
+    def restart(self, name: str) -> None:
+        """Stop one component (its whole process group) and start it again."""
+        comp = next(c for c in self.components if c.name == name)
+        self._remember()
+        self._signal_all(signal.SIGCONT, [comp])  # a stopped process cannot act on TERM
+        self._signal_all(signal.SIGTERM, [comp])
+        if not self._wait_gone(self.stop_timeout, [comp]):
+            self._signal_all(signal.SIGKILL, [comp])
+            self._wait_gone(10.0, [comp])
+        with contextlib.suppress(Exception):
+            comp.proc.wait(timeout=5)
+        self.components.remove(comp)
+        self._spawn(name, dict(self.component_args)[name])
+
     def _signal_all(self, sig: signal.Signals, components: list[Component]) -> None:
         import psutil
 
@@ -622,6 +670,7 @@ class AirflowStack:
         seen: tuple[int, int] | None = None
         while True:
             self.check_alive()
+            self.mind_scheduler()
             runs = self.dag_runs(dag_id, first, last)
             states = _states(runs)
             done = sum(1 for s in states.values() if s in TERMINAL_STATES)

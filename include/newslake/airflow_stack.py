@@ -59,6 +59,8 @@ import requests
 from newslake.airflow_local import airflow_bin, airflow_env, migrate_db
 
 log = logging.getLogger(__name__)
+# A scheduler that crashed or hung is restarted this many times a stack, then reported.
+MAX_SCHEDULER_RESTARTS = 3
 DEFAULT_PORT = 8793
 HOST = "127.0.0.1"
 EXECUTORS = ("LocalExecutor", "CeleryExecutor")
@@ -442,6 +444,21 @@ class AirflowStack:
                 continue
         return found
 
+    def revive_scheduler(self) -> None:
+        """Start the scheduler again when it has exited, up to ``MAX_SCHEDULER_RESTARTS``
+        times: Airflow 3.3.2 on SQLite can crash its loop when a backfill creation that
+        met a locked database is rolled back while the scheduler reads its runs
+        (``ObjectDeletedError``); the creation is retried, and a new scheduler carries on."""
+        comp = next((c for c in self.components if c.name == "scheduler"), None)
+        if comp is None or comp.proc.poll() is None:
+            return
+        if self.scheduler_restarts >= MAX_SCHEDULER_RESTARTS:
+            return  # check_alive reports it, with the log
+        log.warning("the scheduler exited with %s: starting it again (log %s)",
+                    comp.proc.returncode, comp.log_path)
+        self.restart("scheduler")
+        self.scheduler_restarts += 1
+
     def mind_scheduler(self) -> None:
         """Restart a scheduler that is alive but no longer heartbeats.
 
@@ -461,7 +478,8 @@ class AirflowStack:
             return
         if self._stalled_since is None:
             self._stalled_since = now
-        if now - self._stalled_since < self.scheduler_stall_timeout:
+        if (now - self._stalled_since < self.scheduler_stall_timeout
+                or self.scheduler_restarts >= MAX_SCHEDULER_RESTARTS):
             return
         log.warning("the scheduler is alive but reported unhealthy for %.0fs: restarting it "
                     "(log %s)",
@@ -639,6 +657,7 @@ class AirflowStack:
         body = _backfill_body(dag_id, first, last, reprocess, max_active_runs)
         deadline = time.monotonic() + busy_timeout
         while True:
+            self.revive_scheduler()
             self.check_alive()
             response = self._http.post(f"{self.base_url}/api/v2/backfills", json=body, timeout=60)
             if backfill_busy(response) and time.monotonic() < deadline:
@@ -669,6 +688,7 @@ class AirflowStack:
         deadline = started + timeout
         seen: tuple[int, int] | None = None
         while True:
+            self.revive_scheduler()
             self.check_alive()
             self.mind_scheduler()
             runs = self.dag_runs(dag_id, first, last)

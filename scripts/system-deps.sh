@@ -14,7 +14,7 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "system-deps: not root; missing ${missing[*]}: the tests that need them will skip" >&2
+  echo "system-deps: not root; missing ${missing[*]}: the tests that need them will fail" >&2
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive

@@ -13,7 +13,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from demo_site import catalog
 from newslake.airflow_stack import (
     AirflowStack,
     BackfillResult,
+    ProgressCallback,
     backfill_busy,
     days_between,
     free_port,
@@ -213,15 +214,19 @@ def test_a_hung_or_dead_scheduler_is_restarted_and_the_backfill_completes(
     ) as stack:
         stack.wait_for_dag(DAG_ID)
         stack.unpause(DAG_ID)
+        def once(signal_scheduler: Callable[[int], None], hit: list[int]) -> ProgressCallback:
+            """At the first progress report, signal the scheduler; note its pid in hit."""
+            def on_progress(done: int, total: int, states: dict[dt.date, str]) -> None:
+                if not hit:
+                    pid = next(c for c in stack.components if c.name == "scheduler").proc.pid
+                    signal_scheduler(pid)
+                    hit.append(pid)
+            return on_progress
+
         frozen: list[int] = []
-
-        def freeze_once(done: int, total: int, states: dict[str, str]) -> None:
-            if not frozen:
-                scheduler = next(c for c in stack.components if c.name == "scheduler")
-                os.kill(scheduler.proc.pid, signal.SIGSTOP)
-                frozen.append(scheduler.proc.pid)
-
-        result = stack.backfill(DAG_ID, first, last, timeout=300, on_progress=freeze_once)
+        result = stack.backfill(DAG_ID, first, last, timeout=300,
+                                on_progress=once(lambda pid: os.kill(pid, signal.SIGSTOP),
+                                                 frozen))
         assert frozen and stack.scheduler_restarts == 1
         assert frozen[0] not in [c.proc.pid for c in stack.components]
         assert set(result.states.values()) == {"success"}, result.states
@@ -229,14 +234,8 @@ def test_a_hung_or_dead_scheduler_is_restarted_and_the_backfill_completes(
 
         # The other way it went: the scheduler's loop crashed and the process exited.
         killed: list[int] = []
-
-        def kill_once(done: int, total: int, states: dict[str, str]) -> None:
-            if not killed:
-                scheduler = next(c for c in stack.components if c.name == "scheduler")
-                os.killpg(scheduler.proc.pid, signal.SIGKILL)
-                killed.append(scheduler.proc.pid)
-
         rerun = stack.backfill(DAG_ID, first, last, reprocess="completed", timeout=300,
-                               on_progress=kill_once)
+                               on_progress=once(lambda pid: os.killpg(pid, signal.SIGKILL),
+                                                killed))
         assert killed and stack.scheduler_restarts == 2
         assert set(rerun.states.values()) == {"success"}, rerun.states

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from newslake import lake
+from newslake.dayrows import DayRows
 from newslake.record import ARTICLE_FILE_SCHEMA, Article, rows_to_table
 
 DAY = dt.date(2025, 3, 17)
@@ -153,16 +154,23 @@ def test_manifests_are_listed_oldest_first(tmp_path: Path) -> None:
 def test_rows_written_in_order_a_row_group_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """validate_step writes the day's good rows straight from the per-chunk tables, in
+    """validate_step writes the day's good rows straight from the parsed chunk files, in
     the order asked for, in row groups bounded in bytes (bodies make rows large)."""
-    chunks = [pa.table({"n": [i * 10 + j for j in range(10)], "body": ["x" * 1000] * 10})
-              for i in range(5)]
-    table = pa.concat_tables(chunks)  # five chunks, as a day's parsed files give
+    paths = []
+    for i in range(5):  # five chunks, as a day's parsed files give
+        path = tmp_path / "parsed" / f"{i:05d}.parquet"
+        lake.write_parquet(pa.table({"n": [i * 10 + j for j in range(10)],
+                                     "body": [f"{i * 10 + j:04d}" * 250 for j in range(10)]}),
+                           path, sort_by=None)
+        paths.append(str(path))
+    schema = pa.schema([("n", pa.int64()), ("body", pa.string())])
+    rows = DayRows.read(paths, schema)
     order = sorted(range(50), key=lambda i: (-i % 7, i))
     monkeypatch.setattr(lake, "ROW_GROUP_BYTES", 12_000)  # about 12 rows a group
-    lake.write_parquet_rows(table, order, table.schema, tmp_path / "part-00000.parquet")
+    lake.write_parquet_groups(rows.row_groups(order), schema, tmp_path / "part-00000.parquet")
     written = pq.ParquetFile(tmp_path / "part-00000.parquet")
-    assert written.read().column("n").to_pylist() == order
+    table = written.read()
+    assert table.column("n").to_pylist() == order
+    assert table.column("body").to_pylist() == [f"{n:04d}" * 250 for n in order]
     assert written.metadata.num_row_groups == 5
-    assert lake.take_rows(table, [49, 0, 17]).column("n").to_pylist() == [49, 0, 17]
-    assert [p.name for p in tmp_path.iterdir()] == ["part-00000.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["parsed", "part-00000.parquet"]

@@ -45,7 +45,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -288,39 +288,23 @@ def write_parquet(
     pq.write_table(table, where, filesystem=fs, **options)
 
 
-def take_rows(table: pa.Table, indices: list[int]) -> pa.Table:
-    """Rows ``indices`` of ``table``, in that order, as one compact table.
-
-    ``Table.take`` first concatenates every chunk of a string column: a whole copy of a
-    day's bodies (a day's table has a chunk per parsed file). Zero-copy one-row slices,
-    combined, copy only the rows asked for."""
-    if not indices:
-        return table.schema.empty_table()
-    return pa.concat_tables([table.slice(i, 1) for i in indices]).combine_chunks()
-
-
-def write_parquet_rows(
-    table: pa.Table, order: list[int], schema: pa.Schema, path: Location,
-    storage: Storage = None,
+def write_parquet_groups(
+    groups: Iterable[pa.Table], schema: pa.Schema, path: Location, storage: Storage = None
 ) -> None:
-    """Write rows ``order`` of ``table`` (in that order, cast to ``schema``) as one zstd
-    Parquet file, a row group at a time: unlike sorting first, never a second copy of the
-    whole table in memory. The same all-or-nothing file as ``write_parquet``."""
+    """Write ``groups`` (each cast to ``schema``) as the row groups of one zstd Parquet
+    file, in order: a day's rows never all in memory at once. The same all-or-nothing
+    file as ``write_parquet``."""
     fs, where = filesystem(path, storage)
     local = isinstance(fs, pafs.LocalFileSystem)
     target = Path(where)
     if local:
         target.parent.mkdir(parents=True, exist_ok=True)
         where = str(target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp"))
-    per_group = ROW_GROUP_SIZE
-    if table.num_rows:
-        per_group = max(1, min(ROW_GROUP_SIZE, ROW_GROUP_BYTES * table.num_rows // table.nbytes))
     try:
         with pq.ParquetWriter(where, schema, filesystem=fs, compression="zstd",
                               write_statistics=True) as writer:
-            for start in range(0, len(order), per_group):
-                rows = take_rows(table, order[start:start + per_group])
-                writer.write_table(rows.cast(schema), per_group)
+            for rows in groups:
+                writer.write_table(rows.cast(schema), max(1, rows.num_rows))
     except BaseException:
         if local:
             Path(where).unlink(missing_ok=True)
@@ -329,11 +313,20 @@ def write_parquet_rows(
         os.replace(where, target)
 
 
+def rows_per_group(rows: int, total_bytes: int) -> int:
+    """Rows a row group holds: ``ROW_GROUP_SIZE``, fewer when rows are large (bodies), so
+    that a group stays near ``ROW_GROUP_BYTES`` in memory."""
+    if not rows or not total_bytes:
+        return ROW_GROUP_SIZE
+    return max(1, min(ROW_GROUP_SIZE, ROW_GROUP_BYTES * rows // total_bytes))
+
+
 def read_parquet(
-    location: Location, schema: pa.Schema | None = None, storage: Storage = None
+    location: Location, schema: pa.Schema | None = None, storage: Storage = None,
+    columns: list[str] | None = None,
 ) -> pa.Table:
     fs, path = filesystem(location, storage)
-    return pq.read_table(path, schema=schema, filesystem=fs)
+    return pq.read_table(path, schema=schema, filesystem=fs, columns=columns)
 
 
 def upload(local_path: Location, location: Location, storage: Storage = None) -> None:

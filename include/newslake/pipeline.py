@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 from newslake import lake
 from newslake.config import Outlet
+from newslake.dayrows import DEFERRED_BYTES, DayRows
 from newslake.discover import discover
 from newslake.discover.warc import archived_from_refs, archived_responses
 from newslake.errors import ParseError
@@ -236,11 +237,15 @@ def _fetch_seconds(spec: RunSpec, warc_paths: list[str]) -> float:
 
 def validation_frame(candidates: pa.Table) -> pd.DataFrame:
     """The rows as GX sees them: every column but the body text, whose length stands in
-    for it (the checks only ask whether it is there). A day's bodies are most of its
-    memory; they stay in Arrow, never copied into pandas."""
-    frame = candidates.drop_columns(["body"]).to_pandas().reset_index(drop=True)
-    frame["body"] = pc.utf8_length(candidates.column("body")).to_pandas()
-    return frame
+    for it (the checks only ask whether it is there). ``candidates`` carries the body or,
+    as ``DayRows.columns()`` gives it, only its byte length."""
+    if DEFERRED_BYTES in candidates.column_names:
+        frame = candidates.drop_columns([DEFERRED_BYTES]).to_pandas()
+        frame["body"] = candidates.column(DEFERRED_BYTES).to_pandas()
+    else:
+        frame = candidates.drop_columns(["body"]).to_pandas()
+        frame["body"] = pc.binary_length(candidates.column("body")).to_pandas()
+    return frame.reset_index(drop=True)
 
 
 # The batch gate compares a day with the week before it.
@@ -393,10 +398,12 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     """
     started = time.monotonic()
     stats = [_read_json(spec, p) for p in sorted(stats_paths)]
-    candidates = _concat(spec, [s["parsed_path"] for s in stats])
+    # The bodies stay in the parsed files until the rows are written (see DayRows).
+    candidates = DayRows.read([s["parsed_path"] for s in stats], QUARANTINE_FILE_SCHEMA,
+                              spec.storage)
     early_quarantine = _concat(spec, [s["quarantine_path"] for s in stats])
 
-    frame = validation_frame(candidates)
+    frame = validation_frame(candidates.columns())
     duplicate = frame["article_id"].duplicated(keep="first") if len(frame) else pd.Series([])
     duplicates = int(duplicate.sum()) if len(frame) else 0
     if duplicates:
@@ -420,12 +427,12 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
 
     good_idx = [i for i in range(len(frame)) if i not in report.failed_rows]
     bad_idx = sorted(report.failed_rows)
-    # The good rows in the partition's order, found on the light frame: the bodies are
-    # taken from ``candidates`` a row group at a time when written, never all copied.
+    # The good rows in the partition's order, found on the light frame: their bodies are
+    # read back a row group at a time when written.
     good_rows = frame.iloc[good_idx]
     good_order = good_rows.sort_values(["published_at", "url"], kind="stable").index
     written = len(good_idx)
-    bad = lake.take_rows(candidates, bad_idx)
+    bad = candidates.take(bad_idx)
     bad = bad.set_column(
         bad.schema.get_field_index("failed_checks"), "failed_checks",
         pa.array([report.failed_rows[i] for i in bad_idx], type=pa.list_(pa.string())),
@@ -448,9 +455,10 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     for warning in batch.batch_warnings:
         log.warning("%s %s: batch check only warns: %s", spec.outlet.id, spec.day, warning)
 
-    lake.write_parquet_rows(candidates.select(ARTICLE_FILE_SCHEMA.names),
-                            good_order.tolist(), ARTICLE_FILE_SCHEMA,
-                            _stage(spec, "out", "articles", lake.PARQUET_FILE), spec.storage)
+    lake.write_parquet_groups(
+        (rows.select(ARTICLE_FILE_SCHEMA.names)
+         for rows in candidates.row_groups(good_order.tolist())),
+        ARTICLE_FILE_SCHEMA, _stage(spec, "out", "articles", lake.PARQUET_FILE), spec.storage)
     lake.write_parquet(quarantined, _stage(spec, "out", "quarantine", lake.PARQUET_FILE),
                        storage=spec.storage)
     counts: Counter[str] = Counter()

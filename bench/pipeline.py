@@ -5,7 +5,8 @@ directly from the library in one process (the baseline), once as Airflow tasks. 
 is Airflow's overhead (goal <= 1.5x at 10k articles). Then each step runs in a process of
 its own, as a task would, to report its peak RSS (goal < 1 GiB at 50k articles a day).
 
-    .venv/bin/python bench/pipeline.py [--articles 1000] [--skip-airflow] [--skip-rss]
+    .venv/bin/python bench/pipeline.py [--articles 1000] [--skip-airflow] [--skip-direct]
+                                       [--skip-rss] [--rss-every N]
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--skip-airflow", action="store_true")
+    parser.add_argument("--skip-direct", action="store_true",
+                        help="no direct run (it is the Airflow run's baseline only)")
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--rss-every", type=int, default=1, metavar="N",
                         help="measure the fetch and parse of every N-th chunk only")
@@ -128,9 +131,10 @@ def main() -> None:
         os.environ["NEWSLAKE_OUTLETS_DIR"] = str(outlets_dir.parent)
         env = {**os.environ, "NEWSLAKE_OUTLETS_DIR": str(outlets_dir.parent)}
         print(f"{args.articles} articles, one outlet-day:")
-        direct_s = _direct(f"{tmp}/lake-direct", env)
-        figures["direct_s"] = round(direct_s, 2)
-        figures["direct_articles_per_s"] = round(args.articles / direct_s, 1)
+        if not args.skip_direct or not args.skip_airflow:
+            direct_s = _direct(f"{tmp}/lake-direct", env)
+            figures["direct_s"] = round(direct_s, 2)
+            figures["direct_articles_per_s"] = round(args.articles / direct_s, 1)
         if not args.skip_airflow:
             airflow_s = _airflow(f"{tmp}/lake-airflow", {"NEWSLAKE_OUTLETS_DIR":
                                                          str(outlets_dir.parent)})

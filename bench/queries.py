@@ -120,11 +120,10 @@ def main() -> None:
         # 30 reruns of one day: the partition must still hold exactly one file.
         target = lake.partition_dir(str(root), "articles", "outlet_0", FIRST_DAY)
         rng = np.random.default_rng(1)
-        for n in range(30):
-            staged = root / "_staging" / f"rerun-{n}"
-            lake.write_parquet(_day_table(rng, FIRST_DAY, args.rows_per_day),
-                               staged / lake.PARQUET_FILE)
-            lake.replace_partition(staged, target)
+        for n in range(30):  # staged and published as the pipeline does
+            staged = root / "_staging" / f"rerun-{n}" / lake.PARQUET_FILE
+            lake.write_parquet(_day_table(rng, FIRST_DAY, args.rows_per_day), staged)
+            lake.publish_partition(str(root), "articles", "outlet_0", FIRST_DAY, str(staged))
         files_after = len(list(target.iterdir()))
         meta = pq.ParquetFile(target / lake.PARQUET_FILE).metadata
         print(f"after 30 reruns of one day: {files_after} file(s) in the partition, "

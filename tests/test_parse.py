@@ -520,6 +520,55 @@ def test_structured_article_body_when_page_text_is_missing() -> None:
     assert article.body.split("\n\n") == list(PARAGRAPHS)
 
 
+def _next_data(article: dict[str, Any]) -> str:
+    """A Next.js shell: the article only in the page's JSON data, as a browser gets it."""
+    data = {"props": {"pageProps": {"article": article}}, "page": "/news/[id]"}
+    return f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}</script>'
+
+
+def test_client_rendered_page_body_and_date_from_its_script_data() -> None:
+    html_body = (
+        f"<p class='lead'><strong>{PARAGRAPHS[0][:40]}</strong>{PARAGRAPHS[0][40:]}</p>"
+        "$$ARTICLEAD$$<div class='caption'><p>Photo: the corridor. City Hall</p></div>"
+        f"<h3>What happens next</h3><p>{PARAGRAPHS[1]}</p><p><br></p><p>{PARAGRAPHS[2]}</p>"
+    )
+    script = _next_data({"title": "Lanes", "deployDt": "2024.05.01 16:15",
+                         "menuHtml": "<li>Home</li>", "contentHtml": html_body})
+    page = make_page(body=f"<div id='__next'><h1>Lanes</h1></div>{script}", published=None)
+    article = parse_article(page, ARTICLE_URL, simple_outlet())
+    assert article.parser == "embedded@1"
+    assert article.body.split("\n\n") == [PARAGRAPHS[0], "What happens next", PARAGRAPHS[1],
+                                           PARAGRAPHS[2]]
+    # Naive, so read in the outlet's time zone (New York, EDT in May).
+    assert article.published_at == dt.datetime(2024, 5, 1, 20, 15, tzinfo=dt.UTC)
+
+
+def test_script_data_is_read_only_when_the_markup_has_no_body() -> None:
+    script = _next_data({"contentHtml": "<p>" + "Other text entirely. " * 30 + "</p>"})
+    article = parse_article(make_page(head=script), ARTICLE_URL)
+    assert article.parser == "generic@1"
+    assert article.body.split("\n\n") == list(PARAGRAPHS)
+
+
+def test_a_shell_without_script_text_is_still_empty_body() -> None:
+    script = _next_data({"contentHtml": "", "teaser": "Short."})
+    with pytest.raises(ParseError) as raised:
+        parse_article(make_page(body=f"<div id='__next'><h1>Lanes</h1></div>{script}"),
+                      ARTICLE_URL)
+    assert raised.value.reason == "empty_body"
+
+
+def test_inline_markup_adds_no_space_between_words() -> None:
+    """Korean particles and Chinese text run on after bold or linked words."""
+    body = ("<article><div class='text'><p><strong>국민의힘은 조만간 인재영입위원회를 발족하는 "
+            "등 당을 지방선거 체제로 조속히 전환할 방침</strong>이다. 이를 통해 한 전 대표 제명에 "
+            "따른 여진을 최소화하겠다는 의도로 풀이된다.<br>두 번째 줄이다.</p></div></article>")
+    outlet = simple_outlet(body_selector="div.text")
+    article = parse_article(make_page(body=body, lang="ko"), ARTICLE_URL, outlet)
+    assert "전환할 방침이다. 이를" in article.body
+    assert "풀이된다. 두 번째" in article.body
+
+
 # -- decoding and non-Latin scripts -------------------------------------------------------
 
 

@@ -122,6 +122,16 @@ CASES: dict[str, Case] = {
     "scripts only": ({"body": html("<html><head><script>" + "var a=1;" * 2000
                                    + "</script></head><body></body></html>")},
                      "quarantine:parse:"),
+    # Client-rendered shells: the text only in the page's script data.
+    "next.js shell, article in __NEXT_DATA__": (
+        {"body": html(article(body="<div id='__next'></div>").replace(
+            "</body>", '<script id="__NEXT_DATA__" type="application/json">'
+            + json.dumps({"props": {"article": {"contentHtml": TEXT + "<p>Shell 1.</p>"}}})
+            + "</script></body>"))}, "row"),
+    "shell with a 4 MB unterminated script string": (
+        {"body": html(article(body="<div id='__next'></div>").replace(
+            "</body>", '<script>{"contentHtml": "' + "<p>a\\" * 700_000 + "</script></body>"))},
+        "quarantine:parse:empty_body"),
     "german text on an english outlet": (
         {"body": html(article(title="Stadtrat beschließt Haushalt", body=GERMAN, lang="de"))},
         "quarantine:language_matches_outlet"),

@@ -17,9 +17,10 @@ from newslake.config import Outlet
 from newslake.errors import ParseError
 from newslake.parse import fields
 from newslake.parse.authors import find_authors
-from newslake.parse.body import generic_body, rules_body
+from newslake.parse.body import Body, generic_body, rules_body
 from newslake.parse.dates import UTC, find_modified_at, find_published_at
 from newslake.parse.decode import decode_html
+from newslake.parse.embedded import embedded_body
 from newslake.parse.language import detect_language
 from newslake.parse.metadata import PageMeta, read_page_meta
 from newslake.record import Article
@@ -85,6 +86,10 @@ def _check_is_article(page: PageMeta, url: str) -> None:
         raise ParseError("not_article", f"og:type {og_type!r} on a listing URL")
 
 
+def _has_text(body: Body | None) -> bool:
+    return body is not None and len("".join(body.text.split())) >= MIN_BODY_CHARS
+
+
 def parse_article(
     html_source: bytes | str,
     url: str,
@@ -108,7 +113,7 @@ def parse_article(
     title = fields.find_title(page, url, outlet_name)
     if not title:
         raise ParseError("no_title", "no headline, og:title, <h1> or <title>")
-    published_at = find_published_at(page, tree, canonical, timezone)
+    published_at = find_published_at(page, tree, canonical, timezone, text)
     modified_at = find_modified_at(page, timezone)
     authors = find_authors(page, tree, outlet_name)
     section = fields.find_section(page, tree)
@@ -120,7 +125,10 @@ def parse_article(
     body = rules_body(tree, outlet, title) if outlet is not None else None
     if body is None:
         body = generic_body(tree, url, page, outlet, title)  # consumes the tree: last
-    if body is None or len("".join(body.text.split())) < MIN_BODY_CHARS:
+    if not _has_text(body):  # a client-rendered shell: the text may sit in a script
+        patterns = [re.compile(p) for p in outlet.parse.drop_paragraphs] if outlet else []
+        body = embedded_body(text, patterns, title) or body
+    if body is None or not _has_text(body):
         raise ParseError("empty_body", "no article text found")
     if published_at is None:
         raise ParseError("no_published_at", "no publication date in metadata, page or URL")

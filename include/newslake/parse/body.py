@@ -60,6 +60,12 @@ BOILERPLATE_CLASS_RE = re.compile(
     re.IGNORECASE,
 )
 BLOCK_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre"})
+# Phrasing elements: their text runs on in the words around them.
+INLINE_TAGS = frozenset(
+    {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "del", "dfn", "em", "font", "i"}
+    | {"ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup"}
+    | {"time", "tt", "u", "var", "hi", "ref"}  # the last two: trafilatura's own markup
+)
 HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 # Lines news sites print around every article: promos, appeals, share prompts.
 BOILERPLATE_LINE_RES = tuple(
@@ -210,7 +216,24 @@ def strip_boilerplate(container: etree._Element, selectors: Sequence[str] = ()) 
 
 
 def _block_text(element: etree._Element) -> str:
-    return clean_text(" ".join(element.itertext()))
+    """The element's text; inline markup adds no space (``<b>방침</b>이다`` is one word),
+    other elements and ``<br>`` do."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            if isinstance(child.tag, str):
+                gap = "" if child.tag in INLINE_TAGS else " "
+                parts.append(gap)
+                walk(child)
+                parts.append(gap)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(element)
+    return clean_text("".join(parts))
 
 
 def collect_blocks(container: etree._Element) -> list[str]:

@@ -2,8 +2,9 @@
 
 Sources, most trusted first: JSON-LD, ``article:published_time``-style meta, ``<time
 datetime>``, other meta (``pubdate``, ``date``, Dublin Core, Parse.ly ...), a visible
-dateline, the URL. A time printed without an offset is read in the outlet's time zone
-(UTC without an outlet); a date without a time is midnight there.
+dateline, the page's script data (client-rendered pages: ``"publishedAt": …``) where it
+agrees with the URL's day, the URL. A time printed without an offset is read in the
+outlet's time zone (UTC without an outlet); a date without a time is midnight there.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from dateutil import parser as dateutil_parser
 from lxml import etree
 
+from newslake.parse.embedded import script_texts
 from newslake.parse.metadata import PageMeta, clean_text
 
 UTC = dt.UTC
@@ -179,6 +181,24 @@ def _dateline(tree: etree._Element, tz: dt.tzinfo) -> dt.datetime | None:
     return None
 
 
+# A member naming when the article went out (not when it was changed), a short string.
+PUBLISHED_MEMBER_RE = re.compile(
+    r'"(?:date_?)?(?:first_?)?(?:publish|published|deploy|deployed|release|released)'
+    r'(?:_?(?:date|dt|time|at|datetime|on))?"\s*:\s*"([^"\\]{8,40})"',
+    re.IGNORECASE,
+)
+
+
+def script_published_at(page_text: str, tz: dt.tzinfo = UTC) -> dt.datetime | None:
+    """The first publication time named in the page's scripts' JSON (naive: in ``tz``)."""
+    for script in script_texts(page_text):
+        for match in PUBLISHED_MEMBER_RE.finditer(script):
+            found = parse_datetime(match.group(1), tz)
+            if found is not None:
+                return found
+    return None
+
+
 def url_date(url: str, tz: dt.tzinfo = UTC) -> dt.datetime | None:
     """The date in an article URL (``/2025/03/17/``), as midnight in ``tz``."""
     match = URL_DATE_RE.search(url)
@@ -194,7 +214,8 @@ def url_date(url: str, tz: dt.tzinfo = UTC) -> dt.datetime | None:
 
 
 def find_published_at(
-    page: PageMeta, tree: etree._Element, url: str, tz: dt.tzinfo | None = None
+    page: PageMeta, tree: etree._Element, url: str, tz: dt.tzinfo | None = None,
+    page_text: str = "",
 ) -> dt.datetime | None:
     tz = tz or UTC
     found = _first_datetime([page.ld("datePublished"), page.ld("dateCreated")], tz)
@@ -210,7 +231,14 @@ def find_published_at(
         found = _dateline(tree, tz)
     if found is None:
         found = url_date(url, tz)
+        scripted = script_published_at(page_text, tz) if page_text else None
+        if scripted is not None and (found is None or _same_day(scripted, found, tz)):
+            found = scripted  # the time of day the URL's date lacks
     return found
+
+
+def _same_day(a: dt.datetime, b: dt.datetime, tz: dt.tzinfo) -> bool:
+    return a.astimezone(tz).date() == b.astimezone(tz).date()
 
 
 def find_modified_at(page: PageMeta, tz: dt.tzinfo | None = None) -> dt.datetime | None:

@@ -283,6 +283,20 @@ def test_authors_from_meta_without_by_and_roles() -> None:
     assert parse_article(make_page(head), ARTICLE_URL).authors == ["Jane Doe", "John Roe"]
 
 
+@pytest.mark.parametrize(("metas", "expected"), [
+    # The site's own name beside a person, and "reporter" after the name (Korean, Japanese).
+    (("한국일보", "신현주 기자"), ["신현주"]),
+    (("山田太郎記者",), ["山田太郎"]),
+    (("한국일보",), ["한국일보"]),  # the site alone is the only credit: kept
+])
+def test_authors_from_meta_without_site_name_and_cjk_titles(
+    metas: tuple[str, ...], expected: list[str]
+) -> None:
+    head = '<meta property="og:site_name" content="한국일보">' + "".join(
+        f'<meta name="author" content="{m}">' for m in metas)
+    assert parse_article(make_page(head), ARTICLE_URL).authors == expected
+
+
 def test_authors_from_byline_element_without_email() -> None:
     paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = (

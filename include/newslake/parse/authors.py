@@ -53,6 +53,9 @@ ROLE_RE = re.compile(
 NOT_NAMES = frozenset({"red", "red.", "agenturen", "agencies", "agences", "agencias", "wires"})
 # A bare domain ("Lrt.lt") next to a person's name is the site, not a second author.
 DOMAIN_RE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}$", re.IGNORECASE)
+# "Reporter"/"correspondent" written after the name in Korean, Japanese and Chinese
+# bylines ("신현주 기자", "山田太郎記者"): the name stays, the title goes.
+CJK_ROLE_SUFFIX_RE = re.compile(r"\s*(?:선임기자|기자|특파원|논설위원|記者|记者|特派員|特派员)$")
 MAX_NAME_WORDS = 6
 DATE_LIKE_RE = re.compile(r"\d")
 PARENTHESES_RE = re.compile(r"\([^)]*\)?|\[[^\]]*\]?")
@@ -103,7 +106,7 @@ def split_names(raw: str, *, declared: bool = False) -> list[str]:
     names = []
     for part in NAME_SEPARATOR_RE.split(text):
         part = BY_PREFIX_RE.sub("", part.strip(" -–—:·.\u00a0"))
-        part = HANDLE_RE.sub("", part).strip()
+        part = CJK_ROLE_SUFFIX_RE.sub("", HANDLE_RE.sub("", part).strip())
         if not part or URL_RE.search(part) or part.casefold() in NOT_NAMES:
             continue
         if not declared and ROLE_RE.search(part):
@@ -144,6 +147,7 @@ def find_authors(page: PageMeta, tree: etree._Element, outlet_name: str | None =
     if not candidates:
         candidates = [org for org in orgs if org]
     names = _dedupe(candidates)
-    if outlet_name and len(names) > 1:
-        names = [n for n in names if n.casefold() != outlet_name.casefold()] or names
+    own = {n.casefold() for n in (outlet_name, page.first("og:site_name")) if n}
+    if len(names) > 1:  # the site credited beside a person ("한국일보" and "신현주 기자")
+        names = [n for n in names if n.casefold() not in own] or names
     return names

@@ -36,11 +36,10 @@ def _article(n: int, hour: int) -> dict[str, object]:
 
 
 def _publish(lake_uri: str, rows: list[dict[str, object]], tmp: Path) -> Path:
-    staged = tmp / f"staged-{len(rows)}"
-    lake.write_parquet(rows_to_table(rows, ARTICLE_FILE_SCHEMA), staged / lake.PARQUET_FILE)
-    target = lake.partition_dir(lake_uri, "articles", "example", DAY)
-    lake.replace_partition(staged, target)
-    return target
+    staged = tmp / f"staged-{len(rows)}" / lake.PARQUET_FILE
+    lake.write_parquet(rows_to_table(rows, ARTICLE_FILE_SCHEMA), staged)
+    lake.publish_partition(lake_uri, "articles", "example", DAY, str(staged))
+    return lake.partition_dir(lake_uri, "articles", "example", DAY)
 
 
 def test_partition_reads_back_with_every_reader(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ Two families of functions:
   plus optional ``storage`` options (``newslake.settings.STORAGE_KEYS``; from the
   environment when not given). They work on both kinds of lake.
 - ``partition_dir``, ``manifest_path``, ``validation_path``, ``list_manifests``,
-  ``staging_dir``, ``lake_root``, ``replace_partition`` return or take ``Path`` objects
+  ``staging_dir``, ``lake_root``, ``remove_partition`` return or take ``Path`` objects
   and work on local lakes only (an ``s3://`` lake raises ``NewslakeError`` naming the
   location-based function to use instead).
 
@@ -443,8 +443,9 @@ def _exchange(a: Path, b: Path) -> bool:
     return rc == 0
 
 
-def replace_partition(new_dir: Path, target: Path) -> None:
-    """Make ``new_dir`` the partition ``target``; readers see old or new, never a mix.
+def _replace_dir(new_dir: Path, target: Path) -> None:
+    """Make the folder ``new_dir`` the partition folder ``target`` (all of it: callers
+    stage exactly the partition's one file there); readers see old or new, never a mix.
 
     When ``target`` exists the two directories are exchanged in one syscall, then the
     old contents are deleted. ``new_dir`` must be on the same filesystem (the staging
@@ -490,7 +491,7 @@ def publish_partition(
             os.link(staged, swap / name)
         except OSError:  # no hard links here: a copy, still on the lake's filesystem
             shutil.copyfile(staged, swap / name)
-        replace_partition(swap, Path(target_dir))
+        _replace_dir(swap, Path(target_dir))
         return target
     src_fs, src_path = filesystem(staged_file, storage)
     if src_fs is not fs:

@@ -113,9 +113,9 @@ def test_partition_writer_keeps_exactly_the_last_write(versions: list) -> None: 
                         parser="generic@1", run_id=f"run-{k}").to_row()
                 for i, (sec, title) in enumerate(rows)
             ], ARTICLE_FILE_SCHEMA)
-            staged = Path(tmp) / "_staging" / str(k)
-            lake.write_parquet(table, staged / lake.PARQUET_FILE)
-            lake.replace_partition(staged, target)
+            staged = Path(tmp) / "_staging" / str(k) / lake.PARQUET_FILE
+            lake.write_parquet(table, staged)
+            lake.publish_partition(tmp, "articles", "prop", day, str(staged))
         read = ds.dataset(f"{tmp}/articles", partitioning="hive").to_table()
         assert read.num_rows == len(versions[-1])
         assert set(read.column("run_id").to_pylist()) <= {f"run-{len(versions) - 1}"}

@@ -58,3 +58,17 @@ def test_no_files_no_rows() -> None:
     rows = DayRows.read([], SCHEMA)
     assert rows.num_rows == 0
     assert list(rows.row_groups([])) == []
+
+
+def test_row_groups_write_the_rows_asked_for_in_order(
+    chunk_paths: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some rows left out (quarantined), a null body, groups of about two rows."""
+    monkeypatch.setattr(lake, "ROW_GROUP_BYTES", 40)
+    rows = DayRows.read(chunk_paths, SCHEMA)
+    groups = list(rows.row_groups([3, 0, 4, 1]))
+    assert [g.num_rows for g in groups] == [2, 2]
+    table = pa.concat_tables(groups)
+    assert table.schema == SCHEMA
+    assert table.column("url").to_pylist() == ["c1", "a0", "c2", "a1"]
+    assert table.column("body").to_pylist() == [None, "first", "third", "second"]

@@ -3,17 +3,23 @@
 Bodies are most of a day's bytes (50k articles: ~360 MB of text). Validation needs only
 whether each body is there, and the sort only the other columns, so ``DayRows`` keeps
 every column but one in memory (the body's byte length stands in for it) and reads the
-bodies back from the chunks' Parquet files a row group at a time when rows are taken.
+bodies back from the chunks' Parquet files when rows are written, through a local spill
+file per row group (``row_groups``): the day's bodies pass through a temporary folder,
+never all through memory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 
 from newslake import lake
 
@@ -64,7 +70,8 @@ class DayRows:
         return DayRows(self.table.filter(mask), self.paths, self.schema, self.storage)
 
     def take(self, indices: list[int]) -> pa.Table:
-        """Rows ``indices``, in that order, whole (bodies read back), in ``schema``."""
+        """Rows ``indices``, in that order, whole (bodies read back), in ``schema``: for a
+        few rows (the quarantined ones). Reads each chunk file that holds one of them."""
         rows = self.table.take(pa.array(indices, pa.int64()))
         files = rows.column(_FILE).to_numpy()
         positions = rows.column(_ROW).to_numpy()
@@ -73,21 +80,65 @@ class DayRows:
         done = 0
         for n in np.unique(files):
             mine = np.flatnonzero(files == n)
-            column = lake.read_parquet(self.paths[n], storage=self.storage,
-                                       columns=[DEFERRED]).column(DEFERRED)
-            parts.append(column.take(pa.array(positions[mine])).combine_chunks())
+            parts.append(self._bodies(int(n)).take(pa.array(positions[mine])))
             placed[mine] = np.arange(done, done + len(mine))
             done += len(mine)
-        bodies = (pa.chunked_array(parts, self.schema.field(DEFERRED).type)
-                  .take(pa.array(placed)) if parts else pa.array([], pa.string()))
-        rows = rows.drop_columns([DEFERRED_BYTES, _FILE, _ROW])
-        rows = rows.append_column(DEFERRED, bodies)
-        return rows.select(self.schema.names).cast(self.schema)
+        bodies = (pa.chunked_array(parts, self._body_type).take(pa.array(placed))
+                  if parts else pa.array([], self._body_type))
+        return self._whole(rows, bodies)
 
     def row_groups(self, order: list[int]) -> Iterator[pa.Table]:
-        """Rows ``order`` whole, in that order, in groups of ``lake.rows_per_group``."""
+        """Rows ``order`` whole, in that order, in groups of ``lake.rows_per_group``.
+
+        Two passes, each linear in the day's bytes: every chunk file is read once and each
+        of its bodies appended to the local spill file of the row group it goes to; then
+        each group's spill is read back, put in order and joined to its other columns.
+        (Taking each group's bodies from the chunk files would read every file once a
+        group: quadratic in the day's size, and a GET a file a group on S3.)"""
+        if not order:
+            return
         light_bytes = self.columns().drop_columns([DEFERRED_BYTES]).nbytes
         body_bytes = pc.sum(self.table.column(DEFERRED_BYTES)).as_py() or 0
         per_group = lake.rows_per_group(self.num_rows, light_bytes + body_bytes)
-        for start in range(0, len(order), per_group):
-            yield self.take(order[start:start + per_group])
+        groups = (len(order) + per_group - 1) // per_group
+        target = np.full(self.num_rows, -1, np.int64)  # row -> its place in the output
+        target[np.asarray(order, np.int64)] = np.arange(len(order))
+        files = self.table.column(_FILE).to_numpy()
+        positions = self.table.column(_ROW).to_numpy()
+        spill_schema = pa.schema([("at", pa.int64()), (DEFERRED, self._body_type)])
+        with tempfile.TemporaryDirectory(prefix="newslake-bodies-") as spill:
+            spills = [Path(spill) / f"{g:05d}.arrows" for g in range(groups)]
+            with contextlib.ExitStack() as stack:
+                writers = [stack.enter_context(ipc.new_stream(str(path), spill_schema))
+                           for path in spills]
+                wanted = np.flatnonzero(target >= 0)
+                by_file = wanted[np.argsort(files[wanted], kind="stable")]
+                for mine in np.split(by_file, np.flatnonzero(np.diff(files[by_file])) + 1):
+                    bodies = self._bodies(int(files[mine[0]])).take(pa.array(positions[mine]))
+                    at = target[mine]
+                    group = at // per_group
+                    for g in np.unique(group):
+                        keep = pa.array(group == g)
+                        writers[g].write_batch(pa.record_batch(
+                            [pa.array(at[group == g]), bodies.filter(keep)], spill_schema))
+            for g, path in enumerate(spills):
+                with ipc.open_stream(str(path)) as reader:
+                    spilled = reader.read_all().combine_chunks()
+                path.unlink()
+                bodies = spilled.column(DEFERRED).take(pc.sort_indices(spilled.column("at")))
+                del spilled  # before the group is written: one copy of its bodies at a time
+                rows = self.table.take(pa.array(order[g * per_group:(g + 1) * per_group]))
+                yield self._whole(rows, bodies)
+
+    @property
+    def _body_type(self) -> pa.DataType:
+        return self.schema.field(DEFERRED).type
+
+    def _bodies(self, n: int) -> pa.Array:
+        """The body column of chunk file ``n``."""
+        column = lake.read_parquet(self.paths[n], storage=self.storage, columns=[DEFERRED])
+        return column.column(DEFERRED).combine_chunks()
+
+    def _whole(self, rows: pa.Table, bodies: pa.Array | pa.ChunkedArray) -> pa.Table:
+        rows = rows.drop_columns([DEFERRED_BYTES, _FILE, _ROW]).append_column(DEFERRED, bodies)
+        return rows.select(self.schema.names).cast(self.schema)

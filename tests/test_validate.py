@@ -133,6 +133,13 @@ def test_batch_check_modes_are_checked() -> None:
     ("서울에서 기자회견이 열렸다", 3),  # Korean is written with spaces
     ("東京で記者会見が開かれた。", 12),  # one word a Han or kana character
     ("新华社北京4月24日电 Xinhua", 11),
+    # Vowel signs, viramas, combining accents and joiners belong to their word.
+    ("हिन्दी समाचार पत्र आज प्रकाशित हुआ", 6),
+    ("ইংরেজি ভাষা", 2),
+    ("cafe\u0301 nai\u0308ve", 2),
+    ("من می\u200cخواهم بروم", 3),
+    # Thai: runs between combining marks (18 words by a segmenter).
+    ("นายกรัฐมนตรีเดินทางไปเยือนประเทศญี่ปุ่นเมื่อวันจันทร์ที่ผ่านมา เพื่อหารือเรื่องการค้าและการลงทุน", 19),
 ])
 def test_word_count_counts_text_written_without_spaces(body: str, words: int) -> None:
     assert count_words(body) == words

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import regex
 
 SCHEMA_VERSION = 1
 
@@ -47,9 +48,17 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 ARTICLE_COLUMNS = tuple(ARTICLE_SCHEMA.names)
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
+# ``regex``'s \w, unlike ``re``'s, takes in combining marks and joiners: the vowel signs
+# of Hindi or Bengali, a decomposed "é", the ZWNJ inside Persian words. With ``re`` each of
+# them split a word in two or more (a six-word Hindi sentence counted 15).
+_WORD_RE = regex.compile(r"\w+")
 # Hiragana, Katakana, CJK ideographs (with extension A, compatibility, and the planes
 # of extensions B and later)
+# Thai, Lao, Myanmar, Khmer (and Tai Tham, Myanmar extension A), also written without
+# spaces; ``re``'s \w splits them at each combining mark, which is kept as their count.
+_MARK_SPLIT_SCRIPTS_RE = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\u1a20-\u1aaf\uaa60-\uaa7f]+")
+_MARK_SPLIT_RE = re.compile(r"\w+")
 _UNSPACED_RE = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
                           "\uf900-\ufaff\U00020000-\U0003134f]")
 
@@ -68,10 +77,20 @@ def content_hash(body: str) -> str:
 
 
 def count_words(body: str) -> int:
-    r"""``\w+`` runs, except that Chinese and Japanese, written without spaces, count
-    one word a character (Han ideographs and kana)."""
+    r"""Unicode ``\w+`` runs (letters, digits and the marks that belong to them),
+    except for scripts written without spaces: Chinese and Japanese count one word a
+    character (Han ideographs and kana); Thai, Lao, Khmer and Burmese count the runs
+    between their combining marks, a rough stand-in for words (no segmenter here)."""
     spaced, unspaced_chars = _UNSPACED_RE.subn(" ", body)
-    return unspaced_chars + len(_WORD_RE.findall(spaced))
+    mark_runs = 0
+
+    def count_runs(match: re.Match[str]) -> str:
+        nonlocal mark_runs
+        mark_runs += len(_MARK_SPLIT_RE.findall(match.group()))
+        return " "
+
+    spaced = _MARK_SPLIT_SCRIPTS_RE.sub(count_runs, spaced)
+    return unspaced_chars + mark_runs + len(_WORD_RE.findall(spaced))
 
 
 @dataclass

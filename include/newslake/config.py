@@ -43,6 +43,11 @@ class ParseRules:
     version: int = 1
 
     @property
+    def drop_patterns(self) -> list[re.Pattern[str]]:
+        """``drop_paragraphs`` compiled (``re`` caches compiled patterns)."""
+        return [re.compile(p) for p in self.drop_paragraphs]
+
+    @property
     def has_rules(self) -> bool:
         return bool(self.body_selector or self.drop_selectors or self.drop_paragraphs)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 from lxml import etree, html
@@ -86,7 +87,7 @@ def _check_is_article(page: PageMeta, url: str) -> None:
         raise ParseError("not_article", f"og:type {og_type!r} on a listing URL")
 
 
-def _has_text(body: Body | None) -> bool:
+def _has_text(body: Body | None) -> TypeGuard[Body]:
     return body is not None and len("".join(body.text.split())) >= MIN_BODY_CHARS
 
 
@@ -126,9 +127,8 @@ def parse_article(
     if body is None:
         body = generic_body(tree, url, page, outlet, title)  # consumes the tree: last
     if not _has_text(body):  # a client-rendered shell: the text may sit in a script
-        patterns = [re.compile(p) for p in outlet.parse.drop_paragraphs] if outlet else []
-        body = embedded_body(text, patterns, title) or body
-    if body is None or not _has_text(body):
+        body = embedded_body(text, outlet.parse.drop_patterns if outlet else (), title)
+    if not _has_text(body):
         raise ParseError("empty_body", "no article text found")
     if published_at is None:
         raise ParseError("no_published_at", "no publication date in metadata, page or URL")

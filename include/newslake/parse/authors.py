@@ -61,6 +61,13 @@ DATE_LIKE_RE = re.compile(r"\d")
 PARENTHESES_RE = re.compile(r"\([^)]*\)?|\[[^\]]*\]?")
 
 
+def _own_names(page: PageMeta, outlet_name: str | None = None) -> set[str]:
+    """The site's own names, case-folded: JSON-LD publisher, ``og:site_name``, the outlet."""
+    publisher = page.ld("publisher")
+    publisher_name = clean_text(publisher.get("name")) if isinstance(publisher, dict) else ""
+    return {n.casefold() for n in (publisher_name, page.first("og:site_name"), outlet_name) if n}
+
+
 def _names_from_ld(value: Any, page: PageMeta) -> tuple[list[str], list[str]]:
     """(credits, organisations) of a JSON-LD ``author`` value, as names.
 
@@ -68,9 +75,7 @@ def _names_from_ld(value: Any, page: PageMeta) -> tuple[list[str], list[str]]:
     agency, a desk), in order; an organisation's name is one name ("Le Figaro et AFP")."""
     credits: list[str] = []
     orgs: list[str] = []
-    publisher = page.ld("publisher")
-    publisher_name = clean_text(publisher.get("name")) if isinstance(publisher, dict) else ""
-    own_names = {n.casefold() for n in (publisher_name, page.first("og:site_name")) if n}
+    own_names = _own_names(page)
     for item in value if isinstance(value, list) else [value]:
         item = page.resolve(item)
         if isinstance(item, str):
@@ -147,7 +152,7 @@ def find_authors(page: PageMeta, tree: etree._Element, outlet_name: str | None =
     if not candidates:
         candidates = [org for org in orgs if org]
     names = _dedupe(candidates)
-    own = {n.casefold() for n in (outlet_name, page.first("og:site_name")) if n}
     if len(names) > 1:  # the site credited beside a person ("한국일보" and "신현주 기자")
+        own = _own_names(page, outlet_name)
         names = [n for n in names if n.casefold() not in own] or names
     return names

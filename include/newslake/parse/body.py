@@ -259,6 +259,12 @@ def collect_blocks(container: etree._Element) -> list[str]:
     return blocks
 
 
+def text_lines(text: str) -> list[str]:
+    """A body given as plain text (JSON-LD ``articleBody``, a page's script data): its
+    lines, cleaned; blank ones stay for ``filter_lines`` to drop."""
+    return [clean_text(line) for line in LINE_SPLIT_RE.split(text)]
+
+
 def filter_lines(
     blocks: Iterable[str], drop_patterns: Sequence[re.Pattern[str]] = (), title: str = ""
 ) -> list[str]:
@@ -286,7 +292,7 @@ def rules_body(tree: etree._Element, outlet: Outlet, title: str = "") -> Body | 
         return None
     container = matches[0]
     strip_boilerplate(container, rules.drop_selectors)
-    patterns = [re.compile(p) for p in rules.drop_paragraphs]
+    patterns = rules.drop_patterns
     paragraphs = filter_lines(collect_blocks(container), patterns, title)
     if not paragraphs:
         return None
@@ -452,7 +458,7 @@ def generic_body(
     patterns: list[re.Pattern[str]] = []
     if outlet is not None:
         drop_selectors = outlet.parse.drop_selectors
-        patterns = [re.compile(p) for p in outlet.parse.drop_paragraphs]
+        patterns = outlet.parse.drop_patterns
     for selector in drop_selectors:
         for element in css_to_xpath(selector)(tree):
             _drop(element)
@@ -474,8 +480,7 @@ def generic_body(
 
     structured = page.ld("articleBody")
     if isinstance(structured, str) and structured.strip():
-        lines = [clean_text(line) for line in LINE_SPLIT_RE.split(structured)]
-        structured_paragraphs = filter_lines(lines, patterns, title)
+        structured_paragraphs = filter_lines(text_lines(structured), patterns, title)
         words = sum(len(p.split()) for p in paragraphs)
         structured_words = sum(len(p.split()) for p in structured_paragraphs)
         if structured_paragraphs and words < STRUCTURED_PREFERRED_RATIO * structured_words:

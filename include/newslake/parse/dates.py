@@ -16,8 +16,7 @@ from collections.abc import Iterable
 from dateutil import parser as dateutil_parser
 from lxml import etree
 
-from newslake.parse.embedded import script_texts
-from newslake.parse.metadata import PageMeta, clean_text
+from newslake.parse.metadata import PageMeta, clean_text, script_texts
 
 UTC = dt.UTC
 # Datetimes outside this window are template defaults or typos, not publication times.

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from lxml import etree, html
 
-from newslake.parse.body import Body, collect_blocks, filter_lines, strip_boilerplate
-from newslake.parse.metadata import clean_text
+from newslake.parse.body import Body, collect_blocks, filter_lines, strip_boilerplate, text_lines
+from newslake.parse.metadata import script_texts
 
 EMBEDDED_PARSER = "embedded@1"
-SCRIPT_RE = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 # A JSON member whose name says it holds an article's text, and a long string value.
 # The two branches of the string pattern never match the same character: linear time.
 CONTENT_MEMBER_RE = re.compile(
@@ -27,7 +26,6 @@ CONTENT_MEMBER_RE = re.compile(
     re.IGNORECASE,
 )
 HTML_BLOCK_RE = re.compile(r"<(?:p|br|h[1-6]|li|blockquote)\b", re.IGNORECASE)
-LINE_SPLIT_RE = re.compile(r"\n+")
 # Ad and widget placeholders some CMSes leave in the stored HTML ("$$ARTICLEAD$$").
 PLACEHOLDER_RE = re.compile(r"\$\$[A-Z_]+\$\$|\{\{[^{}]{1,60}\}\}")
 
@@ -36,7 +34,7 @@ def _paragraphs(value: str) -> list[str]:
     """The text blocks of one stored value: HTML by its block elements, else its lines."""
     value = PLACEHOLDER_RE.sub("", value)
     if not HTML_BLOCK_RE.search(value):
-        return [clean_text(line) for line in LINE_SPLIT_RE.split(value) if line.strip()]
+        return text_lines(value)
     try:
         container = html.fragment_fromstring(value, create_parent="div")
     except (etree.ParserError, ValueError):
@@ -45,12 +43,6 @@ def _paragraphs(value: str) -> list[str]:
     for br in container.iter("br"):
         br.tail = "\n\n" + (br.tail or "")
     return collect_blocks(container)
-
-
-def script_texts(page_text: str) -> Iterator[str]:
-    """The contents of the page's ``<script>`` elements, from the page's source text."""
-    for match in SCRIPT_RE.finditer(page_text):
-        yield match.group(1)
 
 
 def embedded_body(
@@ -68,4 +60,3 @@ def embedded_body(
             if sum(map(len, paragraphs)) > sum(map(len, best)):
                 best = paragraphs
     return Body(best, EMBEDDED_PARSER) if best else None
-

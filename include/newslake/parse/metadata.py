@@ -55,6 +55,7 @@ ARTICLE_TYPES = frozenset(
 LISTING_TYPES = frozenset({"collectionpage", "profilepage", "searchresultspage"})
 _JSON_TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
 _WS_RE = re.compile(r"\s+")
+_SCRIPT_RE = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 
 
 def clean_text(value: Any) -> str:
@@ -66,6 +67,13 @@ def clean_text(value: Any) -> str:
     if "&" in value:
         value = html.unescape(value)
     return _WS_RE.sub(" ", value).strip()
+
+
+def script_texts(page_text: str) -> Iterator[str]:
+    """The contents of the page's ``<script>`` elements, from the page's source text (the
+    data of client-rendered pages: ``parse.embedded``, ``parse.dates``)."""
+    for match in _SCRIPT_RE.finditer(page_text):
+        yield match.group(1)
 
 
 def ld_types(obj: JsonObject) -> set[str]:

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import tempfile
 from functools import partial
 
 import pandas as pd
+import pyarrow as pa
 from _common import best_of, peak_rss_mib, report
 from synthetic import article_table
 
 from newslake.config import parse_outlet
+from newslake.dayrows import DayRows
+from newslake.lake import PARQUET_FILE, write_parquet
 from newslake.pipeline import validation_frame
 from newslake.validate import validate_rows
 
@@ -49,15 +53,24 @@ def pandas_checks(frame: pd.DataFrame) -> dict[int, list[str]]:
     return out
 
 
+def _validation_frame(table: pa.Table) -> pd.DataFrame:
+    """What validate_step hands to GX: the rows read back as a day's chunk file would be."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/{PARQUET_FILE}"
+        write_parquet(table, path, sort_by=None)
+        return validation_frame(DayRows.read([path], table.schema).columns())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", default="1000,10000,50000")
     args = parser.parse_args()
-    validate_rows(validation_frame(article_table(10, DAY)), OUTLET, published_max=PUBLISHED_MAX)
+    validate_rows(_validation_frame(article_table(10, DAY)), OUTLET,
+                  published_max=PUBLISHED_MAX)
     figures = {}
     for n in (int(x) for x in args.rows.split(",")):
         table = article_table(n, DAY)
-        frame = validation_frame(table)  # what validate_step hands to GX
+        frame = _validation_frame(table)
         gx_s = best_of(partial(validate_rows, frame, OUTLET, published_max=PUBLISHED_MAX), 2)
         full = table.to_pandas()
         pd_s = best_of(partial(pandas_checks, full), 3)

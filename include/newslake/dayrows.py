@@ -70,22 +70,10 @@ class DayRows:
         return DayRows(self.table.filter(mask), self.paths, self.schema, self.storage)
 
     def take(self, indices: list[int]) -> pa.Table:
-        """Rows ``indices``, in that order, whole (bodies read back), in ``schema``: for a
-        few rows (the quarantined ones). Reads each chunk file that holds one of them."""
-        rows = self.table.take(pa.array(indices, pa.int64()))
-        files = rows.column(_FILE).to_numpy()
-        positions = rows.column(_ROW).to_numpy()
-        parts: list[pa.Array] = []
-        placed = np.empty(len(indices), np.int64)  # output row -> index into the parts
-        done = 0
-        for n in np.unique(files):
-            mine = np.flatnonzero(files == n)
-            parts.append(self._bodies(int(n)).take(pa.array(positions[mine])))
-            placed[mine] = np.arange(done, done + len(mine))
-            done += len(mine)
-        bodies = (pa.chunked_array(parts, self._body_type).take(pa.array(placed))
-                  if parts else pa.array([], self._body_type))
-        return self._whole(rows, bodies)
+        """Rows ``indices``, in that order, whole (bodies read back), in ``schema``, as one
+        table: for a few rows (the quarantined ones)."""
+        groups = list(self.row_groups(indices))
+        return pa.concat_tables(groups) if groups else self.schema.empty_table()
 
     def row_groups(self, order: list[int]) -> Iterator[pa.Table]:
         """Rows ``order`` whole, in that order, in groups of ``lake.rows_per_group``.
@@ -105,7 +93,7 @@ class DayRows:
         target[np.asarray(order, np.int64)] = np.arange(len(order))
         files = self.table.column(_FILE).to_numpy()
         positions = self.table.column(_ROW).to_numpy()
-        spill_schema = pa.schema([("at", pa.int64()), (DEFERRED, self._body_type)])
+        spill_schema = pa.schema([("at", pa.int64()), self.schema.field(DEFERRED)])
         with tempfile.TemporaryDirectory(prefix="newslake-bodies-") as spill:
             spills = [Path(spill) / f"{g:05d}.arrows" for g in range(groups)]
             with contextlib.ExitStack() as stack:
@@ -130,15 +118,11 @@ class DayRows:
                 rows = self.table.take(pa.array(order[g * per_group:(g + 1) * per_group]))
                 yield self._whole(rows, bodies)
 
-    @property
-    def _body_type(self) -> pa.DataType:
-        return self.schema.field(DEFERRED).type
-
     def _bodies(self, n: int) -> pa.Array:
         """The body column of chunk file ``n``."""
         column = lake.read_parquet(self.paths[n], storage=self.storage, columns=[DEFERRED])
         return column.column(DEFERRED).combine_chunks()
 
-    def _whole(self, rows: pa.Table, bodies: pa.Array | pa.ChunkedArray) -> pa.Table:
+    def _whole(self, rows: pa.Table, bodies: pa.Array) -> pa.Table:
         rows = rows.drop_columns([DEFERRED_BYTES, _FILE, _ROW]).append_column(DEFERRED, bodies)
         return rows.select(self.schema.names).cast(self.schema)

@@ -274,26 +274,18 @@ def write_parquet(
     if sort_by and sort_by in table.column_names and table.num_rows:
         table = table.sort_by([(sort_by, "ascending"), ("url", "ascending")]
                               if "url" in table.column_names else [(sort_by, "ascending")])
-    fs, where = filesystem(path, storage)
-    options: dict[str, Any] = {
-        "compression": "zstd", "write_statistics": True, "row_group_size": ROW_GROUP_SIZE,
-    }
-    if isinstance(fs, pafs.LocalFileSystem):
-        target = Path(where)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        pq.write_table(table, tmp, **options)
-        os.replace(tmp, target)
-        return
-    pq.write_table(table, where, filesystem=fs, **options)
+    groups = (table.slice(start, ROW_GROUP_SIZE)
+              for start in range(0, table.num_rows, ROW_GROUP_SIZE))
+    write_parquet_groups(groups, table.schema, path, storage)
 
 
 def write_parquet_groups(
     groups: Iterable[pa.Table], schema: pa.Schema, path: Location, storage: Storage = None
 ) -> None:
     """Write ``groups`` (each cast to ``schema``) as the row groups of one zstd Parquet
-    file, in order: a day's rows never all in memory at once. The same all-or-nothing
-    file as ``write_parquet``."""
+    file with statistics, in order: a day's rows need never be in memory at once. A local
+    file is written aside and renamed into place (all or nothing); on S3 the object is
+    uploaded whole, with no directory marker objects."""
     fs, where = filesystem(path, storage)
     local = isinstance(fs, pafs.LocalFileSystem)
     target = Path(where)

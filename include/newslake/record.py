@@ -52,13 +52,13 @@ ARTICLE_COLUMNS = tuple(ARTICLE_SCHEMA.names)
 # of Hindi or Bengali, a decomposed "é", the ZWNJ inside Persian words. With ``re`` each of
 # them split a word in two or more (a six-word Hindi sentence counted 15).
 _WORD_RE = regex.compile(r"\w+")
-# Hiragana, Katakana, CJK ideographs (with extension A, compatibility, and the planes
-# of extensions B and later)
 # Thai, Lao, Myanmar, Khmer (and Tai Tham, Myanmar extension A), also written without
 # spaces; ``re``'s \w splits them at each combining mark, which is kept as their count.
 _MARK_SPLIT_SCRIPTS_RE = re.compile(
     "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\u1a20-\u1aaf\uaa60-\uaa7f]+")
 _MARK_SPLIT_RE = re.compile(r"\w+")
+# Hiragana, Katakana, CJK ideographs (with extension A, compatibility, and the planes
+# of extensions B and later)
 _UNSPACED_RE = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
                           "\uf900-\ufaff\U00020000-\U0003134f]")
 
@@ -82,14 +82,9 @@ def count_words(body: str) -> int:
     character (Han ideographs and kana); Thai, Lao, Khmer and Burmese count the runs
     between their combining marks, a rough stand-in for words (no segmenter here)."""
     spaced, unspaced_chars = _UNSPACED_RE.subn(" ", body)
-    mark_runs = 0
-
-    def count_runs(match: re.Match[str]) -> str:
-        nonlocal mark_runs
-        mark_runs += len(_MARK_SPLIT_RE.findall(match.group()))
-        return " "
-
-    spaced = _MARK_SPLIT_SCRIPTS_RE.sub(count_runs, spaced)
+    mark_runs = sum(len(_MARK_SPLIT_RE.findall(run))
+                    for run in _MARK_SPLIT_SCRIPTS_RE.findall(spaced))
+    spaced = _MARK_SPLIT_SCRIPTS_RE.sub(" ", spaced)
     return unspaced_chars + mark_runs + len(_WORD_RE.findall(spaced))
 
 

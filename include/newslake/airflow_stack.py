@@ -444,9 +444,9 @@ class AirflowStack:
                 continue
         return found
 
-    def mind_scheduler(self) -> None:
-        """Start the scheduler again when it has exited, or when it is alive but has been
-        reported unhealthy for ``scheduler_stall_timeout`` seconds; up to
+    def mind_scheduler(self, *, stalls: bool = True) -> None:
+        """Start the scheduler again when it has exited, or (``stalls``) when it is alive
+        but has been reported unhealthy for ``scheduler_stall_timeout`` seconds; up to
         ``MAX_SCHEDULER_RESTARTS`` times a stack (then ``check_alive`` reports an exit).
 
         Airflow 3.3.2 on SQLite: a backfill creation that met a locked database is rolled
@@ -460,6 +460,8 @@ class AirflowStack:
             return
         if comp.proc.poll() is not None:
             why = f"exited with {comp.proc.returncode}"
+        elif not stalls:
+            return
         else:
             stalled = self._unhealthy_for()
             if stalled < self.scheduler_stall_timeout:
@@ -659,7 +661,9 @@ class AirflowStack:
         body = _backfill_body(dag_id, first, last, reprocess, max_active_runs)
         deadline = time.monotonic() + busy_timeout
         while True:
-            self.mind_scheduler()
+            # Only an exit here: no health request between creation attempts, which
+            # already contend for a busy SQLite database.
+            self.mind_scheduler(stalls=False)
             self.check_alive()
             response = self._http.post(f"{self.base_url}/api/v2/backfills", json=body, timeout=60)
             if backfill_busy(response) and time.monotonic() < deadline:

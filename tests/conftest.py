@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.clock import NOW, days_ago
 
 from newslake.airflow_local import airflow_env, migrate_db
+from newslake.clock import NOW_VARIABLE
 
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="newslake-test-airflow-"))
 _DEFAULT_LAKE = _AIRFLOW_HOME / "lake"
 os.environ.update(airflow_env(_AIRFLOW_HOME, str(_DEFAULT_LAKE)))
 os.environ.setdefault("NEWSLAKE_DEMO_URL", "http://127.0.0.1:9")  # replaced by demo_site
+os.environ[NOW_VARIABLE] = NOW.isoformat()  # the CLI's and every child process's "now"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -33,10 +36,11 @@ def airflow_db() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_site() -> Iterator[str]:
-    """The bundled demo newsroom on a free loopback port, for the whole session."""
+    """The bundled demo newsroom on a free loopback port, for the whole session, its clock
+    frozen at ``helpers.clock.NOW``."""
     from demo_site.server import DemoNewsroom
 
-    with DemoNewsroom(port=0) as site:
+    with DemoNewsroom(port=0, clock=lambda: NOW) as site:
         os.environ["NEWSLAKE_DEMO_URL"] = site.base_url
         yield site.base_url
 
@@ -53,7 +57,7 @@ def lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture(scope="session")
 def past_day() -> dt.date:
     """A finished UTC day well inside the demo's history."""
-    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=3)
+    return days_ago(3)
 
 
 @pytest.fixture(scope="session")

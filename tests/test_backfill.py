@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 import requests
+from helpers.clock import TODAY
 from helpers.prereqs import needs
 from helpers.processes import alive, strays
 
@@ -42,7 +43,7 @@ DAG_ID = f"ingest_{OUTLET}"
 @pytest.fixture(scope="module")
 def backfill_days() -> tuple[dt.date, dt.date]:
     """Three finished UTC days; not the latest one, so that no scheduled run is due for them."""
-    today = dt.datetime.now(dt.UTC).date()
+    today = TODAY
     return today - dt.timedelta(days=5), today - dt.timedelta(days=3)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from helpers.clock import days_ago
 from helpers.prereqs import needs
 from helpers.processes import alive, strays
 
@@ -39,7 +40,7 @@ DAG_ID = f"ingest_{OUTLET}"
 @pytest.fixture(scope="module")
 def celery_day() -> dt.date:
     """A finished UTC day, not the latest one (no scheduled run is due for it)."""
-    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=4)
+    return days_ago(4)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow.dataset as ds
 import pytest
+from helpers.clock import TODAY
 from helpers.dags import load_dag, run_day
 
 from demo_site import catalog
@@ -26,7 +27,7 @@ def _read(lake: str, zone: str) -> list[dict[str, Any]]:
 
 
 def _day_with_bad_case(key: str) -> dt.date:
-    today = dt.datetime.now(dt.UTC).date()
+    today = TODAY
     for back in range(2, 30):
         day = today - dt.timedelta(days=back)
         if any(not a.is_article_ok for a in catalog.articles_for(key, day)):

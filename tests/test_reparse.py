@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow.dataset as ds
 import pytest
 import requests
+from helpers.clock import TODAY
 from helpers.dags import assert_succeeded, load_dag, run_day
 
 from demo_site import catalog
@@ -38,7 +39,7 @@ def _raw_digest(lake: str, day: dt.date) -> dict[str, str]:
 
 
 def _day_with_bad_case() -> dt.date:
-    today = dt.datetime.now(dt.UTC).date()
+    today = TODAY
     for back in range(2, 30):
         day = today - dt.timedelta(days=back)
         articles = catalog.articles_for(OUTLET, day)

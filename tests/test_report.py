@@ -23,6 +23,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from helpers.clock import TODAY
 from helpers.prereqs import needs
 
 from newslake import lake as lake_paths
@@ -74,7 +75,7 @@ class BuiltLake:
 def built_lake(demo_site: str, tmp_path_factory: pytest.TempPathFactory) -> BuiltLake:
     uri = str(tmp_path_factory.mktemp("report") / "lake")
     outlets: dict[str, Outlet] = load_outlets()  # after demo_site set NEWSLAKE_DEMO_URL
-    today = dt.datetime.now(dt.UTC).date()
+    today = TODAY
     days = [today - dt.timedelta(days=n) for n in (4, 3, 2)]
     manifests = []
     for outlet_id in OUTLETS:

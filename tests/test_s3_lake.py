@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pytest
+from helpers.clock import TODAY, days_ago
 from helpers.dags import load_dag, run_day
 
 from demo_site import catalog
@@ -195,7 +196,7 @@ def test_readers_never_see_a_mix_locally(tmp_path: Path) -> None:
 
 
 def _day_with_bad_case(key: str) -> dt.date:
-    today = dt.datetime.now(dt.UTC).date()
+    today = TODAY
     for back in range(2, 30):
         day = today - dt.timedelta(days=back)
         if any(not a.is_article_ok for a in catalog.articles_for(key, day)):
@@ -328,7 +329,6 @@ def test_report_datadocs_and_reparse_work_on_the_s3_lake(
     tmp_path: Path,
 ) -> None:
     """What works on a local lake works on S3: report, Data Docs, reparse from raw/."""
-    import datetime as dt
 
     from newslake.config import load_outlets
     from newslake.datadocs import build_datadocs
@@ -342,7 +342,7 @@ def test_report_datadocs_and_reparse_work_on_the_s3_lake(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", storage["secret_access_key"])
     monkeypatch.setenv("AWS_REGION", storage["region"])
     outlet = load_outlets()["demo_metro_ledger"]
-    day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=3)
+    day = days_ago(3)
     manifest = run_day(RunSpec(outlet, day, "s3-report-run", s3_lake, storage=storage))
     before = _titles(s3_lake, storage)
 

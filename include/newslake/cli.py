@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from newslake import clock
 from newslake.settings import PROJECT_ROOT, default_lake
 
 DEMO_DAYS = 14
@@ -59,7 +60,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                                       else ".airflow")).resolve()
     if args.fresh:
         shutil.rmtree(home, ignore_errors=True)
-    today = dt.datetime.now(dt.UTC).date()
+    today = clock.utc_today()
     days = _days(today - dt.timedelta(days=args.days), today - dt.timedelta(days=1))
     ids = [o.id for o in load_outlets().values() if o.demo]
     if args.quick:
@@ -67,7 +68,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     states: dict[str, dict[dt.date, str]] = {}
     with contextlib.ExitStack() as stack:
-        site = stack.enter_context(DemoNewsroom(port=args.site_port))
+        site = stack.enter_context(DemoNewsroom(port=args.site_port, clock=clock.utc_now))
         print(f"demo newsroom serving {len(ids)} outlets at {site.base_url}")
         print(f"starting Airflow (api-server, scheduler, dag-processor; LocalExecutor on "
               f"SQLite) in {home} …", flush=True)
@@ -125,7 +126,7 @@ def _demo_quick(args: argparse.Namespace, lake_uri: str, home: Path, ids: list[s
     from newslake import airflow_local
 
     started = time.monotonic()
-    with DemoNewsroom(port=args.site_port) as site:
+    with DemoNewsroom(port=args.site_port, clock=clock.utc_now) as site:
         env = airflow_local.airflow_env(home, lake_uri, {"NEWSLAKE_DEMO_URL": site.base_url})
         print(f"demo newsroom serving {len(ids)} outlets at {site.base_url}")
         print(f"Airflow metadata DB: {home / 'airflow.db'} (migrating…)", flush=True)
@@ -228,7 +229,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     outlet = outlets[args.outlet]
     first = dt.date.fromisoformat(args.date_from)
     last = dt.date.fromisoformat(args.date_to or args.date_from)
-    today = dt.datetime.now(dt.UTC).date()
+    today = clock.utc_today()
     problem = None
     if first > last:
         problem = f"--from {first} is after --to {last}"
@@ -260,7 +261,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         if args.demo:
             from demo_site.server import DemoNewsroom
 
-            site = stack.enter_context(DemoNewsroom(port=0))
+            site = stack.enter_context(DemoNewsroom(port=0, clock=clock.utc_now))
             extra["NEWSLAKE_DEMO_URL"] = site.base_url
             print(f"demo newsroom serving at {site.base_url}")
         elif outlet.demo:

@@ -128,6 +128,7 @@ class FetchResult:
     error: str | None = None  # "<slug>" or "<slug>: <detail>"; None for a complete 2xx
     attempts: int = 0  # tries made (a try follows its redirects)
     elapsed_s: float = 0.0  # wall time for this URL, waits and retries included
+    waited_s: float = 0.0  # back-off chosen between tries (Retry-After or exponential), summed
     # Set when the server answered a conditional request with 304 Not Modified: status,
     # headers and body are the earlier response's, fetched at this time.
     reused_from: dt.datetime | None = None
@@ -351,18 +352,20 @@ class Fetcher:
             attempts += 1
             return self._attempt(request)
 
+        retrying = Retrying(
+            stop=stop_after_attempt(MAX_ATTEMPTS),
+            retry=retry_if_result(lambda outcome: outcome.retry),
+            wait=_backoff,
+            retry_error_callback=_last_outcome,
+        )
         try:
-            retrying = Retrying(
-                stop=stop_after_attempt(MAX_ATTEMPTS),
-                retry=retry_if_result(lambda outcome: outcome.retry),
-                wait=_backoff,
-                retry_error_callback=_last_outcome,
-            )
             outcome: _Outcome = retrying(attempt)
             result = outcome.result
         except Exception as exc:  # a bug must not lose the rest of the batch
             result = _failure(url, url, f"{ERR_INTERNAL}: {exc!r}")
-        return replace(result, attempts=attempts, elapsed_s=time.monotonic() - started)
+        waited = float(retrying.statistics.get("idle_for", 0.0))
+        return replace(result, attempts=attempts, elapsed_s=time.monotonic() - started,
+                       waited_s=waited)
 
     def _attempt(self, request: _Request) -> _Outcome:
         url, previous = request.url, request.previous

@@ -12,7 +12,8 @@ Misbehaving on purpose (the hostile fetch tests): ``delay_s`` before the headers
 ``chunks`` + ``chunk_delay_s`` to stream (or drip) a body that need not exist in memory,
 a ``Content-Length`` in ``headers`` that the body does not honour, ``conditional`` to answer
 ``If-None-Match`` / ``If-Modified-Since`` with 304. ``bytes_sent`` counts the body bytes
-the client accepted, ``requests`` keeps every request's path and headers.
+the client accepted, ``requests`` keeps every request's path and headers, ``answered`` counts
+the requests whose handler has finished (``wait_answered`` waits for that, never a sleep).
 """
 
 from __future__ import annotations
@@ -66,9 +67,11 @@ class Loopback:
         self.routes: dict[str, Route] = dict(routes or {})
         self.hits: Counter[str] = Counter()
         self.bytes_sent: Counter[str] = Counter()
+        self.answered: Counter[str] = Counter()
         self.user_agents: list[str] = []
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
+        self._done = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._server.block_on_close = False
@@ -119,6 +122,18 @@ class Loopback:
             return route[min(count, len(route)) - 1]
         return route(path)
 
+    def wait_answered(self, path: str, count: int, timeout: float) -> None:
+        """Until ``count`` requests for ``path`` have been handled to the end (or fail)."""
+        with self._done:
+            if not self._done.wait_for(lambda: self.answered[path] >= count, timeout):
+                raise TimeoutError(f"{path}: {self.answered[path]} of {count} answered "
+                                   f"after {timeout}s")
+
+    def _finished(self, path: str) -> None:
+        with self._done:
+            self.answered[path] += 1
+            self._done.notify_all()
+
     def _sent(self, path: str, count: int) -> None:
         with self._lock:
             self.bytes_sent[path] += count
@@ -128,6 +143,12 @@ class Loopback:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+                try:
+                    self._answer()
+                finally:
+                    site._finished(self.path)
+
+            def _answer(self) -> None:
                 site.user_agents.append(self.headers.get("User-Agent", ""))
                 with site._lock:
                     site.requests.append((self.path, dict(self.headers.items())))

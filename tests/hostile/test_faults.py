@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 from conftest import Ledger
+from helpers.clock import days_ago
 
 from newslake import lake, pipeline
 from newslake.config import load_outlets
@@ -80,7 +81,7 @@ def test_crash_between_parquet_and_manifest_then_retry(
     demo_site: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ledger: Ledger
 ) -> None:
     outlet = load_outlets()["demo_metro_ledger"]
-    day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=2)
+    day = days_ago(2)
     spec = pipeline.RunSpec(outlet, day, "crashy-run", str(tmp_path / "lake"))
     chunks = pipeline.discover_step(spec)
     warcs = [pipeline.fetch_step(spec, c) for c in chunks]
@@ -117,17 +118,15 @@ def test_s3_store_stopped_mid_run_fails_clearly_and_a_retry_completes(
     from helpers.s3server import SeaweedS3
 
     outlet = load_outlets()["demo_metro_ledger"]
-    day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=4)
+    day = days_ago(4)
     with SeaweedS3(tmp_path / "s3") as server:
         spec = pipeline.RunSpec(outlet, day, "s3-fault", f"s3://{server.bucket}/fault",
                                 storage=server.storage)
         warcs = [pipeline.fetch_step(spec, c) for c in pipeline.discover_step(spec)]
         stats = [pipeline.parse_step(spec, w) for w in warcs]
         server.stop()
-        started = time.monotonic()
-        with pytest.raises(OSError) as failure:
+        with pytest.raises(OSError) as failure:  # fails, not hangs: the test has a timeout
             pipeline.validate_step(spec, stats)
-        assert time.monotonic() - started < 120, "a dead store fails the task, not hangs it"
         assert "connect" in str(failure.value).lower() or "network" in str(failure.value).lower()
         server.start()  # same ports, same data
         manifest = pipeline.publish_step(spec, pipeline.validate_step(spec, stats), warcs)

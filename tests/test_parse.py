@@ -913,3 +913,38 @@ def test_title_jsonld_headline_stands_against_a_different_og_title() -> None:
     head = jsonld({"@type": "NewsArticle", "headline": "Council votes for safer streets"})
     head += '<meta property="og:title" content="Council expands bike lanes">'
     assert parse_article(make_page(head), ARTICLE_URL).title == "Council votes for safer streets"
+
+
+# -- broken markup: an Article or a ParseError, never another exception (issue 13) ---------
+
+FULL_BODY = "\n\n".join(PARAGRAPHS)
+
+
+def test_a_second_top_level_html_element_is_no_crash() -> None:
+    # Markup after a comment that follows </html> gives the document a second top-level
+    # <html>; the footer (hollowed out for trafilatura) is the last element of the first.
+    page = make_page().replace("<footer>©", "<footer><p>©").replace("</footer>", "</p></footer>")
+    page += "<!-- cached --><p>After the page.</p>"
+    assert parse_article(page, ARTICLE_URL).body == FULL_BODY
+
+
+@pytest.mark.parametrize(
+    "aside",
+    [
+        '<aside class="related&#1;"><p>Related: other news</p></aside>',
+        '<aside \x01data="1"><p>Related: other news</p></aside>',
+        '<aside {x}="1"><p>Related: other news</p></aside>',
+    ],
+    ids=["control character in a value", "control character in a name", "braces in a name"],
+)
+def test_attributes_lxml_cannot_set_on_a_hollowed_container(aside: str) -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = f"{aside}<article><h1>Council expands bike lanes</h1>{paragraphs}</article>"
+    assert parse_article(make_page(body=body), ARTICLE_URL).body == FULL_BODY
+
+
+def test_control_character_after_a_br_in_embedded_html() -> None:
+    data = {"props": {"article": {"contentHtml": "<br>".join(PARAGRAPHS) + "<br>\x01"}}}
+    script = f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}</script>'
+    article = parse_article(make_page(body="<div id='__next'></div>" + script), ARTICLE_URL)
+    assert (article.parser, article.body) == ("embedded@1", FULL_BODY)

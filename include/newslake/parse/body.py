@@ -8,6 +8,7 @@ prompts). ``Body.parser`` says which path produced the text.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -178,6 +179,12 @@ class Body:
 NOT_XML_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+def xml_text(value: str) -> str:
+    """``value`` without the characters lxml's setters refuse: its HTML parser keeps them
+    (raw or as character references), so text read from a tree may hold them."""
+    return NOT_XML_CHARS_RE.sub("", value)
+
+
 def _class_and_id(element: etree._Element) -> str:
     return f"{element.get('class') or ''} {element.get('id') or ''}"
 
@@ -190,11 +197,10 @@ def _drop(element: etree._Element) -> None:
     tail = element.tail
     if tail and tail.strip():
         previous = element.getprevious()
-        # lxml's HTML parser keeps control characters that its setters then refuse.
         if previous is not None:
-            previous.tail = NOT_XML_CHARS_RE.sub("", (previous.tail or "") + tail)
+            previous.tail = xml_text((previous.tail or "") + tail)
         else:
-            parent.text = NOT_XML_CHARS_RE.sub("", (parent.text or "") + tail)
+            parent.text = xml_text((parent.text or "") + tail)
     parent.remove(element)
 
 
@@ -354,10 +360,11 @@ def _hollow_candidates(
             if not farm or sum(1 for _ in islice(element.iter("a"), fewest)) < fewest:
                 continue
         chosen.append(element)
-        # on past its descendants, to the next element in document order
+        # on past its descendants, to the next element in document order; not past
+        # ``tree``: broken markup can give it a sibling (a second top-level <html>)
         node: etree._Element | None = element
         index = len(elements)
-        while node is not None:
+        while node is not None and node is not tree:
             following = node.getnext()
             if following is not None:
                 index = position[following]
@@ -368,6 +375,20 @@ def _hollow_candidates(
 
 Removed = list[tuple[etree._Element, etree._Element, int]]  # (element, parent, index)
 Swapped = list[tuple[etree._Element, etree._Element]]  # (element, its hollow copy)
+
+
+def _hollow_copy(element: etree._Element) -> etree._Element:
+    """``element`` without its text and children: same tag, attributes and tail. Copied
+    by lxml, not built through its setters: they refuse what its HTML parser keeps (control
+    characters in attribute names and values, ``{`` in attribute names, a tail's control
+    characters)."""
+    children = list(element)
+    for child in children:
+        element.remove(child)  # each with its tail
+    hollow = copy.copy(element)
+    element.extend(children)
+    hollow.text = None
+    return hollow
 
 
 def _hollow_out(tree: etree._Element) -> tuple[Removed, Swapped]:
@@ -385,11 +406,7 @@ def _hollow_out(tree: etree._Element) -> tuple[Removed, Swapped]:
         parent = element.getparent()
         if parent is None:
             continue
-        hollow = element.makeelement(element.tag, element.attrib)
-        try:
-            hollow.tail = element.tail
-        except ValueError:  # control characters lxml's parser kept but its setters refuse
-            continue
+        hollow = _hollow_copy(element)
         parent.replace(element, hollow)
         swapped.append((element, hollow))
     return removed, swapped

@@ -15,7 +15,14 @@ from collections.abc import Sequence
 
 from lxml import etree, html
 
-from newslake.parse.body import Body, collect_blocks, filter_lines, strip_boilerplate, text_lines
+from newslake.parse.body import (
+    Body,
+    collect_blocks,
+    filter_lines,
+    strip_boilerplate,
+    text_lines,
+    xml_text,
+)
 from newslake.parse.metadata import script_texts
 
 EMBEDDED_PARSER = "embedded@1"
@@ -41,7 +48,7 @@ def _paragraphs(value: str) -> list[str]:
         return []
     strip_boilerplate(container)
     for br in container.iter("br"):
-        br.tail = "\n\n" + (br.tail or "")
+        br.tail = xml_text("\n\n" + (br.tail or ""))
     return collect_blocks(container)
 
 

@@ -15,7 +15,8 @@ class ParseError(NewslakeError):
     """A page is not an article, or cannot be read as one.
 
     ``reason`` is a short machine-readable slug (``not_article``, ``empty_body``,
-    ``no_title``, ``undecodable`` …) that ends up in quarantine's ``failed_checks``.
+    ``no_title``, ``undecodable``, ``too_large``, ``too_complex`` …) that ends up in
+    quarantine's ``failed_checks``.
     """
 
     def __init__(self, reason: str, detail: str = "") -> None:

@@ -95,6 +95,14 @@ CASES: dict[str, Case] = {
     "5000 nested divs": (
         {"body": html(article(body="<div>" * 5000 + TEXT + "</div>" * 5000))},
         "quarantine:parse:"),
+    # Past the bounds on the work one page may cost (newslake.parse.article): quarantined
+    # at once, where trafilatura would take seconds to minutes (and memory) on each.
+    "1 MB of short paragraphs (40,000 elements)": (
+        {"body": html(article(body="".join(f"<p>Short {n}.</p>" for n in range(40_000))))},
+        "quarantine:parse:too_complex"),
+    "6 MB of text": (
+        {"body": html(article(body="<p>" + PARAGRAPH * 40_000 + "</p>"))},
+        "quarantine:parse:too_large"),
     "title of 5000 characters": (
         {"body": html(article(title="Budget " * 700))}, "quarantine:title_length"),
     # Implausible dates are no dates: the parser refuses them, the page is quarantined.

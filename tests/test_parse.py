@@ -948,3 +948,18 @@ def test_control_character_after_a_br_in_embedded_html() -> None:
     script = f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}</script>'
     article = parse_article(make_page(body="<div id='__next'></div>" + script), ARTICLE_URL)
     assert (article.parser, article.body) == ("embedded@1", FULL_BODY)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1e999", "NaN", '"2024-05-01 10:00 +2400"', '"0001-01-01T00:00:00+01:00"',
+     '"9999-12-31T23:59:59-01:00"'],
+    ids=["infinity", "NaN", "offset of a day", "year 1", "year 9999"],
+)
+def test_jsonld_dates_that_are_no_dates_give_way_to_the_url(value: str) -> None:
+    # JSON reads 1e999 as infinity; dateutil accepts an offset of a day, which datetime
+    # refuses; a time in year 1 or 9999 overflows the conversion to UTC.
+    data = f'{{"@type": "NewsArticle", "datePublished": {value}}}'
+    head = f'<script type="application/ld+json">{data}</script>'
+    article = parse_article(make_page(head, published=None), ARTICLE_URL)
+    assert article.published_at == dt.datetime(2024, 5, 1, tzinfo=UTC)

@@ -10,6 +10,7 @@ outlet's time zone (UTC without an outlet); a date without a time is midnight th
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable
 
@@ -124,9 +125,21 @@ def _plausible(value: dt.datetime) -> bool:
     return value.year >= EARLIEST_YEAR and value <= now + LATEST_AHEAD
 
 
+def _convertible(value: dt.datetime) -> bool:
+    """Whether ``value`` converts to UTC: dateutil accepts offsets of a day or more
+    (``+2400``) that ``datetime`` refuses, and a time in the first or last year of its range
+    can overflow it (neither year is a plausible publication date)."""
+    if value.year in (dt.MINYEAR, dt.MAXYEAR):
+        return False
+    offset = value.tzinfo.utcoffset(value) if value.tzinfo is not None else None
+    return offset is None or abs(offset) < dt.timedelta(days=1)
+
+
 def parse_datetime(value: str | int | float | None, tz: dt.tzinfo = UTC) -> dt.datetime | None:
     """``value`` as an aware UTC datetime; naive values are read in ``tz``. None if no date."""
     if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):  # JSON reads 1e999 and NaN
         return None
     text = str(int(value)) if isinstance(value, int | float) else clean_text(value)
     if not text or not any(ch.isdigit() for ch in text):
@@ -147,6 +160,8 @@ def parse_datetime(value: str | int | float | None, tz: dt.tzinfo = UTC) -> dt.d
                 parsed = dateutil_parser.parse(text, tzinfos=TZINFOS)
             except (ValueError, OverflowError, TypeError):
                 return None
+    if not _convertible(parsed):
+        return None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         parsed = parsed.replace(tzinfo=tz)
     parsed = parsed.astimezone(UTC)

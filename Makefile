@@ -7,7 +7,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 
-.PHONY: venv demo test hostile lint bench requirements clean
+.PHONY: venv demo test hostile fuzz lint bench requirements clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -24,7 +24,7 @@ demo: venv
 # installs them all.
 test: venv
 	scripts/system-deps.sh
-	$(VENV)/bin/ruff check include dags plugins tests bench
+	$(VENV)/bin/ruff check include dags plugins tests bench scripts
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest
 
@@ -32,12 +32,18 @@ test: venv
 hostile: venv
 	$(VENV)/bin/python -m pytest tests/hostile -q
 
+# A long fuzz run of parse_article on mutated demo and dev-corpus pages; never part of the
+# tests. Prints its seed (set it with FUZZ_SEED=N); crashing mutants go to fuzz-crashes/.
+FUZZ_SECONDS ?= 600
+fuzz: venv
+	$(VENV)/bin/python scripts/fuzz.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+
 # Prints figures beside their baselines and goals; never part of the tests.
 bench: venv
 	$(VENV)/bin/python bench/run_all.py
 
 lint: venv
-	$(VENV)/bin/ruff check include dags plugins tests bench
+	$(VENV)/bin/ruff check include dags plugins tests bench scripts
 	$(VENV)/bin/mypy
 
 # requirements.txt is exported from uv.lock for images and pip users; never edit it by hand.

@@ -7,11 +7,11 @@ The long run, over the demo's whole history and the dev corpora, is ``make fuzz`
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 
 import pytest
 from conftest import Ledger
+from helpers.clock import NOW, days_ago
 
 from demo_site import catalog
 from demo_site.server import route
@@ -22,8 +22,7 @@ from newslake.parse import parse_article
 pytestmark = pytest.mark.timeout(180)
 MUTANTS = 240
 SEED = 20261126
-DAY = dt.date(2026, 6, 15)
-NOW = dt.datetime(2026, 6, 18, tzinfo=dt.UTC)  # the pages of DAY are live
+DAY = days_ago(5)  # 2026-06-15 by the tests' frozen clock, NOW (the demo's "now" too)
 BASE = "http://127.0.0.1:8000"  # rendered in-process: no server behind it
 
 

@@ -154,3 +154,20 @@ def test_a_chinese_article_meets_min_words() -> None:
     row["word_count"] = count_words(row["body"])
     report = validate_rows(pd.DataFrame([row]), outlet, published_max=FETCHED)
     assert report.failed_rows == {}
+
+
+@pytest.mark.timeout(120)
+def test_a_check_that_cannot_run_fails_the_batch() -> None:
+    """An outlet whose start_date is after the rows' latest allowed date makes
+    ``published_at_in_range`` raise inside GX ("min_value cannot be greater than
+    max_value"). GX 1.24 keeps the error under the failed metric's id, not under
+    ``raised_exception``: read as "no row failed", every row was published unjudged."""
+    from newslake.validate import BatchValidationError
+
+    future = parse_outlet({**OUTLET_SETTINGS, "start_date": "2999-01-01"})
+    frame = pd.DataFrame([_good_row(1), _good_row(2)])
+    frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True)
+    # A BatchValidationError: the task fails as for a failed gate, and the CLI says why.
+    with pytest.raises(BatchValidationError, match="published_at_in_range could not run: "
+                       "min_value cannot be greater than max_value"):
+        validate_rows(frame, future, published_max=FETCHED + dt.timedelta(days=1))

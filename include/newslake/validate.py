@@ -36,6 +36,23 @@ class BatchValidationError(NewslakeError):
     """A batch-level expectation failed; the message names each check and its value."""
 
 
+class CheckCouldNotRunError(BatchValidationError):
+    """An expectation raised instead of judging (a bad parameter, a GX bug): the batch
+    is not known to be good, so it fails; the message names the check and GX's error."""
+
+
+def _raised_messages(info: Any) -> list[str]:
+    """The error messages in a result's ``exception_info``, in either of GX 1.x's shapes:
+    one ``ExceptionInfo`` mapping (``raised_exception``, ``exception_message``) or, when a
+    metric failed to resolve (GX 1.24), a mapping of metric id -> ``ExceptionInfo``."""
+    if not info:
+        return []
+    if "raised_exception" in info:
+        return [str(info.get("exception_message"))] if info.get("raised_exception") else []
+    return [message for value in info.values() if isinstance(value, dict)
+            for message in _raised_messages(value)]
+
+
 @dataclass
 class ValidationReport:
     failed_rows: dict[int, list[str]] = field(default_factory=dict)
@@ -97,10 +114,10 @@ def _run_suite(
     for r in result.results:
         exp_config = r.expectation_config
         name = (exp_config.meta or {}).get("check", exp_config.type) if exp_config else "unknown"
-        if r.exception_info and r.exception_info.get("raised_exception"):
-            raise NewslakeError(
-                f"expectation {name} could not run: {r.exception_info.get('exception_message')}"
-            )
+        raised = _raised_messages(r.exception_info)
+        if raised:
+            raise CheckCouldNotRunError(
+                f"check {name} could not run: {'; '.join(dict.fromkeys(raised))}")
         bad = [int(i) for i in (r.result.get("unexpected_index_list") or [])]
         observed = r.result.get("partial_unexpected_list") or r.result.get("observed_value")
         checks.append((str(name), bool(r.success), bad, observed))
@@ -126,6 +143,8 @@ def validate_rows(
     for name, success, bad_rows, _ in checks:
         if success:
             continue
+        if not bad_rows:  # failed, but on no row: the rows would be published unjudged
+            raise CheckCouldNotRunError(f"check {name} failed without naming a row")
         for i in bad_rows:
             report.failed_rows.setdefault(i, []).append(name)
     return report

@@ -294,6 +294,51 @@ def test_a_redirect_to_the_metadata_service_is_refused(
     assert site.hits["/story"] == 1
 
 
+# Every spelling of a non-public address that the system would connect to as one.
+NOT_PUBLIC_SPELLINGS = [
+    "::127.0.0.1",  # IPv4-compatible (deprecated; Python 3.11 calls it global)
+    "::ffff:127.0.0.1",  # IPv4-mapped
+    "::ffff:0:7f00:1",  # IPv4-translated (RFC 2765)
+    "::ffff:0:a9fe:a9fe",  # ... of the metadata address
+    "64:ff9b::7f00:1",  # NAT64 well-known prefix
+    "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+    "64:ff9b:1::7f00:1",  # NAT64 local-use prefix (RFC 8215)
+    "2002:7f00:1::",  # 6to4 of 127.0.0.1
+    "2002:a9fe:a9fe::1",  # 6to4 of the metadata address
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+    "::ffff:169.254.169.254", "::", "::1", "fe80::1%eth0", "ff02::1", "fd00::1",
+    "2130706433", "0177.0.0.1", "0x7f.1", "127.1", "0x7f000001", "017700000001",
+    "0xa9.0xfe.0xa9.0xfe", "10.1", "not an address",
+]
+
+
+@pytest.mark.parametrize("address", NOT_PUBLIC_SPELLINGS)
+def test_no_spelling_of_a_private_address_is_public(address: str) -> None:
+    assert not netguard.is_public(address)
+
+
+@pytest.mark.parametrize("address", [
+    "93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "::ffff:93.184.216.34",
+    "64:ff9b::5db8:d822", "2002:5db8:d822::1", "0x5d.0xb8.0xd8.0x22",
+])
+def test_public_addresses_stay_public_in_every_spelling(address: str) -> None:
+    assert netguard.is_public(address)
+
+
+@pytest.mark.timeout(10)
+def test_loopback_spelled_otherwise_in_a_url_is_refused_without_a_request(
+    site: Loopback,
+) -> None:
+    port = site.base.rsplit(":", 1)[1]
+    hosts = ["[::127.0.0.1]", "[::ffff:0:7f00:1]", "[::ffff:127.0.0.1]", "[64:ff9b::7f00:1]",
+             "[2002:7f00:1::]", "0177.0.0.1", "0x7f.1", "127.1", "0x7f000001"]
+    urls = [f"http://{host}:{port}/a" for host in hosts]
+    site.routes["/a"] = Reply(body=PAGE, headers=HTML)
+    results = list(fetch_urls(urls, make_outlet(site.url("/"), allow_private_addresses=False)))
+    assert [r.error for r in results] == ["private_address"] * len(urls)
+    assert sum(site.hits.values()) == 0
+
+
 # --- DNS rebinding: the connection goes to the address that was checked ----------------------
 # "news.example" answers through a fake socket.getaddrinfo: the first answer is what the
 # check before the request sees, the second what resolving again (to connect) would see.

@@ -1,8 +1,11 @@
 """Which addresses the fetcher may connect to, and connections that go only there.
 
 ``is_public`` is the address policy: global unicast only (no private, loopback,
-link-local, metadata, multicast, reserved or shared addresses; IPv4-mapped IPv6 is judged
-as the IPv4 address it carries).
+link-local, metadata, multicast, reserved or shared addresses). An IPv6 address that
+carries an IPv4 one (IPv4-mapped, IPv4-compatible, ``::ffff:0:a.b.c.d``, NAT64, 6to4,
+Teredo) is judged by the IPv4 address too, so ``::127.0.0.1`` is loopback; the legacy
+IPv4 spellings (``2130706433``, ``0177.0.0.1``, ``0x7f.1``) are read as the system reads
+them.
 
 Checking a name's addresses and then letting urllib3 resolve the name again to connect
 leaves a gap (DNS rebinding: a public answer for the check, ``127.0.0.1`` or
@@ -27,13 +30,72 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family, create_connection
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address (RFC 4291 §2.5.5, RFC 2765,
+# RFC 6052). Through the first three an IPv4 host is reached; ``::/96`` (deprecated
+# "IPv4-compatible") is matched by ``::127.0.0.1``, which Python 3.11 calls global.
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+# RFC 8215's local-use NAT64 prefix: its IPv4 sits at a site-chosen place; never public.
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def parse_address(address: str) -> IPAddress | None:
+    """``address`` as the system reads it (``%scope`` dropped; the legacy IPv4 spellings
+    ``inet_aton`` accepts — ``2130706433``, ``0177.0.0.1``, ``0x7f.1``, ``127.1`` — as the
+    dotted quad they mean), or None when it is no address at all."""
+    text = address.split("%", 1)[0].strip("[]")
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(text))
+    except (OSError, ValueError):
+        return None
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address carries: IPv4-mapped, IPv4-translated
+    (``::ffff:0:a.b.c.d``), IPv4-compatible (``::a.b.c.d``), NAT64 (``64:ff9b::/96``),
+    6to4 (``2002::/16``) and Teredo (``2001::/32``: server and client)."""
+    if ip.ipv4_mapped is not None:
+        return (ip.ipv4_mapped,)
+    if ip in _IPV4_TRANSLATED or ip in _NAT64 or ip in _IPV4_COMPATIBLE:
+        return (ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF),)
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,)
+    if ip.teredo is not None:
+        return ip.teredo
+    return ()
+
+
+def _global(ip: IPAddress) -> bool:
+    return ip.is_global and not ip.is_multicast
+
 
 def is_public(address: str) -> bool:
-    """Whether ``address`` (an IP address, maybe with an IPv6 ``%scope``) may be contacted."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    """Whether ``address`` (an IP address, maybe with an IPv6 ``%scope``) may be contacted.
+
+    An IPv6 address that carries an IPv4 address is public only if that IPv4 address is
+    (every one, for Teredo) and, except for IPv4-mapped and NAT64 (plain spellings of an
+    IPv4 destination), the IPv6 address itself is global as well. Anything that does not
+    read as an address is not public."""
+    ip = parse_address(address)
+    if ip is None:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL:
+            return False
+        carried = embedded_ipv4(ip)
+        if carried:
+            if not all(_global(v4) for v4 in carried):
+                return False
+            if ip.ipv4_mapped is not None or ip in _NAT64:
+                return True
+    return _global(ip)
 
 
 def all_public(addresses: Sequence[str]) -> bool:

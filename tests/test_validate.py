@@ -171,3 +171,19 @@ def test_a_check_that_cannot_run_fails_the_batch() -> None:
     with pytest.raises(BatchValidationError, match="published_at_in_range could not run: "
                        "min_value cannot be greater than max_value"):
         validate_rows(frame, future, published_max=FETCHED + dt.timedelta(days=1))
+
+
+@pytest.mark.timeout(120)
+def test_a_share_over_too_few_pages_is_not_judged() -> None:
+    small = {**GOOD_BATCH, "quarantine_share": 0.67, "fetch_failure_share": 0.9,
+             "pages_judged": 3, "pages_requested": 9}
+    report = validate_batch(small, OUTLET)
+    assert report.batch_failures == []
+    assert report.not_judged == [
+        "quarantine_share (pages_judged=3 < min_batch_size 10)",
+        "duplicate_share (pages_judged=3 < min_batch_size 10)",
+        "fetch_failure_share (pages_requested=9 < min_batch_size 10)",
+    ]
+    judged = validate_batch({**small, "pages_judged": 10, "pages_requested": 10}, OUTLET)
+    assert judged.batch_failures == ["quarantine_share (quarantine_share=0.67)",
+                                     "fetch_failure_share (fetch_failure_share=0.9)"]

@@ -145,12 +145,17 @@ def _demo_quick(args: argparse.Namespace, lake_uri: str, home: Path, ids: list[s
 def cmd_run(args: argparse.Namespace) -> int:
     """One outlet-day through the library directly, without Airflow (debugging, bench)."""
     from newslake.config import load_outlets
+    from newslake.errors import NewslakeError
     from newslake.pipeline import RunSpec, run_day
 
     outlet = load_outlets()[args.outlet]
     day = dt.date.fromisoformat(args.date)
     run_id = args.run_id or f"cli__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
-    manifest = run_day(RunSpec(outlet=outlet, day=day, run_id=run_id, lake=args.lake))
+    try:
+        manifest = run_day(RunSpec(outlet=outlet, day=day, run_id=run_id, lake=args.lake))
+    except NewslakeError as exc:  # a rejected batch, a failed discovery: said in one line
+        print(f"newslake run: {exc}", file=sys.stderr)
+        return 1
     print(f"{outlet.id} {day}: {manifest['written']} articles, "
           f"{manifest['quarantined']} quarantined")
     return 0

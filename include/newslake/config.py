@@ -66,10 +66,16 @@ class Politeness:
 @dataclass(frozen=True)
 class Validation:
     min_words: int = 80
-    # Batch gates: above this share of quarantined rows, or under this many candidate
-    # rows, the validate task fails (a layout change usually shows up this way first).
+    # Batch gates: above this share of quarantined rows among the pages fetched (parse
+    # and validation refusals), or under this many candidate rows, the validate task
+    # fails (a layout change usually shows up this way first).
     max_quarantine_share: float = 0.5
     min_rows: int = 0
+    # Above this share of requests that failed (HTTP 4xx/5xx, network errors; robots.txt
+    # skips are no request and not counted) the batch fails: the site or discovery broke.
+    max_fetch_failure_share: float = 0.5
+    # A share check is judged only over at least this many pages (1 of 3 is no trend).
+    min_batch_size: int = 10
     # Above this share of duplicate rows (same URL or same text) the batch is suspect.
     max_duplicate_share: float = 0.5
     # Written rows against the median of the last RECENT_DAYS days' (when 3+ are known):
@@ -178,8 +184,8 @@ def _str_list(r: _Reader, key: str) -> tuple[str, ...]:
     return tuple(values)
 
 
-BATCH_CHECKS = ("article_id_unique", "quarantine_share", "duplicate_share", "row_count",
-                "row_count_vs_recent_days")
+BATCH_CHECKS = ("article_id_unique", "quarantine_share", "duplicate_share",
+                "fetch_failure_share", "row_count", "row_count_vs_recent_days")
 
 
 def _batch_check_modes(v: _Reader) -> tuple[tuple[str, str], ...]:
@@ -272,6 +278,8 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
         min_words=v.get("min_words", int, 80),
         max_quarantine_share=float(v.get("max_quarantine_share", (int, float), 0.5)),
         min_rows=v.get("min_rows", int, 0),
+        max_fetch_failure_share=float(v.get("max_fetch_failure_share", (int, float), 0.5)),
+        min_batch_size=v.get("min_batch_size", int, 10),
         max_duplicate_share=float(v.get("max_duplicate_share", (int, float), 0.5)),
         min_recent_ratio=float(v.get("min_recent_ratio", (int, float), 0.2)),
         batch_checks=_batch_check_modes(v),

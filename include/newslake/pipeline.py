@@ -29,7 +29,7 @@ from newslake.dayrows import DEFERRED_BYTES, DayRows
 from newslake.discover import discover
 from newslake.discover.warc import archived_from_refs, archived_responses
 from newslake.errors import ParseError
-from newslake.fetch import FetchResult, fetch_urls
+from newslake.fetch import ERR_ROBOTS, FetchResult, fetch_urls
 from newslake.parse import parse_article
 from newslake.raw import complete_responses, read_warc, write_warc
 from newslake.rawindex import ChunkRecords, previous_index, read_previous
@@ -382,6 +382,35 @@ def _concat(spec: RunSpec, paths: list[str]) -> pa.Table:
     return pa.concat_tables(tables)
 
 
+def _gate_figures(
+    counts: Counter[str], *, written: int, refused: int, duplicates: int,
+    duplicate_content: int,
+) -> dict[str, float | None]:
+    """The batch gate's figures, each over what it is about. The shares of quarantined and
+    duplicate rows judge what the parser and validation did to the pages that were
+    fetched (``pages_judged``); what the web did before that is counted apart: robots.txt
+    skips (no request: not judged at all), HTTP errors and network failures (their share
+    of ``pages_requested`` is ``fetch_failure_share``, with its own threshold)."""
+    robots = counts.get(f"fetch_error:{ERR_ROBOTS}", 0)
+    http_errors = sum(n for key, n in counts.items() if key.startswith("fetch_error:http_"))
+    network = counts.get("fetch_failed", 0) - robots - http_errors
+    requested = counts.get("responses", 0) - robots
+    parse_refused = counts.get("parse_failed", 0) + counts.get("parse_crashed", 0)
+    judged = written + parse_refused + refused
+    return {
+        "quarantine_share": round((parse_refused + refused) / judged, 4) if judged else 0.0,
+        "duplicate_share": round((duplicates + duplicate_content) / (judged + duplicates), 4)
+        if judged + duplicates else 0.0,
+        "fetch_failure_share": round((http_errors + network) / requested, 4)
+        if requested else 0.0,
+        "pages_judged": judged,
+        "pages_requested": requested,
+        "robots_skipped": robots,
+        "http_errors": http_errors,
+        "network_errors": network,
+    }
+
+
 def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     """Run the GX suites over the day's rows; split good from bad; return the summary path.
 
@@ -435,18 +464,24 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     total = written + quarantined.num_rows
     duplicate_content = sum(c == ["duplicate_content"] for c in report.failed_rows.values())
     recent = _recent_written(spec)
+    counts: Counter[str] = Counter()
+    parsers: Counter[str] = Counter()
+    for s in stats:
+        counts.update(s["counts"])
+        parsers.update(s["parsers"])
     summary: dict[str, float | None] = {
         "candidates": total,
         "duplicate_article_ids": written - good_rows["article_id"].nunique(),
-        "quarantine_share": round(quarantined.num_rows / total, 4) if total else 0.0,
-        "duplicate_share": round((duplicates + duplicate_content) / (total + duplicates), 4)
-        if total + duplicates else 0.0,
+        **_gate_figures(counts, written=written, refused=len(bad_idx), duplicates=duplicates,
+                        duplicate_content=duplicate_content),
         "recent_median_written": recent,
         "written_vs_recent": round(written / recent, 4) if recent else None,
     }
     batch = validate_batch(summary, spec.outlet)
     for warning in batch.batch_warnings:
         log.warning("%s %s: batch check only warns: %s", spec.outlet.id, spec.day, warning)
+    for skipped in batch.not_judged:
+        log.info("%s %s: batch share not judged: %s", spec.outlet.id, spec.day, skipped)
 
     lake.write_parquet_groups(
         (rows.select(ARTICLE_FILE_SCHEMA.names)
@@ -454,11 +489,6 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
         ARTICLE_FILE_SCHEMA, _stage(spec, "out", "articles", lake.PARQUET_FILE), spec.storage)
     lake.write_parquet(quarantined, _stage(spec, "out", "quarantine", lake.PARQUET_FILE),
                        storage=spec.storage)
-    counts: Counter[str] = Counter()
-    parsers: Counter[str] = Counter()
-    for s in stats:
-        counts.update(s["counts"])
-        parsers.update(s["parsers"])
     check_counts = Counter(c for checks in report.failed_rows.values() for c in checks)
     validation = {
         "run_id": spec.run_id,
@@ -472,6 +502,7 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
         "batch": summary,
         "batch_failures": batch.batch_failures,
         "batch_warnings": batch.batch_warnings,
+        "batch_not_judged": batch.not_judged,
         "seconds": round(time.monotonic() - started, 3),
         "parse_seconds": round(sum(float(s.get("seconds", 0)) for s in stats), 3),
     }
@@ -564,9 +595,16 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
 
 
 def run_day(spec: RunSpec) -> dict[str, Any]:
-    """The whole outlet-day in one process: what the DAG does, without Airflow."""
-    chunk_paths = discover_step(spec)
-    warc_paths = [fetch_step(spec, p) for p in chunk_paths]
-    stats_paths = [parse_step(spec, p) for p in warc_paths]
-    summary_path = validate_step(spec, stats_paths)
-    return publish_step(spec, summary_path, warc_paths)
+    """The whole outlet-day in one process: what the DAG does, without Airflow.
+
+    A run that fails removes its staging (nothing retries it; the GX evidence of a
+    rejected batch is in ``_runs/`` already) and raises."""
+    try:
+        chunk_paths = discover_step(spec)
+        warc_paths = [fetch_step(spec, p) for p in chunk_paths]
+        stats_paths = [parse_step(spec, p) for p in warc_paths]
+        summary_path = validate_step(spec, stats_paths)
+        return publish_step(spec, summary_path, warc_paths)
+    except BaseException:
+        lake.remove_tree(spec.staging_uri, spec.storage)
+        raise

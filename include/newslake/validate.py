@@ -58,6 +58,7 @@ class ValidationReport:
     failed_rows: dict[int, list[str]] = field(default_factory=dict)
     batch_failures: list[str] = field(default_factory=list)
     batch_warnings: list[str] = field(default_factory=list)
+    not_judged: list[str] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -150,25 +151,44 @@ def validate_rows(
     return report
 
 
+# Each share check and the count it is a share of: below the outlet's min_batch_size that
+# count is too small for a share to mean anything (1 of 3 is 0.33), so it is not judged.
+SHARE_BASES = {
+    "quarantine_share": "pages_judged",
+    "duplicate_share": "pages_judged",
+    "fetch_failure_share": "pages_requested",
+}
+
+
 def validate_batch(summary: dict[str, float | None], outlet: Outlet) -> ValidationReport:
     """Batch-level checks over one row of run figures; failures and warnings are listed
     (by the outlet's mode for each check), not raised. A figure that is None is unknown
-    (e.g. no recent days to compare with) and passes."""
+    (e.g. no recent days to compare with) and passes; so does a share whose base (in
+    ``SHARE_BASES``) is under ``validation.min_batch_size`` (listed in ``not_judged``)."""
     report = ValidationReport()
     rules = outlet.validation
     parameters = {
         "max_quarantine_share": rules.max_quarantine_share,
         "max_duplicate_share": rules.max_duplicate_share,
+        "max_fetch_failure_share": rules.max_fetch_failure_share,
         "min_rows": rules.min_rows,
         "min_recent_ratio": rules.min_recent_ratio,
     }
-    frame = pd.DataFrame([summary]).astype({"written_vs_recent": "float64"}, errors="ignore")
+    judged: dict[str, float | None] = {"fetch_failure_share": 0.0, **summary}
+    for share, base in SHARE_BASES.items():
+        count = summary.get(base)
+        if count is not None and count < rules.min_batch_size:
+            judged[share] = None
+            report.not_judged.append(
+                f"{share} ({base}={count:g} < min_batch_size {rules.min_batch_size})")
+    frame = pd.DataFrame([judged]).astype(
+        dict.fromkeys(["written_vs_recent", *SHARE_BASES], "float64"), errors="ignore")
     checks, report.results["batch"] = _run_suite(frame, BATCH_SUITE, parameters)
     columns = {e["meta"]["check"]: e["kwargs"]["column"]
                for e in load_suite(BATCH_SUITE)["expectations"]}
     for name, success, _, _ in checks:
         if not success:
-            line = f"{name} ({columns[name]}={summary[columns[name]]})"
+            line = f"{name} ({columns[name]}={judged[columns[name]]})"
             target = report.batch_warnings if rules.mode(name) == "warn" else report.batch_failures
             target.append(line)
     return report

@@ -9,12 +9,15 @@ the loopback newsroom through ``NEWSLAKE_DEMO_URL``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
 import os
 import re
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 
@@ -155,11 +158,30 @@ class _Reader:
                 raise self._err(key, "is required")
             return default
         value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
         # bool is an int subclass: never accept True where a number is meant.
-        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        if isinstance(value, bool) and bool not in kinds:
             raise self._err(key, f"expected {_kind_name(kind)}, got {value!r}")
+        # 1e9 (read as a float) where a count is meant: the integer it spells.
+        if (isinstance(value, float) and int in kinds and float not in kinds
+                and math.isfinite(value) and value.is_integer()):
+            value = int(value)
         if not isinstance(value, kind):
             raise self._err(key, f"expected {_kind_name(kind)}, got {type(value).__name__}")
+        return value
+
+    def positive(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        """A number that must be finite and > 0 (no ``.inf``, ``.nan``, 0 or negatives)."""
+        value = self.get(key, kind, default)
+        if not (math.isfinite(value) and value > 0):
+            raise self._err(key, f"must be > 0 and finite, got {value!r}")
+        return value
+
+    def share(self, key: str, default: float) -> float:
+        """A share: a number in [0, 1]."""
+        value = float(self.get(key, (int, float), default))
+        if not 0.0 <= value <= 1.0:  # NaN fails this too
+            raise self._err(key, f"must be a share between 0 and 1, got {value!r}")
         return value
 
     def sub(self, key: str) -> _Reader:
@@ -184,6 +206,15 @@ def _str_list(r: _Reader, key: str) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _non_negative(
+    r: _Reader, key: str, default: Any, kind: type | tuple[type, ...] = int
+) -> Any:
+    value = r.get(key, kind, default)
+    if not (math.isfinite(value) and value >= 0):
+        raise r._err(key, f"must be >= 0 and finite, got {value!r}")
+    return float(value) if isinstance(kind, tuple) else value
+
+
 BATCH_CHECKS = ("article_id_unique", "quarantine_share", "duplicate_share",
                 "fetch_failure_share", "row_count", "row_count_vs_recent_days")
 
@@ -198,6 +229,66 @@ def _batch_check_modes(v: _Reader) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(modes.items()))
 
 
+# Keys a URL or path template may use: ``{date}`` (a ``datetime.date``, any strftime
+# spec after the colon, e.g. ``{date:%Y/%m/%d}``).
+TEMPLATE_KEYS = ("date",)
+
+
+def _check_template(r: _Reader, key: str, template: str | None) -> None:
+    if template is None:
+        return
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        unknown = [name for name in names if name not in TEMPLATE_KEYS]
+        if unknown:
+            raise r._err(key, f"unknown placeholder {{{unknown[0]}}} in {template!r}; "
+                              f"known: {', '.join(f'{{{k}}}' for k in TEMPLATE_KEYS)}")
+        template.format(date=dt.date(2024, 1, 31))
+    except (ValueError, IndexError, KeyError, AttributeError) as exc:
+        raise r._err(key, f"bad template {template!r}: {exc}") from exc
+
+
+def _check_selector(r: _Reader, key: str, selector: str | None, *, rules: bool) -> None:
+    """A CSS selector must compile where it is used: soupsieve (archive links) and, for
+    the parse rules, newslake's own translator too (``newslake.parse.css``)."""
+    if selector is None:
+        return
+    import soupsieve
+
+    try:
+        soupsieve.compile(selector)
+    except (soupsieve.SelectorSyntaxError, ValueError, TypeError) as exc:
+        raise r._err(key, f"invalid CSS selector {selector!r}: {exc}") from exc
+    if rules:
+        from newslake.parse.css import css_to_xpath
+
+        try:
+            css_to_xpath(selector)
+        except ValueError as exc:
+            raise r._err(key, f"CSS selector {selector!r} is beyond the parse rules' "
+                              f"selectors: {exc}") from exc
+
+
+def _check_timezone(r: _Reader, timezone: str) -> None:
+    # Only IANA names: ``localtime`` and file paths load on one machine and differ on the next.
+    if timezone not in _known_timezones():
+        raise r._err("timezone", f"unknown time zone {timezone!r}")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise r._err("timezone", f"unknown time zone {timezone!r}") from exc
+
+
+# Files in a zoneinfo folder that are no zone: ``localtime`` is whatever the machine is set
+# to (the scheduler's and a worker's may differ), the others are tzdata internals.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@functools.cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset((available_timezones() | {"UTC"}) - _NOT_ZONES)
+
+
 def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
     """Build an ``Outlet`` from a loaded YAML mapping; raise ``ConfigError`` on any defect."""
     _count_nodes(data, [MAX_CONFIG_NODES], path)
@@ -206,10 +297,7 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
     if not OUTLET_ID_RE.fullmatch(outlet_id):
         raise r._err("id", f"{outlet_id!r} must match [a-z0-9_]+")
     timezone = r.get("timezone", str, "UTC")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise r._err("timezone", f"unknown time zone {timezone!r}") from exc
+    _check_timezone(r, timezone)
     start = r.get("start_date", (dt.date, str))
     if isinstance(start, str):
         try:
@@ -243,6 +331,9 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
             raise s._err("url_template", "is required for type archive")
         if kind == "warc" and not src.path:
             raise s._err("path", "is required for type warc")
+        _check_template(s, "url_template", src.url_template)
+        _check_template(s, "path", src.path)
+        _check_selector(s, "link_selector", src.link_selector, rules=False)
         s.finish()
         sources.append(src)
 
@@ -259,29 +350,30 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
         version=p.get("version", int, 1),
     )
     p.finish()
+    _check_selector(p, "body_selector", parse.body_selector, rules=True)
+    for selector in parse.drop_selectors:
+        _check_selector(p, "drop_selectors", selector, rules=True)
 
     q = r.sub("politeness")
     politeness = Politeness(
-        requests_per_second=float(q.get("requests_per_second", (int, float), 1.0)),
-        concurrency=q.get("concurrency", int, 2),
+        requests_per_second=float(q.positive("requests_per_second", (int, float), 1.0)),
+        concurrency=q.positive("concurrency", int, 2),
         obey_robots=q.get("obey_robots", bool, True),
         allow_private_addresses=q.get("allow_private_addresses", bool, False),
-        timeout_seconds=float(q.get("timeout_seconds", (int, float), 20.0)),
-        max_bytes=q.get("max_bytes", int, 10 * 1024 * 1024),
+        timeout_seconds=float(q.positive("timeout_seconds", (int, float), 20.0)),
+        max_bytes=q.positive("max_bytes", int, 10 * 1024 * 1024),
     )
     q.finish()
-    if politeness.requests_per_second <= 0 or politeness.concurrency < 1:
-        raise ConfigError(f"{path}: politeness: requests_per_second and concurrency must be > 0")
 
     v = r.sub("validation")
     validation = Validation(
-        min_words=v.get("min_words", int, 80),
-        max_quarantine_share=float(v.get("max_quarantine_share", (int, float), 0.5)),
-        min_rows=v.get("min_rows", int, 0),
-        max_fetch_failure_share=float(v.get("max_fetch_failure_share", (int, float), 0.5)),
-        min_batch_size=v.get("min_batch_size", int, 10),
-        max_duplicate_share=float(v.get("max_duplicate_share", (int, float), 0.5)),
-        min_recent_ratio=float(v.get("min_recent_ratio", (int, float), 0.2)),
+        min_words=_non_negative(v, "min_words", 80),
+        max_quarantine_share=v.share("max_quarantine_share", 0.5),
+        min_rows=_non_negative(v, "min_rows", 0),
+        max_fetch_failure_share=v.share("max_fetch_failure_share", 0.5),
+        min_batch_size=_non_negative(v, "min_batch_size", 10),
+        max_duplicate_share=v.share("max_duplicate_share", 0.5),
+        min_recent_ratio=_non_negative(v, "min_recent_ratio", 0.2, (int, float)),
         batch_checks=_batch_check_modes(v),
     )
     v.finish()
@@ -306,10 +398,22 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
     return outlet
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``1e9`` and ``-2.5E-3`` as numbers (YAML 1.2 does;
+    YAML 1.1 wants a dot, so ``1e9`` was the string "1e9")."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def load_outlet(path: str | Path) -> Outlet:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     outlet = parse_outlet(data, str(path))

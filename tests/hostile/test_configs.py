@@ -46,6 +46,40 @@ CASES: dict[str, tuple[str, str]] = {
     "yaml_alias_bomb": ("id: yaml_alias_bomb\n" + GOOD + LAUGHS, "YAML alias bomb"),
     "bad_timezone": ("id: bad_timezone\n" + GOOD.replace("UTC", "Mars/Base"),
                      "timezone: unknown time zone"),
+    # Values that load but make no sense (issue 15.8): refused at load, never at run time.
+    "infinite_rate": ("id: infinite_rate\npoliteness: {requests_per_second: .inf}\n" + GOOD,
+                      "politeness.requests_per_second: must be > 0 and finite"),
+    "nan_rate": ("id: nan_rate\npoliteness: {requests_per_second: .nan}\n" + GOOD,
+                 "politeness.requests_per_second: must be > 0 and finite"),
+    "zero_timeout": ("id: zero_timeout\npoliteness: {timeout_seconds: 0}\n" + GOOD,
+                     "politeness.timeout_seconds: must be > 0 and finite"),
+    "negative_timeout": ("id: negative_timeout\npoliteness: {timeout_seconds: -5}\n" + GOOD,
+                         "politeness.timeout_seconds: must be > 0 and finite"),
+    "nan_timeout": ("id: nan_timeout\npoliteness: {timeout_seconds: .nan}\n" + GOOD,
+                    "politeness.timeout_seconds: must be > 0 and finite"),
+    "negative_max_bytes": ("id: negative_max_bytes\npoliteness: {max_bytes: -1}\n" + GOOD,
+                           "politeness.max_bytes: must be > 0 and finite"),
+    "localtime_zone": ("id: localtime_zone\n" + GOOD.replace("UTC", "localtime"),
+                       "timezone: unknown time zone 'localtime'"),
+    "unknown_placeholder": (
+        "id: unknown_placeholder\ndiscovery: [{type: archive, "
+        "url_template: 'https://example.org/archive/{page}/'}]\n" + GOOD,
+        "discovery[0].url_template: unknown placeholder {page}"),
+    "bad_date_format_spec": (
+        "id: bad_date_format_spec\ndiscovery: [{type: archive, "
+        "url_template: 'https://example.org/{date!z}/'}]\n" + GOOD,
+        "discovery[0].url_template: bad template"),
+    "invalid_link_selector": (
+        "id: invalid_link_selector\ndiscovery: [{type: archive, url_template: "
+        "'https://example.org/{date:%Y}/', link_selector: 'ul >> a'}]\n" + GOOD,
+        "discovery[0].link_selector: invalid CSS selector 'ul >> a'"),
+    "invalid_body_selector": ("id: invalid_body_selector\nparse: {body_selector: 'div[class'}\n"
+                              + GOOD, "parse.body_selector: invalid CSS selector"),
+    "unsupported_drop_selector": (
+        "id: unsupported_drop_selector\nparse: {drop_selectors: ['p:nth-child(2)']}\n" + GOOD,
+        "parse.drop_selectors: CSS selector 'p:nth-child(2)' is beyond the parse rules"),
+    "share_over_one": ("id: share_over_one\nvalidation: {max_quarantine_share: 1.5}\n" + GOOD,
+                       "validation.max_quarantine_share: must be a share between 0 and 1"),
     "file_url_base": ("id: file_url_base\n" + GOOD.replace("https://example.org/", "file:///etc/"),
                       "base_url: must be an http(s) URL"),
 }
@@ -68,3 +102,13 @@ def test_hostile_config_is_a_clear_error(stem: str, tmp_path: Path, ledger: Ledg
     else:
         outcome = ledger.record(f"config: {stem}", "crash:accepted")
     assert outcome == "error:ConfigError"
+
+
+def test_an_exponent_is_a_number(tmp_path: Path) -> None:
+    """YAML 1.1 reads ``1e9`` (no dot) as a string; the loader reads it as YAML 1.2 does."""
+    path = tmp_path / "exponent.yaml"
+    path.write_text("id: exponent\npoliteness: {max_bytes: 1e9, requests_per_second: 5e-1}\n"
+                    + GOOD, encoding="utf-8")
+    politeness = load_outlet(path).politeness
+    assert (politeness.max_bytes, politeness.requests_per_second) == (1_000_000_000, 0.5)
+    assert isinstance(politeness.max_bytes, int)

@@ -42,6 +42,14 @@ def _run_spec(outlet: Outlet) -> Any:
     )
 
 
+def _max_map_length() -> int:
+    """Airflow's limit on one mapped task's length (``[core] max_map_length``, 1024 by
+    default): discover makes at most that many fetch chunks."""
+    from airflow.sdk import conf
+
+    return conf.getint("core", "max_map_length")
+
+
 def _doc(outlet: Outlet) -> str:
     sources = ", ".join(s.type for s in outlet.discovery) or "none"
     network = "needs internet" if outlet.requires_internet else "no internet needed"
@@ -73,7 +81,7 @@ def build_dag(outlet: Outlet) -> DAG:
         def discover() -> list[str]:
             from newslake.pipeline import discover_step
 
-            return discover_step(_run_spec(outlet))
+            return discover_step(_run_spec(outlet), max_chunks=_max_map_length())
 
         # One fetch task of an outlet at a time, across runs and workers: the outlet's
         # requests_per_second and concurrency (threads inside the task) then hold for the

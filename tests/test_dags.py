@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
+
 from newslake.config import load_outlets
 from newslake.settings import PROJECT_ROOT
 
@@ -66,3 +68,15 @@ def test_dag_file_imports_only_light_modules() -> None:
         timeout=120, check=True,
     )
     assert out.stdout.strip().splitlines()[-1:] in ([], [""]), out.stdout
+
+
+def test_discover_is_told_airflows_mapping_limit(
+    airflow_db: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """discover makes at most ``[core] max_map_length`` chunks: the DAG reads the limit
+    from Airflow's config when the task runs and passes it down as a plain int."""
+    discover = _load_bag().get_dag("ingest_demo_metro_ledger").get_task("discover")
+    max_map_length = discover.python_callable.__globals__["_max_map_length"]
+    assert max_map_length() == 1024
+    monkeypatch.setenv("AIRFLOW__CORE__MAX_MAP_LENGTH", "7")
+    assert max_map_length() == 7

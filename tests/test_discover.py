@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 from pathlib import Path
@@ -162,12 +163,13 @@ def sitemap_site(site: Loopback) -> Outlet:
 @pytest.mark.timeout(10)
 def test_sitemap_index_monthly_gzip_and_lastmod_filter(site: Loopback) -> None:
     result = discover(sitemap_site(site), DAY)
+    # "/undated" is in a sitemap last changed on Jan 31: not new on Jan 15 (see below).
     assert paths([u.url for u in result.urls], site) == [
         "/jan-14",
         "/jan-14-late",
         "/news",
-        "/undated",
     ]
+    assert result.counts["undated"] == 1
     assert site.hits["/sitemap-2023-12.xml"] == 0  # pruned by its <lastmod>
     news = next(u for u in result.urls if u.url.endswith("/news"))
     assert news.published_hint == dt.datetime(2024, 1, 15, 7, tzinfo=dt.UTC)
@@ -176,10 +178,52 @@ def test_sitemap_index_monthly_gzip_and_lastmod_filter(site: Loopback) -> None:
 
 
 @pytest.mark.timeout(10)
+@pytest.mark.parametrize(("lastmod", "last_modified", "kept"), [
+    (None, None, False),  # nothing says when: not on every day
+    (None, "Mon, 15 Jan 2024 20:00:00 GMT", True),  # the file changed on the day
+    (None, "Wed, 31 Jan 2024 20:00:00 GMT", False),  # changed later: a backfilled day
+    ("2024-01-15T06:00:00Z", None, True),  # the index says it changed on the day
+    ("2024-01-31", "Mon, 15 Jan 2024 20:00:00 GMT", False),  # the index's word wins
+])
+def test_undated_entries_only_from_a_sitemap_changed_in_the_window(
+    site: Loopback, lastmod: str | None, last_modified: str | None, kept: bool
+) -> None:
+    headers = {"Last-Modified": last_modified} if last_modified else {}
+    site.routes["/index.xml"] = Reply(body=index([("/urls.xml", lastmod)]))
+    site.routes["/urls.xml"] = Reply(
+        body=urlset([(site.url("/undated"), None), (site.url("/dated"), "2024-01-15")]),
+        headers=headers)
+    result = discover(make_outlet(site, DiscoverySource("sitemap", url=site.url("/index.xml"))),
+                      DAY)
+    assert paths([u.url for u in result.urls], site) == (
+        ["/dated", "/undated"] if kept else ["/dated"])
+    assert result.counts["undated"] == (0 if kept else 1)
+
+
+@pytest.mark.timeout(30)
+def test_a_plain_sitemap_may_be_bigger_than_a_page(site: Loopback) -> None:
+    """sitemaps.org allows 50 MB uncompressed; the outlet's max_bytes (here 1 MB) is a
+    page's cap. A 2.5 MB sitemap is read whole (as would be a 12 MB one under the
+    default 10 MB page cap)."""
+    filler = "".join(f"<url><loc>{site.url(f'/old/{n:07d}')}</loc><lastmod>2023-01-01"
+                     "</lastmod></url>" for n in range(30_000))
+    body = urlset([(site.url("/today"), "2024-01-15")]).replace(
+        b"</urlset>", filler.encode() + b"</urlset>")
+    assert len(body) > 2_500_000
+    site.routes["/big.xml"] = Reply(body=body, headers=XML_TYPE)
+    outlet = make_outlet(site, DiscoverySource("sitemap", url=site.url("/big.xml")))
+    outlet = dataclasses.replace(
+        outlet, politeness=dataclasses.replace(outlet.politeness, max_bytes=1_000_000))
+    result = discover(outlet, DAY)
+    assert result.errors == []
+    assert paths([u.url for u in result.urls], site) == ["/today"]
+
+
+@pytest.mark.timeout(10)
 def test_sitemap_index_loop_terminates(site: Loopback) -> None:
     site.routes["/a.xml"] = Reply(body=index([("/b.xml", None), ("/urls.xml", None)]))
     site.routes["/b.xml"] = Reply(body=index([("/a.xml", None), ("/b.xml", None)]))
-    site.routes["/urls.xml"] = Reply(body=urlset([(site.url("/x"), None)]))
+    site.routes["/urls.xml"] = Reply(body=urlset([(site.url("/x"), "2024-01-15")]))
     result = discover(make_outlet(site, DiscoverySource("sitemap", url=site.url("/a.xml"))), DAY)
     assert paths([u.url for u in result.urls], site) == ["/x"]
     assert {e["error"] for e in result.errors} == {"sitemap_loop"}
@@ -295,7 +339,8 @@ def test_dedup_across_sources_first_wins_and_failures_recorded(site: Loopback) -
         body=rss([(site.url("/shared"), "Mon, 15 Jan 2024 10:00:00 +0000")]), headers=RSS_TYPE
     )
     site.routes["/sitemap.xml"] = Reply(
-        body=urlset([(site.url("/shared"), "2024-01-15"), (site.url("/only-map"), None)])
+        body=urlset([(site.url("/shared"), "2024-01-15"), (site.url("/only-map"), None)]),
+        headers={"Last-Modified": "Mon, 15 Jan 2024 20:00:00 GMT"},  # undated kept: see below
     )
     outlet = make_outlet(
         site,

@@ -114,18 +114,37 @@ def _previous_raw(spec: RunSpec) -> str:
     return lake.join(lake.partition_uri(spec.lake, "raw", spec.outlet.id, spec.day), lake.RAW_FILE)
 
 
-def discover_step(spec: RunSpec, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[str]:
+def chunk_size_for(urls: int, chunk_size: int, max_chunks: int | None) -> int:
+    """``chunk_size``, grown when needed so that ``urls`` make at most ``max_chunks``
+    chunks (Airflow's ``max_map_length``: a mapped task over more fails the run)."""
+    if max_chunks is None or urls <= chunk_size * max_chunks:
+        return chunk_size
+    return -(-urls // max_chunks)
+
+
+def discover_step(
+    spec: RunSpec, chunk_size: int = DEFAULT_CHUNK_SIZE, max_chunks: int | None = None
+) -> list[str]:
     """Discover the day's candidate URLs; write them in chunks; return the chunk paths.
 
-    Beside each chunk go the locations of the records its fetch may reuse (the previous
-    run's responses, the warc sources' pages): the files are read once here, and each
-    fetch chunk reads only its own records."""
+    At most ``max_chunks`` chunks (the DAG passes Airflow's ``[core] max_map_length``):
+    a bigger day gets bigger chunks, with a warning. Beside each chunk go the locations
+    of the records its fetch may reuse (the previous run's responses, the warc sources'
+    pages): the files are read once here, and each fetch chunk reads only its own
+    records."""
     started = time.monotonic()
     # A retry of the whole run starts from a clean slate.
     lake.remove_tree(spec.staging_uri, spec.storage)
     result = discover(spec.outlet, spec.day)
     urls = [u.url for u in result.urls]
     previous = previous_index(_previous_raw(spec), spec.storage) if urls else {}
+    size = chunk_size_for(len(urls), chunk_size, max_chunks)
+    if size != chunk_size:
+        log.warning(
+            "%s %s: %d URLs would make more than %d chunks of %d (Airflow's max_map_length):"
+            " %d URLs a chunk instead", spec.outlet.id, spec.day, len(urls), max_chunks,
+            chunk_size, size)
+    chunk_size = size
     # An empty day still gets one (empty) chunk, so that the run republishes the day.
     chunks = [urls[i : i + chunk_size] for i in range(0, len(urls), chunk_size)] or [[]]
     paths = []

@@ -28,7 +28,7 @@ from newslake.config import DISCOVERY_TYPES, DiscoverySource, Outlet
 from newslake.discover.archive import archive_entries
 from newslake.discover.models import DiscoveredUrl, DiscoveryResult, Entry, SourceError
 from newslake.discover.rss import feed_entries
-from newslake.discover.sitemap import sitemap_entries
+from newslake.discover.sitemap import MAX_SITEMAP_BYTES, sitemap_entries
 from newslake.discover.warc import warc_entries
 from newslake.errors import FetchError
 from newslake.fetch import Fetcher
@@ -62,14 +62,17 @@ def _run_source(
     outlet: Outlet,
     day: dt.date,
     errors: list[dict[str, Any]],
+    counts: dict[str, int],
 ) -> list[Entry]:
     if source.type == "rss":
         assert source.url is not None
         return feed_entries(fetcher.fetch, source.url)
     if source.type == "sitemap":
         assert source.url is not None
-        window_start, _ = discovery_window(day)
-        return sitemap_entries(fetcher.fetch, source.url, window_start, outlet.tz, errors)
+        max_bytes = max(outlet.politeness.max_bytes, MAX_SITEMAP_BYTES)
+        return sitemap_entries(
+            lambda url: fetcher.fetch(url, max_bytes=max_bytes), source.url,
+            discovery_window(day), outlet.tz, errors, counts)
     if source.type == "archive":
         return archive_entries(fetcher.fetch, source, day, outlet.tz, errors)
     if source.type == "warc":
@@ -95,6 +98,7 @@ def discover(
         "out_of_window": 0,
         "invalid": 0,
         "sources_failed": 0,
+        "undated": 0,
     }
     errors: list[dict[str, Any]] = []
     failures: list[str] = []
@@ -103,7 +107,7 @@ def discover(
     with Fetcher(outlet, session=session) as fetcher:
         for source in outlet.discovery:
             try:
-                entries = _run_source(fetcher, source, outlet, day, errors)
+                entries = _run_source(fetcher, source, outlet, day, errors, counts)
             except SourceError as exc:
                 errors.append(exc.as_dict(source.type))
                 failures.append(f"{source.type} {exc}")

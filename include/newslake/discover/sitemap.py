@@ -2,6 +2,15 @@
 
 A child sitemap whose ``<lastmod>`` is older than the window cannot list anything published
 in it, so it is not fetched: that keeps a backfill from reading a site's whole history.
+
+An entry without a date (no ``news:publication_date``, no ``lastmod``) cannot say which day
+it belongs to. It is kept only when the sitemap that lists it changed within the window
+(its ``<lastmod>`` in the index, else its HTTP ``Last-Modified``): then it may be new on
+this day. Otherwise it is dropped and counted as ``undated``: kept on every day, as it
+once was, every run and every backfilled day refetched the site's whole undated list.
+
+A sitemap may be 50 MB uncompressed (sitemaps.org), more than an outlet's ``max_bytes``
+for a page: sitemaps are read up to ``MAX_SITEMAP_BYTES``.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ MAX_SITEMAP_DEPTH = 3
 # Sitemaps fetched per source per day: at 1 request/s this bounds discovery to a few
 # minutes even for an index without <lastmod> (which cannot be pruned).
 MAX_SITEMAPS_PER_SOURCE = 200
+# The sitemap protocol's cap on one file (uncompressed; a gzipped file is smaller).
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -81,22 +92,33 @@ def read_sitemap(body: bytes, url: str) -> Element:
     return root
 
 
+def _changed_in(
+    lastmod: dt.datetime | None, last_modified: str | None, tz: ZoneInfo,
+    window: tuple[dt.datetime, dt.datetime],
+) -> bool:
+    changed = lastmod or parse_date(last_modified, tz)
+    return changed is not None and window[0] <= changed < window[1]
+
+
 def sitemap_entries(
     fetch: Fetch,
     root_url: str,
-    window_start: dt.datetime,
+    window: tuple[dt.datetime, dt.datetime],
     tz: ZoneInfo,
     errors: list[dict[str, Any]],
+    counts: dict[str, int] | None = None,
 ) -> list[Entry]:
     """Entries of the sitemap (or index) at ``root_url``, breadth first. A child that fails,
     loops back or lies too deep is appended to ``errors``; ``SourceError`` only when the root
-    itself cannot be read."""
+    itself cannot be read. Undated entries of a sitemap that did not change in ``window``
+    are dropped and counted in ``counts["undated"]``."""
+    window_start = window[0]
     entries: list[Entry] = []
-    queue: deque[tuple[str, int]] = deque([(root_url, 0)])
+    queue: deque[tuple[str, int, dt.datetime | None]] = deque([(root_url, 0, None)])
     seen = {canonicalize_url(root_url)}
     fetched = 0
     while queue:
-        url, depth = queue.popleft()
+        url, depth, lastmod = queue.popleft()
         if fetched >= MAX_SITEMAPS_PER_SOURCE:
             left = len(queue) + 1
             errors.append(
@@ -114,7 +136,13 @@ def sitemap_entries(
             errors.append(exc.as_dict("sitemap"))
             continue
         if local_name(root.tag) == "urlset":
-            entries.extend(urlset_entries(root, tz))
+            listed = urlset_entries(root, tz)
+            if not _changed_in(lastmod, result.header("Last-Modified"), tz, window):
+                dated = [entry for entry in listed if entry.date is not None]
+                if counts is not None:
+                    counts["undated"] = counts.get("undated", 0) + len(listed) - len(dated)
+                listed = dated
+            entries.extend(listed)
             continue
         for child in _index_children(root, tz):
             if child.lastmod is not None and child.lastmod < window_start:
@@ -128,5 +156,5 @@ def sitemap_entries(
             if depth + 1 > MAX_SITEMAP_DEPTH:
                 errors.append(SourceError("sitemap_too_deep", child_url).as_dict("sitemap"))
                 continue
-            queue.append((child_url, depth + 1))
+            queue.append((child_url, depth + 1, child.lastmod))
     return entries

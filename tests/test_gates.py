@@ -65,7 +65,8 @@ validation: {validation}
 
 
 def _manifest(lake: Path) -> dict[str, object]:
-    (path,) = (lake / "_runs" / "outlet=gates" / f"date={DAY}").glob("*[0-9].json")
+    (path,) = [p for p in (lake / "_runs" / "outlet=gates" / f"date={DAY}").glob("*.json")
+               if not p.name.endswith(".validation.json")]
     data: dict[str, object] = json.loads(path.read_text())
     return data
 

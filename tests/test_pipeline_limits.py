@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,39 @@ def test_a_day_bigger_than_the_mapping_limit_makes_no_more_chunks(
     assert any("30 URLs would make more than 4 chunks of 5" in r.getMessage()
                for r in caplog.records)
     assert json.loads((spec.staging / "discovered.json").read_text())["chunks"] == 4
+
+
+def _stage_files(folder: Path, mtime: float | None) -> None:
+    for name in ("chunks/00000.json", "raw/00000.warc.gz", "parsed/00000.parquet.tmp"):
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+        if mtime is not None:
+            os.utime(path, (mtime, mtime))
+
+
+def test_a_run_start_collects_stale_staging_of_killed_and_failed_runs(
+    site: Loopback, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    lake = tmp_path / "lake"
+    staging = lake / "_staging" / "outlet=limits"
+    long_ago = dt.datetime(2026, 1, 1, tzinfo=dt.UTC).timestamp()
+    _stage_files(staging / "2026-06-10" / "killed_run", long_ago)  # SIGKILLed months ago
+    _stage_files(staging / "2026-06-11" / "failed_batch", long_ago)
+    _stage_files(staging / "2026-06-14" / "running_now", None)  # another run, still going
+    _stage_files(lake / "_staging" / "outlet=other" / "2026-06-10" / "theirs", long_ago)
+    spec = RunSpec(_outlet(site, 3), DAY, "limits__2", str(lake))
+    with caplog.at_level(logging.WARNING, logger="newslake.pipeline"):
+        discover_step(spec)
+    assert sorted(p.name for p in staging.iterdir()) == ["2026-06-14", str(DAY)]
+    assert (staging / "2026-06-14" / "running_now" / "raw" / "00000.warc.gz").exists()
+    assert (lake / "_staging" / "outlet=other" / "2026-06-10" / "theirs").exists()
+    assert sum("removed stale staging" in r.getMessage() for r in caplog.records) == 2
+
+
+def test_two_cli_runs_in_the_same_second_get_their_own_run_ids() -> None:
+    from newslake.cli import new_run_id
+
+    ids = {new_run_id("cli") for _ in range(100)}
+    assert len(ids) == 100
+    assert all(i.startswith("cli__") for i in ids)

@@ -8,6 +8,7 @@ import logging
 import shutil
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,12 @@ def _demo_quick(args: argparse.Namespace, lake_uri: str, home: Path, ids: list[s
     return 1 if failed else 0
 
 
+def new_run_id(kind: str) -> str:
+    """A run id of its own: two runs started in the same second (or microsecond) must not
+    share a staging folder, so the time is followed by a random part."""
+    return f"{kind}__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:8]}"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """One outlet-day through the library directly, without Airflow (debugging, bench)."""
     from newslake.config import load_outlets
@@ -150,7 +157,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     outlet = load_outlets()[args.outlet]
     day = dt.date.fromisoformat(args.date)
-    run_id = args.run_id or f"cli__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
+    run_id = args.run_id or new_run_id("cli")
     try:
         manifest = run_day(RunSpec(outlet=outlet, day=day, run_id=run_id, lake=args.lake))
     except NewslakeError as exc:  # a rejected batch, a failed discovery: said in one line
@@ -164,13 +171,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_reparse(args: argparse.Namespace) -> int:
     """Rebuild articles/ and quarantine/ of an outlet's days from the raw zone, no fetching."""
     from newslake.config import load_outlets
+    from newslake.errors import NewslakeError
     from newslake.reparse import reparse_days
 
     outlet = load_outlets()[args.outlet]
     first = dt.date.fromisoformat(args.date_from)
     last = dt.date.fromisoformat(args.date_to or args.date_from)
-    run_id = args.run_id or f"reparse__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
-    manifests = reparse_days(outlet, first, last, args.lake, run_id)
+    run_id = args.run_id or new_run_id("reparse")
+    try:
+        manifests = reparse_days(outlet, first, last, args.lake, run_id)
+    except NewslakeError as exc:  # a rejected batch: said in one line
+        print(f"newslake reparse: {exc}", file=sys.stderr)
+        return 1
     for m in manifests:
         print(f"{outlet.id} {m['date']}: {m['written']} articles, {m['quarantined']} "
               f"quarantined (from {len(m['reparse']['raw_files'])} WARC files)")

@@ -44,6 +44,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -500,3 +501,33 @@ def remove_partition(target: Path) -> None:
         old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
         os.replace(target, old)
         shutil.rmtree(old)
+
+
+def collect_stale_staging(
+    lake: str, outlet: str, *, older_than_s: float, keep: str = "",
+    storage: Storage = None, now: float | None = None,
+) -> list[str]:
+    """Remove the staging of an outlet's runs whose files are all older than
+    ``older_than_s`` seconds (a killed run, a failed run nobody retries), except the run
+    staged at ``keep``; return the removed locations. Any kind of lake (file times are the
+    store's: mtime locally, LastModified on S3)."""
+    root = join(lake_uri(lake), "_staging", f"outlet={outlet}")
+    fs, base = filesystem(root, storage)
+    _, kept = filesystem(keep, storage) if keep else (fs, "")
+    newest: dict[str, int] = {}
+    for info in list_files(root, storage):
+        day_run = info.path[len(base):].strip("/").split("/")[:2]
+        if len(day_run) == 2:  # <day>/<run>/...
+            run_path = "/".join([base, *day_run])
+            newest[run_path] = max(newest.get(run_path, 0), info.mtime_ns or 0)
+    cutoff_ns = int(((time.time() if now is None else now) - older_than_s) * 1e9)
+    removed = []
+    for run_path, mtime_ns in sorted(newest.items()):
+        if run_path != kept and mtime_ns < cutoff_ns:
+            location = _location(fs, run_path)
+            remove_tree(location, storage)
+            removed.append(location)
+            if isinstance(fs, pafs.LocalFileSystem):  # an emptied day folder goes too
+                with contextlib.suppress(OSError):
+                    Path(run_path).parent.rmdir()
+    return removed

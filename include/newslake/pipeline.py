@@ -79,6 +79,21 @@ class RunSpec:
         return start, start + dt.timedelta(days=1)
 
 
+# A run's staging untouched for this long belongs to a run that was killed or failed for
+# good (Airflow retries come within the hour): the outlet's next run removes it.
+STALE_STAGING_HOURS = 24
+
+
+def collect_stale_staging(spec: RunSpec, hours: float = STALE_STAGING_HOURS) -> list[str]:
+    """Remove the outlet's other runs' staging that is older than ``hours``; log it."""
+    removed = lake.collect_stale_staging(
+        spec.lake, spec.outlet.id, older_than_s=hours * 3600, keep=spec.staging_uri,
+        storage=spec.storage)
+    for location in removed:
+        log.warning("removed stale staging (untouched for %g h): %s", hours, location)
+    return removed
+
+
 def _stage(spec: RunSpec, *parts: str) -> str:
     """A location in the run's staging area (writers create local folders as needed)."""
     return lake.join(spec.staging_uri, *parts)
@@ -135,6 +150,7 @@ def discover_step(
     started = time.monotonic()
     # A retry of the whole run starts from a clean slate.
     lake.remove_tree(spec.staging_uri, spec.storage)
+    collect_stale_staging(spec)
     result = discover(spec.outlet, spec.day)
     urls = [u.url for u in result.urls]
     previous = previous_index(_previous_raw(spec), spec.storage) if urls else {}

@@ -33,7 +33,13 @@ import pyarrow.fs as pafs
 from newslake import lake
 from newslake.config import Outlet
 from newslake.lake import Storage
-from newslake.pipeline import RunSpec, parse_step, publish_step, validate_step
+from newslake.pipeline import (
+    RunSpec,
+    collect_stale_staging,
+    parse_step,
+    publish_step,
+    validate_step,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +100,17 @@ def reparse_day(
                    storage=dict(storage or {}))
     # A retry starts from a clean slate, as an ingest does.
     lake.remove_tree(spec.staging_uri, storage)
+    collect_stale_staging(spec)
+    try:
+        return _reparse_staged(spec, raw)
+    except BaseException:  # a rejected batch, a kill: its staging goes (a retry redoes it)
+        lake.remove_tree(spec.staging_uri, storage)
+        raise
+
+
+def _reparse_staged(spec: RunSpec, raw: list[str]) -> dict[str, Any]:
+    outlet, day, lake_uri, run_id, storage = (
+        spec.outlet, spec.day, spec.lake, spec.run_id, spec.storage)
     started = time.monotonic()
     inputs = _snapshot(raw, lake.join(spec.staging_uri, "raw"), storage)
     snapshot_s = round(time.monotonic() - started, 3)  # the "discover" of a reparse

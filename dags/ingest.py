@@ -25,7 +25,13 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": dt.timedelta(minutes=5),
     "retry_exponential_backoff": True,
     "on_failure_callback": on_failure,  # logs one line; mails/Slacks when configured
+    # No task may hold a worker slot for ever (a hostile page, a stuck connection): each
+    # attempt is killed after this, and retried. fetch has its own (below).
+    "execution_timeout": dt.timedelta(hours=1),
 }
+# A fetch chunk: up to a few hundred URLs (a day near max_map_length) at the outlet's
+# rate, with retries and per-request timeouts.
+FETCH_TIMEOUT = dt.timedelta(hours=3)
 
 
 def _run_spec(outlet: Outlet) -> Any:
@@ -86,7 +92,7 @@ def build_dag(outlet: Outlet) -> DAG:
         # One fetch task of an outlet at a time, across runs and workers: the outlet's
         # requests_per_second and concurrency (threads inside the task) then hold for the
         # whole outlet, however many chunks and backfill days run in parallel.
-        @task(max_active_tis_per_dag=1)
+        @task(max_active_tis_per_dag=1, execution_timeout=FETCH_TIMEOUT)
         def fetch(chunk_path: str) -> str:
             from newslake.pipeline import fetch_step
 

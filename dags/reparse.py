@@ -23,6 +23,8 @@ DEFAULT_ARGS: dict[str, Any] = {
     # a retry will not fix, so one quick retry (for a full disk, a killed worker) is enough.
     "retries": 1,
     "retry_delay": dt.timedelta(minutes=1),
+    # One day's reparse (parse, validate, publish) of a big day; plan takes seconds.
+    "execution_timeout": dt.timedelta(hours=2),
 }
 # Parsing is CPU-bound: a few days at once per run, not the whole range.
 PARALLEL_DAYS = 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 
 import pytest
@@ -39,6 +40,9 @@ def test_dags_are_wired_as_designed(airflow_db: object) -> None:
         assert not dag.catchup
         for task in dag.tasks:
             assert task.retries >= 1, (dag_id, task.task_id)
+            # A hung task (a hostile page, a stuck connection) must not hold a slot for ever.
+            assert task.execution_timeout is not None, (dag_id, task.task_id)
+            assert task.execution_timeout <= dt.timedelta(hours=3), (dag_id, task.task_id)
         if dag_id.startswith("reparse_"):
             assert "reparse" in dag.tags
             assert type(dag.timetable).__name__ == "NullTimetable"

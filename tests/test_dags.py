@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +86,25 @@ def test_discover_is_told_airflows_mapping_limit(
     assert max_map_length() == 1024
     monkeypatch.setenv("AIRFLOW__CORE__MAX_MAP_LENGTH", "7")
     assert max_map_length() == 7
+
+
+def test_one_bad_outlet_file_breaks_only_its_own_dags(
+    airflow_db: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A misspelled time zone in one outlet YAML: an import error naming the file and the
+    key (one per DAG file, as the UI lists them), and every other outlet's DAGs load."""
+    outlets = tmp_path / "outlets"
+    outlets.mkdir()
+    shipped = PROJECT_ROOT / "include" / "outlets"
+    for name in ("demo_bayside_press.yaml", "demo_metro_ledger.yaml"):
+        shutil.copy(shipped / name, outlets / name)
+    bad = outlets / "demo_dnipro_visti.yaml"
+    bad.write_text((shipped / bad.name).read_text().replace("Europe/Kyiv", "Europe/Kyjiw"))
+    monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(outlets))
+
+    bag = _load_bag()
+    assert set(bag.dag_ids) == {f"{kind}_{o}" for kind in ("ingest", "reparse")
+                                for o in ("demo_bayside_press", "demo_metro_ledger")}
+    assert {Path(f).name for f in bag.import_errors} == {"ingest.py", "reparse.py"}
+    for message in bag.import_errors.values():
+        assert f"{bad}: timezone: unknown time zone 'Europe/Kyjiw'" in message, message

@@ -430,10 +430,31 @@ def default_outlets_dir() -> Path:
 
 
 def load_outlets(directory: str | Path | None = None) -> dict[str, Outlet]:
-    """Every ``*.yaml`` in the outlets folder, keyed by id, in file-name order."""
+    """Every ``*.yaml`` in the outlets folder, keyed by id, in file-name order; the first
+    file that does not load raises its ``ConfigError``."""
+    outlets, broken = load_outlets_apart(directory)
+    for error in broken.values():
+        raise error
+    return outlets
+
+
+def load_outlets_apart(
+    directory: str | Path | None = None,
+) -> tuple[dict[str, Outlet], dict[Path, ConfigError]]:
+    """Every ``*.yaml`` in the outlets folder, each on its own: the outlets that load
+    (keyed by id, in file-name order) and the error of each file that does not. The DAG
+    files use this, so that one bad file breaks only its own outlet's DAGs."""
     directory = Path(directory) if directory else default_outlets_dir()
     outlets: dict[str, Outlet] = {}
+    broken: dict[Path, ConfigError] = {}
     for path in sorted(directory.glob("*.yaml")):
-        outlet = load_outlet(path)
+        try:
+            outlet = load_outlet(path)
+        except ConfigError as exc:
+            broken[path] = exc
+            continue
+        except (OSError, UnicodeDecodeError) as exc:  # unreadable: still that file's error
+            broken[path] = ConfigError(f"{path}: cannot be read: {exc}")
+            continue
         outlets[outlet.id] = outlet
-    return outlets
+    return outlets, broken

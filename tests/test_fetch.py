@@ -194,6 +194,61 @@ def test_robots_read_once_and_disallow_without_request(site: Loopback) -> None:
     assert site.hits["/robots.txt"] == 1
 
 
+def _robots_verdicts(site: Loopback, robots: bytes, paths: list[str]) -> list[str | None]:
+    site.routes["/robots.txt"] = Reply(body=robots)
+    for path in paths:
+        site.routes[path.split("?")[0]] = Reply(body=b"page")
+    results = fetch_urls([site.url(p) for p in paths], make_outlet(site.url("/")))
+    return [r.error for r in results]
+
+
+RFC9309 = b"""User-agent: *
+Disallow: /
+Allow: /news/
+Disallow: /*?replytocom=
+Disallow: /*.pdf$
+"""
+
+
+@pytest.mark.timeout(10)
+def test_robots_follow_rfc_9309(site: Loopback) -> None:
+    """The longest match wins, Allow on a tie; ``*`` matches any run; ``$`` anchors the
+    end (the standard library's parser takes the first match and knows neither)."""
+    paths = ["/news/a", "/other", "/news/a?replytocom=5", "/news/a.pdf", "/news/a.pdfx"]
+    allowed = [None, "robots_disallowed", "robots_disallowed", "robots_disallowed", None]
+    assert _robots_verdicts(site, RFC9309, paths) == allowed
+    assert site.hits["/other"] == site.hits["/news/a.pdf"] == 0
+
+
+@pytest.mark.timeout(10)
+def test_robots_groups_match_our_product_token_only(site: Loopback) -> None:
+    # DEFAULT_USER_AGENT's comment holds "github" and "newslake" again: only the product
+    # token ("newslake") chooses the group.
+    robots = b"User-agent: github\nDisallow: /\n\nUser-agent: newslake\nDisallow: /mine\n"
+    assert _robots_verdicts(site, robots, ["/a", "/mine"]) == [None, "robots_disallowed"]
+
+
+@pytest.mark.timeout(10)
+def test_crawl_delay_slows_the_outlet_down(site: Loopback) -> None:
+    site.routes["/robots.txt"] = Reply(body=b"User-agent: *\nCrawl-delay: 2\nAllow: /\n")
+    site.routes["/a"] = Reply(body=b"a")
+    with fetch.Fetcher(make_outlet(site.url("/"))) as fetcher:
+        assert fetcher.fetch(site.url("/a")).ok
+        assert fetcher._limiter._interval == 2.0  # 500 requests/s configured
+
+
+@pytest.mark.timeout(10)
+def test_robots_over_500_kib_is_read_up_to_500_kib(site: Loopback) -> None:
+    """RFC 9309 §2.5: parse at least the first 500 KiB. A 600 KiB allow-all file used to
+    block the whole outlet (too_large, then "unreachable": disallow all)."""
+    padding = b"# " + b"x" * 1000 + b"\n"
+    head = b"User-agent: *\nDisallow: /early\n"
+    robots = head + padding * 620 + b"Disallow: /late\n"
+    assert len(robots) > 600 * 1024
+    verdicts = _robots_verdicts(site, robots, ["/a", "/early", "/late"])
+    assert verdicts == [None, "robots_disallowed", None]
+
+
 @pytest.mark.timeout(10)
 def test_robots_ignored_when_not_obeyed(site: Loopback) -> None:
     site.routes["/private/x"] = Reply(body=b"secret")

@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import os
+import re
 import socket
 import threading
 import time
@@ -47,10 +48,10 @@ from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
 import requests
 import urllib3
+from protego import Protego
 from requests.adapters import HTTPAdapter
 from tenacity import (
     RetryCallState,
@@ -76,7 +77,9 @@ BACKOFF_JITTER_S = 0.5
 RETRY_AFTER_CAP_S = 30.0
 # Five hops cover http→https→www→trailing-slash; more is a loop or a trap (as in browsers' spirit).
 MAX_REDIRECTS = 5
-# Google reads at most 500 KiB of robots.txt (RFC 9309 asks for at least that much).
+# RFC 9309 §2.5: a crawler must parse at least the first 500 KiB of robots.txt; Google
+# parses that much and ignores the rest. newslake reads the first 500 KiB and ignores the
+# rest (a bigger file is no reason to stay away from the site).
 ROBOTS_MAX_BYTES = 500 * 1024
 # A Crawl-delay above this would make one day's run last longer than the day.
 MAX_CRAWL_DELAY_S = 10.0
@@ -219,6 +222,8 @@ class _Request:
     check_robots: bool
     previous: FetchResult | None
     content_types: Collection[str] | None
+    # Keep the first max_bytes of a bigger body (robots.txt) instead of failing too_large.
+    truncate: bool = False
 
 
 def _now() -> dt.datetime:
@@ -291,7 +296,7 @@ class Fetcher:
         self._local = threading.local()
         self._own_sessions: list[requests.Session] = []
         self._sessions_lock = threading.Lock()
-        self._robots: dict[str, RobotFileParser] = {}
+        self._robots: dict[str, Protego] = {}
         self._robots_lock = threading.Lock()
         self._limiter = _RateLimiter(self.politeness.requests_per_second)
 
@@ -331,12 +336,14 @@ class Fetcher:
         check_robots: bool = True,
         previous: FetchResult | None = None,
         content_types: Collection[str] | None = None,
+        truncate: bool = False,
     ) -> FetchResult:
         """Fetch one URL with retries; never raises.
 
         ``previous``: an earlier response for ``url``; its validators make the request
         conditional and a 304 returns it again (with ``reused_from``). ``content_types``:
-        the media types accepted for a 2xx body (None: any)."""
+        the media types accepted for a 2xx body (None: any). ``truncate``: a body over
+        ``max_bytes`` is cut there instead of failing as ``too_large``."""
         started = time.monotonic()
         attempts = 0
         request = _Request(
@@ -345,6 +352,7 @@ class Fetcher:
             check_robots=check_robots,
             previous=previous if previous is not None and previous.validators() else None,
             content_types=content_types,
+            truncate=truncate,
         )
 
         def attempt() -> _Outcome:
@@ -437,12 +445,19 @@ class Fetcher:
         if (
             check_robots
             and self.politeness.obey_robots
-            and not self._robots_for(parts.scheme, parts.netloc).can_fetch(self.user_agent, url)
+            and not self._robots_for(parts.scheme, parts.netloc).can_fetch(url, self._robots_agent)
         ):
             return ERR_ROBOTS, False
         return None
 
-    def _robots_for(self, scheme: str, netloc: str) -> RobotFileParser:
+    @property
+    def _robots_agent(self) -> str:
+        """The product token robots.txt groups are matched against (RFC 9309 §2.2.1):
+        ``newslake`` of ``newslake/0.1 (+https://…)``. protego matches substrings, so the
+        whole header would also match a group for any word of its comment or URL."""
+        return re.split(r"[/\s]", self.user_agent.strip(), maxsplit=1)[0] or self.user_agent
+
+    def _robots_for(self, scheme: str, netloc: str) -> Protego:
         key = f"{scheme}://{netloc}"
         with self._robots_lock:  # one read per host, even when threads ask at once
             rules = self._robots.get(key)
@@ -451,25 +466,29 @@ class Fetcher:
                 self._robots[key] = rules
         return rules
 
-    def _read_robots(self, robots_url: str) -> RobotFileParser:
-        result = self.fetch(robots_url, max_bytes=ROBOTS_MAX_BYTES, check_robots=False)
-        rules = RobotFileParser(robots_url)
+    def _read_robots(self, robots_url: str) -> Protego:
+        """The host's rules, read by protego (RFC 9309: the most specific match wins, Allow
+        on a tie; ``*`` and ``$`` in paths; Crawl-delay)."""
+        result = self.fetch(robots_url, max_bytes=ROBOTS_MAX_BYTES, check_robots=False,
+                            truncate=True)
         if result.error_slug in (ERR_TOO_MANY_REDIRECTS, ERR_REDIRECT_LOOP):
-            rules.parse([])  # RFC 9309 §2.3.1.2: too many redirects means "unavailable"
-        elif (
+            return Protego.parse("")  # RFC 9309 §2.3.1.2: too many redirects: "unavailable"
+        if (
             result.status is None
             or result.status >= 500
             or (200 <= result.status < 300 and result.body is None)
         ):
             # Unreachable: RFC 9309 §2.3.1.4 says assume everything is disallowed.
-            rules.parse(["User-agent: *", "Disallow: /"])
-        elif 200 <= result.status < 300 and result.body is not None:
-            rules.parse(result.body.decode("utf-8", "replace").splitlines())
-            delay = rules.crawl_delay(self.user_agent)
-            if delay:
-                self._limiter.slow_down(min(float(delay), MAX_CRAWL_DELAY_S))
-        else:
-            rules.parse([])  # 3xx/4xx: "unavailable", RFC 9309 §2.3.1.3: all allowed
+            return Protego.parse("User-agent: *\nDisallow: /\n")
+        if not (200 <= result.status < 300) or result.body is None:
+            return Protego.parse("")  # 3xx/4xx: "unavailable", RFC 9309 §2.3.1.3: all allowed
+        text = result.body.decode("utf-8", "replace")
+        if len(result.body) >= ROBOTS_MAX_BYTES:  # cut: a half line could be half a rule
+            text = text.rsplit("\n", 1)[0]
+        rules = Protego.parse(text)
+        delay = rules.crawl_delay(self._robots_agent)
+        if delay:
+            self._limiter.slow_down(min(float(delay), MAX_CRAWL_DELAY_S))
         return rules
 
     def _read(
@@ -485,7 +504,7 @@ class Fetcher:
             return _Outcome(result, retry=retry)
 
         declared = response.headers.get("Content-Length", "").strip()
-        if declared.isdigit() and int(declared) > max_bytes:
+        if declared.isdigit() and int(declared) > max_bytes and not request.truncate:
             return failed(ERR_TOO_LARGE)
         media_type = _media_type(response.headers.get("Content-Type"))
         accepted = request.content_types
@@ -503,10 +522,13 @@ class Fetcher:
                     break
                 body += inflater.inflate(chunk, max_bytes + 1 - len(body))
                 if len(body) > max_bytes:
-                    return failed(ERR_TOO_LARGE)
+                    if not request.truncate:
+                        return failed(ERR_TOO_LARGE)
+                    del body[max_bytes:]
+                    break
                 if time.monotonic() > deadline:
                     return failed(f"{ERR_TIMEOUT}: body too slow", retry=True)
-            if not inflater.complete:
+            if not inflater.complete and len(body) < max_bytes:
                 return failed(f"{ERR_TRUNCATED}: compressed stream ends early", retry=True)
         except (zlib.error, _UnsupportedEncoding) as exc:
             return failed(f"{ERR_DECODING}: {exc}")

@@ -109,3 +109,22 @@ def test_a_rejected_day_says_why_in_one_line_and_leaves_no_staging(
                           "quarantine_share (quarantine_share=1.0)"), err
     assert not (lake / "articles").exists(), "a rejected day publishes nothing"
     assert list((lake / "_staging").rglob("*.*")) == [] if (lake / "_staging").exists() else True
+
+
+def test_a_run_killed_after_its_swap_is_reported_published(
+    gazette: Loopback, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """publish_step swaps the partitions, then writes the manifest: a kill in between
+    leaves live rows and only the GX results in ``_runs/``. The report must not call
+    that run unpublished (issue 15.11)."""
+    from newslake.report import load_runs
+
+    _outlet(gazette, tmp_path / "outlets")
+    monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(tmp_path / "outlets"))
+    lake = tmp_path / "lake"
+    assert cli_main(["run", "--outlet", "gates", "--date", str(DAY), "--lake", str(lake),
+                     "--run-id", "killed_after_swap"]) == 0
+    (lake / "_runs" / "outlet=gates" / f"date={DAY}" / "killed_after_swap.json").unlink()
+    (run,) = load_runs(str(lake))
+    assert (run.run_id, run.status, run.written, run.quarantined) == (
+        "killed_after_swap", "published", 1, 2)

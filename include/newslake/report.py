@@ -170,22 +170,45 @@ def load_runs(lake_uri: str) -> list[RunRecord]:
         for stem, ref in sorted(results.items()):
             if (folder / f"{stem}.json").exists():
                 continue
-            # GX results without a manifest: the batch gate failed, or publish never ran.
+            # GX results without a manifest: the batch gate failed, publish never ran, or
+            # the run was killed after its swaps and before its manifest (its rows are
+            # live: they carry its run id).
             summary = _read_json(ref).get("summary", {})
             failures = tuple(summary.get("batch_failures") or ())
             counts = summary.get("counts") or {}
+            live = None if failures else live_rows(
+                lake_uri, outlet, day, str(summary.get("run_id", stem)))
             runs.append(RunRecord(
-                outlet=outlet, day=day, run_id=stem,
-                status="failed" if failures else "unpublished",
+                outlet=outlet, day=day, run_id=str(summary.get("run_id", stem)),
+                status="failed" if failures else "published" if live else "unpublished",
                 finished_at=_mtime_iso(ref), discovered=None,
                 fetch_failed=counts.get("fetch_failed", 0) if counts else None,
-                written=None, quarantined=None,
+                written=live[0] if live else None, quarantined=live[1] if live else None,
                 failed_checks=dict(summary.get("failed_checks") or {}),
                 batch_failures=failures, seconds=summary.get("seconds"),
                 validation_file=str(ref.relative_to(root)),
             ))
     runs.sort(key=lambda r: (r.finished_at, r.outlet, r.day))
     return runs
+
+
+def live_rows(lake_uri: str, outlet: str, day: str, run_id: str) -> tuple[int, int] | None:
+    """(articles, quarantined) rows of the outlet-day's live partitions that ``run_id``
+    wrote, or None when neither partition holds a row of it."""
+    from newslake.settings import storage_from_env
+
+    storage = storage_from_env() if lake.is_s3(lake_uri) else None
+    found = []
+    for zone in ("articles", "quarantine"):
+        location = lake.join(lake.partition_uri(lake_uri, zone, outlet, dt.date.fromisoformat(day)),
+                             lake.PARQUET_FILE)
+        if not lake.exists(location, storage):
+            found.append(0)
+            continue
+        fs, path = lake.filesystem(location, storage)
+        ids = pq.read_table(path, columns=["run_id"], filesystem=fs).column("run_id")
+        found.append(sum(1 for value in ids.to_pylist() if value == run_id))
+    return (found[0], found[1]) if any(found) else None
 
 
 def partition_rows(lake_uri: str, zone: str) -> dict[tuple[str, str], int]:
@@ -466,7 +489,9 @@ generated {generated}</p>
 {body}
 <section><h2>Latest runs</h2>
 <p class=sub>Newest first, at most {runs_limit}. <i>failed</i>: a batch check failed, nothing
-was published (the GX results are kept); <i>unpublished</i>: validated, never published.</p>
+was published (the GX results are kept); <i>unpublished</i>: validated, never published. A
+run killed after its partitions were swapped and before its manifest was written is
+<i>published</i> (its rows carry its run id).</p>
 {_runs_table(runs, runs_limit)}</section>
 <footer>Made by <code>newslake report</code> from <code>_runs/</code> manifests and partition
 footers. No scripts, no external resources.</footer>

@@ -94,3 +94,23 @@ def test_two_cli_runs_in_the_same_second_get_their_own_run_ids() -> None:
     ids = {new_run_id("cli") for _ in range(100)}
     assert len(ids) == 100
     assert all(i.startswith("cli__") for i in ids)
+
+
+@pytest.mark.timeout(30)
+def test_a_stuck_runner_is_killed_at_its_deadline_though_it_prints_nothing() -> None:
+    """``newslake demo --quick`` waits for its DAG.test() child with a timeout; it was
+    checked only when the child printed, so a stuck child outlived it."""
+    import sys
+
+    from newslake.airflow_local import collect_results
+
+    seen: list[dict[str, object]] = []
+    code = "import json, time; print(json.dumps({'n': 1}), flush=True); time.sleep(600)"
+    with pytest.raises(TimeoutError, match="child killed"):
+        collect_results([sys.executable, "-c", code], dict(os.environ), 2.0, seen.append)
+    assert seen == [{"n": 1}]
+    # A child that fails names its exit code and stderr.
+    with pytest.raises(RuntimeError, match="exited with 3:\n.*boom"):
+        collect_results([sys.executable, "-c",
+                         "import sys; print('boom', file=sys.stderr); sys.exit(3)"],
+                        dict(os.environ), 20.0, seen.append)

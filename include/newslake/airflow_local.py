@@ -14,7 +14,10 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,33 +76,57 @@ def run_days(
         "--outlets", ",".join(outlet_ids),
         "--days", ",".join(d.isoformat() for d in days),
     ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    total = len(outlet_ids) * len(days)
     results: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    assert proc.stdout is not None
-    try:
-        for line in proc.stdout:
-            if not line.startswith("{"):
-                continue
-            result = json.loads(line)
-            results.append(result)
-            if progress:
-                print(
-                    f"  [{len(results)}/{len(outlet_ids) * len(days)}] ingest_{result['outlet']} "
-                    f"{result['date']}: {result['state']} ({result['seconds']:.1f}s)",
-                    flush=True,
-                )
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"runs did not finish within {timeout:.0f}s")
-        proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    stderr = proc.stderr.read() if proc.stderr else ""
-    if proc.returncode != 0:
-        raise RuntimeError(f"Airflow runner exited with {proc.returncode}:\n{stderr[-5000:]}")
+
+    def report(result: dict[str, Any]) -> None:
+        results.append(result)
+        if progress:
+            print(
+                f"  [{len(results)}/{total}] ingest_{result['outlet']} "
+                f"{result['date']}: {result['state']} ({result['seconds']:.1f}s)",
+                flush=True,
+            )
+
+    collect_results(cmd, env, timeout, report)
     return results
+
+
+def collect_results(
+    cmd: list[str], env: dict[str, str], timeout: float,
+    on_result: Callable[[dict[str, Any]], None],
+) -> None:
+    """Run ``cmd``; hand each JSON line it prints to ``on_result``. A watchdog kills the
+    child at the deadline even when it prints nothing (a stuck run): ``TimeoutError``.
+    stderr goes to a temporary file: a pipe nobody reads would block a chatty child."""
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as stderr:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            proc.kill()
+
+        watchdog = threading.Timer(timeout, expire)
+        watchdog.daemon = True
+        watchdog.start()
+        assert proc.stdout is not None
+        try:
+            for line in proc.stdout:
+                if line.startswith("{"):
+                    on_result(json.loads(line))
+            proc.wait()
+        finally:
+            watchdog.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if expired.is_set():
+            raise TimeoutError(f"runs did not finish within {timeout:.0f}s (child killed)")
+        if proc.returncode != 0:
+            stderr.seek(0)
+            raise RuntimeError(
+                f"Airflow runner exited with {proc.returncode}:\n{stderr.read()[-5000:]}")
 
 
 def manual_run_after(day: dt.date) -> dt.datetime:

@@ -10,10 +10,13 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newslake import clock
 from newslake.settings import PROJECT_ROOT, default_lake
+
+if TYPE_CHECKING:
+    from newslake.config import Outlet
 
 DEMO_DAYS = 14
 
@@ -143,6 +146,18 @@ def _demo_quick(args: argparse.Namespace, lake_uri: str, home: Path, ids: list[s
     return 1 if failed else 0
 
 
+def _outlet(outlets: dict[str, Outlet], outlet_id: str) -> Outlet:
+    from newslake.errors import ConfigError
+
+    if outlet_id not in outlets:
+        raise ConfigError(f"unknown outlet {outlet_id!r}; known: {', '.join(sorted(outlets))}")
+    return outlets[outlet_id]
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
 def new_run_id(kind: str) -> str:
     """A run id of its own: two runs started in the same second (or microsecond) must not
     share a staging folder, so the time is followed by a random part."""
@@ -155,13 +170,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from newslake.errors import NewslakeError
     from newslake.pipeline import RunSpec, run_day
 
-    outlet = load_outlets()[args.outlet]
     day = dt.date.fromisoformat(args.date)
     run_id = args.run_id or new_run_id("cli")
     try:
+        outlet = _outlet(load_outlets(), args.outlet)
         manifest = run_day(RunSpec(outlet=outlet, day=day, run_id=run_id, lake=args.lake))
-    except NewslakeError as exc:  # a rejected batch, a failed discovery: said in one line
-        print(f"newslake run: {exc}", file=sys.stderr)
+    except NewslakeError as exc:  # a bad config, a rejected batch: said in one line
+        print(f"newslake run: {_one_line(exc)}", file=sys.stderr)
         return 1
     print(f"{outlet.id} {day}: {manifest['written']} articles, "
           f"{manifest['quarantined']} quarantined")
@@ -174,14 +189,14 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     from newslake.errors import NewslakeError
     from newslake.reparse import reparse_days
 
-    outlet = load_outlets()[args.outlet]
     first = dt.date.fromisoformat(args.date_from)
     last = dt.date.fromisoformat(args.date_to or args.date_from)
     run_id = args.run_id or new_run_id("reparse")
     try:
+        outlet = _outlet(load_outlets(), args.outlet)
         manifests = reparse_days(outlet, first, last, args.lake, run_id)
-    except NewslakeError as exc:  # a rejected batch: said in one line
-        print(f"newslake reparse: {exc}", file=sys.stderr)
+    except NewslakeError as exc:  # a bad config, a rejected batch: said in one line
+        print(f"newslake reparse: {_one_line(exc)}", file=sys.stderr)
         return 1
     for m in manifests:
         print(f"{outlet.id} {m['date']}: {m['written']} articles, {m['quarantined']} "

@@ -80,8 +80,11 @@ class RunSpec:
 
 
 # A run's staging untouched for this long belongs to a run that was killed or failed for
-# good (Airflow retries come within the hour): the outlet's next run removes it.
-STALE_STAGING_HOURS = 24
+# good: the outlet's next run removes it. It must outlast the longest time a live run can
+# go without writing: its fetch tasks queued behind other runs' (one fetch task of an
+# outlet at a time, up to 4 runs at once; a day of 50k URLs at 1 request/s is ~14 h of
+# fetching), plus Airflow's retry delays. A week is far beyond that.
+STALE_STAGING_HOURS = 7 * 24
 
 
 def collect_stale_staging(spec: RunSpec, hours: float = STALE_STAGING_HOURS) -> list[str]:

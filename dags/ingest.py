@@ -2,7 +2,8 @@
 
 discover → fetch (mapped over chunks of URLs) → parse (mapped) → validate → publish.
 The run for the data interval [D, D+1) UTC owns the partition ``date=D`` of its outlet
-and replaces it whole, so retries, reruns and backfills never add rows.
+and replaces it whole, so retries, reruns and backfills never add rows twice; they never
+lose one either (every URL the partition holds is tried again; see ``newslake.pipeline``).
 Only light modules are imported here: the library is imported inside the tasks.
 """
 

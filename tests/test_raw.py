@@ -129,6 +129,15 @@ def fetch_results(draw: st.DrawFn) -> FetchResult:
                 timezones=st.just(dt.UTC),
             )
         ),
+        kept_after=draw(st.none() | st.text(max_size=40)),
+        kept_at=draw(
+            st.none()
+            | st.datetimes(
+                min_value=dt.datetime(1990, 1, 1),
+                max_value=dt.datetime(2100, 1, 1),
+                timezones=st.just(dt.UTC),
+            )
+        ),
     )
 
 

@@ -135,6 +135,10 @@ class FetchResult:
     # Set when the server answered a conditional request with 304 Not Modified: status,
     # headers and body are the earlier response's, fetched at this time.
     reused_from: dt.datetime | None = None
+    # Set when a later fetch of the URL failed (``kept_after``: its error, ``kept_at``: when)
+    # and this earlier complete response was kept in its place (a rerun only adds knowledge).
+    kept_after: str | None = None
+    kept_at: dt.datetime | None = None
 
     @property
     def ok(self) -> bool:

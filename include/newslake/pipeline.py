@@ -3,7 +3,9 @@
 Each step is a plain function that reads its inputs from the run's staging folder and
 writes its outputs there, returning small references (paths, counts) — what Airflow's
 XCom carries between tasks. Nothing here imports Airflow. A run owns the partition
-``date=D`` of its outlet for the interval [D, D+1) UTC and replaces it whole.
+``date=D`` of its outlet for the interval [D, D+1) UTC and replaces it whole, and only
+adds knowledge: every URL the day's partitions already hold is tried again, listed or
+not, and a page that now fails keeps its last good response (``fetch_step``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import tempfile
 import time
 import traceback
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,7 @@ from newslake.errors import ParseError
 from newslake.fetch import ERR_ROBOTS, FetchResult, fetch_urls
 from newslake.parse import parse_article
 from newslake.raw import complete_responses, read_warc, write_warc
-from newslake.rawindex import ChunkRecords, previous_index, read_previous
+from newslake.rawindex import ChunkRecords, read_previous, scan_previous
 from newslake.record import (
     ARTICLE_FILE_SCHEMA,
     QUARANTINE_FILE_SCHEMA,
@@ -140,11 +143,26 @@ def chunk_size_for(urls: int, chunk_size: int, max_chunks: int | None) -> int:
     return -(-urls // max_chunks)
 
 
+def _partition_urls(spec: RunSpec) -> set[str]:
+    """The URLs of the rows the day's ``articles/`` and ``quarantine/`` partitions hold."""
+    urls: set[str] = set()
+    for zone in ("articles", "quarantine"):
+        location = lake.join(lake.partition_uri(spec.lake, zone, spec.outlet.id, spec.day),
+                             lake.PARQUET_FILE)
+        if lake.exists(location, spec.storage):
+            column = lake.read_parquet(location, storage=spec.storage, columns=["url"])
+            urls.update(u for u in column.column("url").to_pylist() if u)
+    return urls
+
+
 def discover_step(
     spec: RunSpec, chunk_size: int = DEFAULT_CHUNK_SIZE, max_chunks: int | None = None
 ) -> list[str]:
     """Discover the day's candidate URLs; write them in chunks; return the chunk paths.
 
+    The candidates are what the sources list now, then every other URL the day's
+    partitions already hold (articles, quarantine, raw): feeds roll over and pages are
+    taken down, and a rerun, retry or backfill must not forget what an earlier run found.
     At most ``max_chunks`` chunks (the DAG passes Airflow's ``[core] max_map_length``):
     a bigger day gets bigger chunks, with a warning. Beside each chunk go the locations
     of the records its fetch may reuse (the previous run's responses, the warc sources'
@@ -155,8 +173,11 @@ def discover_step(
     lake.remove_tree(spec.staging_uri, spec.storage)
     collect_stale_staging(spec)
     result = discover(spec.outlet, spec.day)
-    urls = [u.url for u in result.urls]
-    previous = previous_index(_previous_raw(spec), spec.storage) if urls else {}
+    listed = [u.url for u in result.urls]
+    previous_raw = scan_previous(_previous_raw(spec), spec.storage)
+    carried = sorted((previous_raw.urls | _partition_urls(spec)) - set(listed))
+    urls = listed + carried
+    previous = previous_raw.refs
     size = chunk_size_for(len(urls), chunk_size, max_chunks)
     if size != chunk_size:
         log.warning(
@@ -177,6 +198,8 @@ def discover_step(
         _stage(spec, "discovered.json"),
         {
             "discovered": len(urls),
+            "listed": len(listed),
+            "carried_forward": len(carried),
             "chunks": len(chunks),
             "errors": result.errors,
             "counts": result.counts,
@@ -186,10 +209,11 @@ def discover_step(
         spec.storage,
     )
     log.info(
-        "discovered %d URLs for %s on %s in %d chunks (%d source errors); %d earlier "
-        "responses and %d archived pages indexed",
-        len(urls), spec.outlet.id, spec.day, len(chunks), len(result.errors), len(previous),
-        len(result.archived),
+        "discovered %d URLs for %s on %s (%d listed, %d carried forward from the day's "
+        "partitions) in %d chunks (%d source errors); %d earlier responses and %d archived "
+        "pages indexed",
+        len(urls), spec.outlet.id, spec.day, len(listed), len(carried), len(chunks),
+        len(result.errors), len(previous), len(result.archived),
     )
     return paths
 
@@ -217,11 +241,25 @@ def _archived(
 def _previous(
     spec: RunSpec, urls: list[str], records: ChunkRecords | None
 ) -> dict[str, FetchResult]:
-    """What the last run of the day kept for ``urls``: the validators of a rerun."""
+    """What the last run of the day kept for ``urls``: the validators of a rerun, and
+    what a page that fails now keeps (without the note of an earlier such failure)."""
     if records is None:
-        return _previous_responses(spec, urls)
-    wanted = {u: records.previous[u] for u in urls if u in records.previous}
-    return read_previous(wanted, spec.storage) if wanted else {}
+        found = _previous_responses(spec, urls)
+    else:
+        wanted = {u: records.previous[u] for u in urls if u in records.previous}
+        found = read_previous(wanted, spec.storage) if wanted else {}
+    return {u: replace(r, kept_after=None, kept_at=None) for u, r in found.items()}
+
+
+def _keep_previous(result: FetchResult, previous: Mapping[str, FetchResult]) -> FetchResult:
+    """``result``, or the URL's earlier complete response when this fetch failed (404,
+    410, a timeout, robots …): a page taken down keeps its last good version in the lake,
+    noted with the error (``kept_after``) and when it came (``kept_at``)."""
+    earlier = previous.get(result.url)
+    if result.error is None or earlier is None:
+        return result
+    return replace(earlier, kept_after=result.error, kept_at=result.fetched_at,
+                   attempts=result.attempts, elapsed_s=result.elapsed_s)
 
 
 def fetch_step(spec: RunSpec, chunk_path: str) -> str:
@@ -233,30 +271,33 @@ def fetch_step(spec: RunSpec, chunk_path: str) -> str:
     warc_path = _stage(spec, "raw", name)
     started = time.monotonic()
     # Pages a warc source holds are not fetched; the rest are revalidated against what the
-    # raw zone kept from an earlier run of the day (If-None-Match / If-Modified-Since).
+    # raw zone kept from an earlier run of the day (If-None-Match / If-Modified-Since),
+    # which also stands in for a page that fails now.
     noted = _chunk_records(spec, chunk_path)
     archived = _archived(spec, urls, noted)
     to_fetch = [u for u in urls if u not in archived]
-    fetched = iter(
-        list(fetch_urls(to_fetch, spec.outlet, previous=_previous(spec, to_fetch, noted)))
-    )
-    results = [archived[u] if u in archived else next(fetched) for u in urls]
+    previous = _previous(spec, to_fetch, noted)
+    fetched = iter(list(fetch_urls(to_fetch, spec.outlet, previous=previous)))
+    results = [archived[u] if u in archived else _keep_previous(next(fetched), previous)
+               for u in urls]
     with tempfile.TemporaryDirectory(prefix="newslake-fetch-") as tmp:
         local = os.path.join(tmp, name)
         records = write_warc(local, results)
         lake.upload(local, warc_path, spec.storage)
     failed = [r for r in results if r.error or r.status is None or r.status >= 400]
-    reused = sum(r.reused_from is not None for r in results)
+    reused = sum(r.reused_from is not None and r.kept_after is None for r in results)
+    kept = sum(r.kept_after is not None for r in results)
     lake.write_json(
         _stage(spec, "fetched", name.removesuffix(".warc.gz") + ".json"),
         {"urls": len(urls), "failed": len(failed), "not_modified": reused,
-         "from_warc_sources": len(archived), "seconds": round(time.monotonic() - started, 3)},
+         "kept_previous": kept, "from_warc_sources": len(archived),
+         "seconds": round(time.monotonic() - started, 3)},
         spec.storage,
     )
     log.info(
-        "fetched %d URLs (%d failed, %d not modified, %d from WARC sources) into %s: "
-        "%d WARC records in %.2fs",
-        len(urls), len(failed), reused, len(archived), name, records,
+        "fetched %d URLs (%d failed, %d not modified, %d failed but kept their earlier "
+        "response, %d from WARC sources) into %s: %d WARC records in %.2fs",
+        len(urls), len(failed), reused, kept, len(archived), name, records,
         time.monotonic() - started,
     )
     return warc_path
@@ -342,6 +383,9 @@ def parse_step(spec: RunSpec, warc_path: str) -> str:
         results = list(read_warc(local_warc))
     for result in results:
         counts["responses"] += 1
+        if result.kept_after is not None:
+            counts["kept_previous"] += 1
+            counts[f"kept_previous:{result.kept_after.split(':', 1)[0]}"] += 1
         if result.error or result.status is None or result.status >= 300 or not result.body:
             counts["fetch_failed"] += 1
             counts[f"fetch_error:{result.error_slug or f'http_{result.status}'}"] += 1
@@ -565,6 +609,12 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     return summary_path
 
 
+def _counts_under(counts: Mapping[str, int], prefix: str) -> dict[str, int]:
+    """The counts named ``<prefix>:<name>``, by name."""
+    return {key.split(":", 1)[1]: n for key, n in sorted(counts.items())
+            if key.startswith(f"{prefix}:")}
+
+
 def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dict[str, Any]:
     """Replace the day's partitions atomically and write the run manifest.
 
@@ -575,10 +625,7 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
     started = time.monotonic()
     validation = _read_json(spec, summary_path)
     discovered = _read_json(spec, _stage(spec, "discovered.json"))
-    fetch_errors = {
-        key.split(":", 1)[1]: n for key, n in sorted(validation["counts"].items())
-        if key.startswith("fetch_error:")
-    }
+    fetch_errors = _counts_under(validation["counts"], "fetch_error")
     staged_raw = _stage(spec, "out", "raw", lake.RAW_FILE)
     # Sorted: chunk files are numbered, so the raw file's record order is the fetch order.
     raw_bytes = lake.concatenate(sorted(warc_paths, key=_basename), staged_raw, spec.storage)
@@ -591,6 +638,8 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
         "run_id": spec.run_id,
         "finished_at": dt.datetime.now(dt.UTC).isoformat(),
         "discovered": discovered["discovered"],
+        "listed": discovered.get("listed", discovered["discovered"]),
+        "carried_forward": discovered.get("carried_forward", 0),
         "discovery_errors": discovered["errors"],
         "fetched": validation["counts"].get("responses", 0),
         "fetch_failed": validation["counts"].get("fetch_failed", 0),
@@ -610,6 +659,8 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
         ),
         "raw_bytes": raw_bytes,
         "fetch_errors": fetch_errors,
+        "kept_previous": validation["counts"].get("kept_previous", 0),
+        "kept_previous_after": _counts_under(validation["counts"], "kept_previous"),
         "skipped_robots": fetch_errors.get("robots_disallowed", 0),
         "seconds": {
             "discover": discovered["seconds"],

@@ -12,7 +12,9 @@ Every record carries ``WARC-Newslake-Requested-URI``, ``-Attempts``, ``-Elapsed`
 the fetch failed, ``-Error``. A response reused after a 304 to a conditional request is
 written whole (the partition it came from is replaced by this run, so the file must stand
 alone) as a ``response`` record dated when the 304 came, with the note
-``WARC-Newslake-Reused-From: <when the body was fetched>``.
+``WARC-Newslake-Reused-From: <when the body was fetched>``. A response kept because a later
+fetch of its URL failed (404, 410, a timeout …: ``FetchResult.kept_after``) is written whole
+too, with ``WARC-Newslake-Kept-After: <that error>`` and ``-Kept-At: <when it failed>``.
 
 The stored body is the decoded one that parsers read, so the headers that described the
 wire form (``Content-Encoding``, ``Transfer-Encoding``, a ``Content-Length`` that no longer
@@ -57,6 +59,10 @@ H_ATTEMPTS = "WARC-Newslake-Attempts"
 H_ELAPSED = "WARC-Newslake-Elapsed"
 # The body was not sent again (304 Not Modified): it is the one fetched at this date.
 H_REUSED_FROM = "WARC-Newslake-Reused-From"
+# A later fetch failed with this error (JSON) at this date, and this earlier response was
+# kept in its place: the page is gone or unreachable, the article stays in the lake.
+H_KEPT_AFTER = "WARC-Newslake-Kept-After"
+H_KEPT_AT = "WARC-Newslake-Kept-At"
 # Exact HTTP headers as JSON, only when the WARC header block cannot carry them verbatim
 # (warcio percent-encodes non-ASCII values).
 H_HEADERS_JSON = "WARC-Newslake-HTTP-Headers"
@@ -116,6 +122,10 @@ def _newslake_headers(result: FetchResult) -> dict[str, str]:
         headers[H_ERROR] = json.dumps(result.error)  # JSON keeps newlines off the header line
     if result.reused_from is not None:
         headers[H_REUSED_FROM] = _warc_date(result.reused_from)
+    if result.kept_after is not None:
+        headers[H_KEPT_AFTER] = json.dumps(result.kept_after)
+    if result.kept_at is not None:
+        headers[H_KEPT_AT] = _warc_date(result.kept_at)
     return headers
 
 
@@ -209,6 +219,7 @@ def _common_fields(record: ArcWarcRecord) -> dict[str, Any]:
     error = headers.get_header(H_ERROR)
     final_url = headers.get_header("WARC-Target-URI")
     reused_from = headers.get_header(H_REUSED_FROM)
+    kept_after, kept_at = headers.get_header(H_KEPT_AFTER), headers.get_header(H_KEPT_AT)
     return {
         "url": headers.get_header(H_REQUESTED) or final_url,
         "final_url": final_url,
@@ -217,6 +228,8 @@ def _common_fields(record: ArcWarcRecord) -> dict[str, Any]:
         "attempts": int(headers.get_header(H_ATTEMPTS) or 0),
         "elapsed_s": float(headers.get_header(H_ELAPSED) or 0.0),
         "reused_from": dt.datetime.fromisoformat(reused_from) if reused_from else None,
+        "kept_after": json.loads(kept_after) if kept_after is not None else None,
+        "kept_at": dt.datetime.fromisoformat(kept_at) if kept_at else None,
     }
 
 

@@ -70,18 +70,35 @@ def previous_index(location: str, storage: lake.Storage = None) -> dict[str, Rec
     """Where each complete response of the WARC at ``location`` lies, by requested URL
     (the last one when a URL is there twice, as ``raw.complete_responses``); empty when
     there is no such file. Records past a damaged one are left out (fetched afresh)."""
+    return scan_previous(location, storage).refs
+
+
+@dataclass(frozen=True)
+class PreviousRaw:
+    """What a day's raw WARC holds: ``refs``, where each complete response lies (by
+    requested URL), and ``urls``, every URL it has a record for, failures included."""
+
+    refs: dict[str, RecordRef] = field(default_factory=dict)
+    urls: frozenset[str] = frozenset()
+
+
+def scan_previous(location: str, storage: lake.Storage = None) -> PreviousRaw:
+    """``PreviousRaw`` of the WARC at ``location`` in one pass; empty when there is no
+    such file; records past a damaged one are left out (logged)."""
     if not lake.exists(location, storage):
-        return {}
+        return PreviousRaw()
     found: dict[str, RecordRef] = {}
+    urls: set[str] = set()
     with lake.local_copy(location, storage, suffix=".warc.gz") as local:
         try:
             for result, ref in scan_warc(local, location):
+                urls.add(result.url)
                 if is_complete(result):
                     found[result.url] = ref
         except Exception as exc:  # damaged: a rerun then fetches those pages unconditionally
-            log.warning("previous raw %s unreadable after %d responses: %s: %s",
-                        location, len(found), type(exc).__name__, exc)
-    return found
+            log.warning("previous raw %s unreadable after %d records: %s: %s",
+                        location, len(urls), type(exc).__name__, exc)
+    return PreviousRaw(found, frozenset(urls))
 
 
 def _spans(refs: list[tuple[str, RecordRef]]) -> list[tuple[int, int, list[tuple[str, RecordRef]]]]:

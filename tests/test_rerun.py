@@ -1,0 +1,151 @@
+"""Reruns only add knowledge: a rerun, retry or backfill of a day keeps what the lake holds.
+
+A small loopback site publishes one article on a pinned day; between runs its feed and
+sitemap stop listing it, and the page itself answers 200, then 404/410/500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.dataset as ds
+import pytest
+from helpers.dags import load_dag, run_day
+from helpers.loopback import Reply
+from helpers.smallsite import SmallSite
+
+from newslake import lake as lake_paths
+from newslake.pipeline import RunSpec
+from newslake.pipeline import run_day as run_lib_day
+from newslake.raw import read_warc
+
+DAY = dt.date(2026, 6, 15)
+STORY = "/news/council-expands-bike-lanes"
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("fast_backoff")]
+
+
+@pytest.fixture
+def site() -> Iterator[SmallSite]:
+    with SmallSite(DAY) as server:
+        server.publish(STORY, "Council expands bike lanes")
+        yield server
+
+
+def rows(lake: str, zone: str, drop: tuple[str, ...] = ("run_id",)) -> list[dict[str, Any]]:
+    """The zone's rows without the columns ``drop``, sorted by URL."""
+    path = Path(lake) / zone
+    if not path.exists():
+        return []
+    found = ds.dataset(str(path), partitioning="hive").to_table().to_pylist()
+    return sorted(({k: v for k, v in r.items() if k not in drop} for r in found),
+                  key=lambda r: str(r["url"]))
+
+
+def raw_results(lake: str, outlet_id: str) -> list[Any]:
+    return list(read_warc(lake_paths.partition_dir(lake, "raw", outlet_id, DAY)
+                          / lake_paths.RAW_FILE))
+
+
+def test_a_rerun_keeps_an_article_no_source_lists_any_more(site: SmallSite, lake: str) -> None:
+    outlet = site.outlet()
+    first = run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    before = rows(lake, "articles", ("run_id", "fetched_at"))
+    assert first["written"] == 1 and [r["url"] for r in before] == [site.url(STORY)]
+
+    site.unlist(STORY)
+    requested = site.hits[STORY]
+    rerun = run_lib_day(RunSpec(outlet, DAY, "rerun", lake))
+
+    assert site.hits[STORY] == requested + 1, "the page is requested again"
+    assert rows(lake, "articles", ("run_id", "fetched_at")) == before
+    assert rows(lake, "quarantine") == []
+    assert (rerun["listed"], rerun["carried_forward"], rerun["discovered"]) == (0, 1, 1)
+    assert rerun["written"] == 1 and rerun["kept_previous"] == 0
+    assert [r.url for r in raw_results(lake, outlet.id)] == [site.url(STORY)]
+
+
+@pytest.mark.parametrize(("gone", "error"), [
+    (Reply(410, b"gone"), "http_410"),
+    (Reply(404, b"not found"), "http_404"),
+    (Reply(500, b"down"), "http_500"),
+])
+def test_a_page_taken_down_keeps_its_last_good_version(
+    site: SmallSite, lake: str, gone: Reply, error: str
+) -> None:
+    outlet = site.outlet()
+    run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    before = rows(lake, "articles")
+    (good,) = raw_results(lake, outlet.id)
+
+    site.unlist(STORY)
+    site.pages[STORY] = gone
+    for run in ("rerun", "rerun-again"):  # kept from a kept response as well
+        manifest = run_lib_day(RunSpec(outlet, DAY, run, lake))
+        assert rows(lake, "articles") == before, "the last good version stays, fetched_at too"
+        assert rows(lake, "quarantine") == []
+        assert manifest["written"] == 1 and manifest["kept_previous"] == 1
+        assert manifest["kept_previous_after"] == {error: 1}
+        assert manifest["fetch_failed"] == 0 and manifest["carried_forward"] == 1
+        (kept,) = raw_results(lake, outlet.id)
+        assert kept.kept_after == error and kept.kept_at is not None
+        assert kept.kept_at > good.fetched_at
+        assert (kept.status, kept.body, kept.fetched_at) == (good.status, good.body,
+                                                             good.fetched_at)
+
+
+def test_a_page_that_comes_back_is_fetched_afresh(site: SmallSite, lake: str) -> None:
+    outlet = site.outlet()
+    run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    site.unlist(STORY)
+    page = site.pages[STORY]
+    site.pages[STORY] = Reply(410)
+    run_lib_day(RunSpec(outlet, DAY, "gone", lake))
+    site.pages[STORY] = page
+    back = run_lib_day(RunSpec(outlet, DAY, "back", lake))
+    assert back["kept_previous"] == 0 and back["written"] == 1
+    (result,) = raw_results(lake, outlet.id)
+    assert result.kept_after is None and result.kept_at is None
+
+
+def _outlet_yaml(site: SmallSite, outlet_id: str) -> str:
+    return (
+        f"id: {outlet_id}\nname: The Small Gazette\nbase_url: {site.url('/')}\n"
+        f"language: en\ntimezone: UTC\nstart_date: {DAY - dt.timedelta(days=30)}\n"
+        'schedule: "@daily"\n'
+        f"discovery:\n  - {{type: rss, url: '{site.url('/feed.xml')}'}}\n"
+        f"  - {{type: sitemap, url: '{site.url('/sitemap.xml')}'}}\n"
+        "politeness: {requests_per_second: 500, allow_private_addresses: true}\n"
+    )
+
+
+@pytest.mark.timeout(300)
+def test_through_airflow_a_rerun_of_a_day_forgets_nothing(
+    airflow_db: Path, site: SmallSite, lake: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    outlet_id = "small_gazette"
+    outlets = tmp_path / "outlets"
+    outlets.mkdir()
+    (outlets / f"{outlet_id}.yaml").write_text(_outlet_yaml(site, outlet_id))
+    monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(outlets))
+    dag = load_dag(f"ingest_{outlet_id}")
+
+    run_day(dag, DAY)
+    before = rows(lake, "articles")
+    assert [r["url"] for r in before] == [site.url(STORY)]
+
+    site.unlist(STORY)
+    site.pages[STORY] = Reply(410, b"gone")
+    run_day(dag, DAY)
+
+    assert rows(lake, "articles") == before
+    runs = lake_paths.list_manifests(lake, outlet_id, DAY)
+    assert len(runs) == 2
+    manifest = json.loads(runs[-1].read_text())
+    assert (manifest["carried_forward"], manifest["kept_previous"]) == (1, 1)
+    assert manifest["kept_previous_after"] == {"http_410": 1}

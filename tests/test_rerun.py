@@ -16,12 +16,16 @@ import pyarrow.dataset as ds
 import pytest
 from helpers.dags import load_dag, run_day
 from helpers.loopback import Reply
-from helpers.smallsite import SmallSite
+from helpers.smallsite import HTML, SmallSite, article_html
+from warcio.archiveiterator import ArchiveIterator
 
 from newslake import lake as lake_paths
+from newslake.errors import ShrinkError
 from newslake.pipeline import RunSpec
 from newslake.pipeline import run_day as run_lib_day
 from newslake.raw import read_warc
+from newslake.record import sha256_hex
+from newslake.reparse import reparse_day
 
 DAY = dt.date(2026, 6, 15)
 STORY = "/news/council-expands-bike-lanes"
@@ -112,17 +116,6 @@ def test_a_page_that_comes_back_is_fetched_afresh(site: SmallSite, lake: str) ->
     assert result.kept_after is None and result.kept_at is None
 
 
-def _outlet_yaml(site: SmallSite, outlet_id: str) -> str:
-    return (
-        f"id: {outlet_id}\nname: The Small Gazette\nbase_url: {site.url('/')}\n"
-        f"language: en\ntimezone: UTC\nstart_date: {DAY - dt.timedelta(days=30)}\n"
-        'schedule: "@daily"\n'
-        f"discovery:\n  - {{type: rss, url: '{site.url('/feed.xml')}'}}\n"
-        f"  - {{type: sitemap, url: '{site.url('/sitemap.xml')}'}}\n"
-        "politeness: {requests_per_second: 500, allow_private_addresses: true}\n"
-    )
-
-
 @pytest.mark.timeout(300)
 def test_through_airflow_a_rerun_of_a_day_forgets_nothing(
     airflow_db: Path, site: SmallSite, lake: str, tmp_path: Path,
@@ -131,7 +124,7 @@ def test_through_airflow_a_rerun_of_a_day_forgets_nothing(
     outlet_id = "small_gazette"
     outlets = tmp_path / "outlets"
     outlets.mkdir()
-    (outlets / f"{outlet_id}.yaml").write_text(_outlet_yaml(site, outlet_id))
+    site.write_config(outlets, outlet_id)
     monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(outlets))
     dag = load_dag(f"ingest_{outlet_id}")
 
@@ -149,3 +142,61 @@ def test_through_airflow_a_rerun_of_a_day_forgets_nothing(
     manifest = json.loads(runs[-1].read_text())
     assert (manifest["carried_forward"], manifest["kept_previous"]) == (1, 1)
     assert manifest["kept_previous_after"] == {"http_410": 1}
+
+
+def test_an_article_whose_date_moved_to_another_day_is_quarantined_not_dropped(
+    site: SmallSite, lake: str
+) -> None:
+    other = site.publish("/news/market-reopens", "Market hall reopens after repairs", 14)
+    outlet = site.outlet()
+    run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    before, _ = rows(lake, "articles")
+    assert before["url"] == site.url(STORY)
+    next_day = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(8), tzinfo=dt.UTC)
+    site.pages[STORY] = Reply(body=article_html("Council expands bike lanes", next_day),
+                              headers=HTML)
+
+    manifest = run_lib_day(RunSpec(outlet, DAY, "rerun", lake))
+    assert [r["url"] for r in rows(lake, "articles")] == [other]
+    (moved,) = rows(lake, "quarantine")
+    assert moved["failed_checks"] == ["out_of_window"]
+    assert moved["article_id"] == before["article_id"] and moved["published_at"] == next_day
+    assert (manifest["moved_out_of_window"], manifest["skipped_out_of_window"]) == (1, 0)
+
+
+def _cut_before_response_to(warc: Path, url: str) -> int:
+    """Cut ``warc`` at a gzip member boundary: just before the response to ``url``."""
+    with warc.open("rb") as stream:
+        records = ArchiveIterator(stream)
+        for record in records:
+            if (record.rec_type == "response"
+                    and record.rec_headers.get_header("WARC-Newslake-Requested-URI") == url):
+                offset = records.get_record_offset()
+                break
+        else:
+            raise AssertionError(f"no response to {url} in {warc}")
+    warc.write_bytes(warc.read_bytes()[:offset])
+    return offset
+
+
+def test_a_reparse_that_would_drop_articles_publishes_nothing(
+    site: SmallSite, lake: str
+) -> None:
+    """A raw WARC cut at a record boundary reads as a valid, shorter WARC: only the
+    invariant that publish checks keeps the day from shrinking."""
+    second = site.publish("/news/market-reopens", "Market hall reopens after repairs", 14)
+    outlet = site.outlet()
+    run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    before = rows(lake, "articles")
+    assert len(before) == 2
+    raw = lake_paths.partition_dir(lake, "raw", outlet.id, DAY) / lake_paths.RAW_FILE
+    _cut_before_response_to(raw, second)
+
+    with pytest.raises(ShrinkError) as failure:
+        reparse_day(outlet, DAY, lake, "reparse")
+    message = str(failure.value)
+    assert "1 of 2 published articles would leave" in message
+    assert second in message and sha256_hex(second) in message
+    assert rows(lake, "articles") == before, "the partition stays as it was"
+    assert len(lake_paths.list_manifests(lake, outlet.id, DAY)) == 1
+

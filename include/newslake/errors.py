@@ -27,3 +27,9 @@ class ParseError(NewslakeError):
 
 class FetchError(NewslakeError):
     """A page could not be fetched after its retries."""
+
+
+class ShrinkError(NewslakeError):
+    """A publish would take articles out of a partition with no quarantine row saying why:
+    nothing is published, the partition stays as it was."""
+

@@ -31,7 +31,7 @@ from newslake.config import Outlet
 from newslake.dayrows import DEFERRED_BYTES, DayRows
 from newslake.discover import discover
 from newslake.discover.warc import archived_from_refs, archived_responses
-from newslake.errors import ParseError
+from newslake.errors import ParseError, ShrinkError
 from newslake.fetch import ERR_ROBOTS, FetchResult, fetch_urls
 from newslake.parse import parse_article
 from newslake.raw import complete_responses, read_warc, write_warc
@@ -369,6 +369,21 @@ def _fetch_failure_row(spec: RunSpec, result: FetchResult, raw_ref: str) -> dict
     }
 
 
+def _published_articles(spec: RunSpec) -> str:
+    """The day's ``articles/`` partition file as the last run published it."""
+    return lake.join(lake.partition_uri(spec.lake, "articles", spec.outlet.id, spec.day),
+                     lake.PARQUET_FILE)
+
+
+def _held_urls(spec: RunSpec) -> set[str]:
+    """The URLs of the articles the day's published partition holds."""
+    location = _published_articles(spec)
+    if not lake.exists(location, spec.storage):
+        return set()
+    table = lake.read_parquet(location, storage=spec.storage, columns=["url"])
+    return set(table.column("url").to_pylist())
+
+
 def parse_step(spec: RunSpec, warc_path: str) -> str:
     """Parse one WARC chunk into candidate rows and quarantine rows; return stats path."""
     started = time.monotonic()
@@ -378,6 +393,7 @@ def parse_step(spec: RunSpec, warc_path: str) -> str:
     counts: Counter[str] = Counter()
     parsers: Counter[str] = Counter()
     out_of_window: list[str] = []
+    moved: list[dict[str, Any]] = []  # out of window: their URLs are looked up below
     raw_ref = _raw_ref(spec, warc_path)
     with lake.local_copy(warc_path, spec.storage, suffix=".warc.gz") as local_warc:
         results = list(read_warc(local_warc))
@@ -421,16 +437,25 @@ def parse_step(spec: RunSpec, warc_path: str) -> str:
         article.outlet = spec.outlet.id
         for key in ("fetched_url", "http_status", "fetched_at", "run_id"):
             setattr(article, key, base[key])
+        row = article.to_row()
+        row["raw_ref"] = raw_ref
         published = article.published_at
         if published is not None and not window_start <= published < window_end:
-            counts["out_of_window"] += 1
-            out_of_window.append(article.url)
+            moved.append(row)
             continue
         parsers[article.parser] += 1
         counts["parsed"] += 1
-        row = article.to_row()
-        row["raw_ref"] = raw_ref
         rows.append(row)
+    # An article dated outside the day is left to its own day, unless the day's partition
+    # holds it already (its date was edited since): then quarantine says where it went.
+    held = _held_urls(spec) if moved else set()
+    for row in moved:
+        if row["url"] in held:
+            counts["moved_out_of_window"] += 1
+            quarantine.append({**row, "failed_checks": ["out_of_window"]})
+        else:
+            counts["out_of_window"] += 1
+            out_of_window.append(row["url"])
 
     stem = _basename(warc_path).removesuffix(".warc.gz")
     parsed_path = _stage(spec, "parsed", f"{stem}.parquet")
@@ -615,14 +640,51 @@ def _counts_under(counts: Mapping[str, int], prefix: str) -> dict[str, int]:
             if key.startswith(f"{prefix}:")}
 
 
+# A ShrinkError names at most this many of the articles that would leave.
+SHRINK_EXAMPLES = 10
+
+
+def _check_nothing_leaves(spec: RunSpec) -> None:
+    """Raise ``ShrinkError`` when an article of the published partition is neither in the
+    staged one nor explained by a staged quarantine row (same ``article_id``, ``url`` or
+    ``fetched_url``): a rerun only adds knowledge, whatever its discovery or raw input."""
+    published = _published_articles(spec)
+    if not lake.exists(published, spec.storage):
+        return
+    keys = ["article_id", "url", "fetched_url"]
+    before = lake.read_parquet(published, storage=spec.storage, columns=keys).to_pylist()
+    staged = lake.read_parquet(_stage(spec, "out", "articles", lake.PARQUET_FILE),
+                               storage=spec.storage, columns=["article_id"])
+    why = lake.read_parquet(_stage(spec, "out", "quarantine", lake.PARQUET_FILE),
+                            storage=spec.storage, columns=keys).to_pylist()
+    kept = set(staged.column("article_id").to_pylist())
+    explained = {value for row in why for value in row.values() if value}
+    leaving = [row for row in before if row["article_id"] not in kept
+               and not explained.intersection(row.values())]
+    if leaving:
+        named = "; ".join(f"{row['article_id']} {row['url']}"
+                          for row in leaving[:SHRINK_EXAMPLES])
+        raise ShrinkError(
+            f"{spec.outlet.id} {spec.day}: {len(leaving)} of {len(before)} published "
+            f"articles would leave articles/ with no row in quarantine/ saying why; nothing "
+            f"is published, the partition stays as it was. Leaving: {named}"
+            + (" …" if len(leaving) > SHRINK_EXAMPLES else "")
+        )
+
+
 def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dict[str, Any]:
     """Replace the day's partitions atomically and write the run manifest.
 
     Each zone partition is one file: the articles and quarantine Parquet written by
     ``validate_step``, and the fetch chunks' WARCs concatenated into one
     (``lake.RAW_FILE``; every record is its own gzip member, so this is a valid WARC).
-    ``warc_paths`` may also be WARCs of the raw zone itself (a re-parse)."""
+    ``warc_paths`` may also be WARCs of the raw zone itself (a re-parse).
+
+    First, the invariant that makes reruns only add knowledge: no article of the published
+    partition may leave it unless a staged quarantine row says why (``ShrinkError``
+    otherwise, and nothing is published)."""
     started = time.monotonic()
+    _check_nothing_leaves(spec)
     validation = _read_json(spec, summary_path)
     discovered = _read_json(spec, _stage(spec, "discovered.json"))
     fetch_errors = _counts_under(validation["counts"], "fetch_error")
@@ -647,6 +709,7 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
         "parse_failed": validation["counts"].get("parse_failed", 0)
         + validation["counts"].get("parse_crashed", 0),
         "skipped_out_of_window": validation["counts"].get("out_of_window", 0),
+        "moved_out_of_window": validation["counts"].get("moved_out_of_window", 0),
         "skipped_duplicate": validation["duplicates"],
         "written": validation["written"],
         "quarantined": validation["quarantined"],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from email.utils import format_datetime
+from pathlib import Path
 
 from helpers.loopback import Loopback, Reply
 
@@ -31,8 +32,9 @@ PARAGRAPH = (
 
 
 def article_html(title: str, published: dt.datetime, text: str = PARAGRAPH) -> bytes:
-    """An article page the generic parser reads: title, publication time, 3 paragraphs."""
-    paragraphs = "".join(f"<p>{text} ({n})</p>" for n in range(3))
+    """An article page the generic parser reads: title, publication time, 3 paragraphs
+    (each starts with the title, so that two articles never have the same text)."""
+    paragraphs = "".join(f"<p>{title}: {text} ({n})</p>" for n in range(3))
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{title} - The Small Gazette</title>"
@@ -78,6 +80,21 @@ class SmallSite(Loopback):
             politeness=Politeness(requests_per_second=500.0, allow_private_addresses=True,
                                   timeout_seconds=5.0),
         )
+
+    def write_config(self, folder: Path, outlet_id: str = "small_gazette") -> Path:
+        """``outlet()`` as a YAML config in ``folder`` (for ``NEWSLAKE_OUTLETS_DIR``: the
+        DAGs and the command line read outlets from there)."""
+        path = folder / f"{outlet_id}.yaml"
+        path.write_text(
+            f"id: {outlet_id}\nname: The Small Gazette\nbase_url: {self.url('/')}\n"
+            f"language: en\ntimezone: UTC\nstart_date: {self.day - dt.timedelta(days=30)}\n"
+            'schedule: "@daily"\n'
+            f"discovery:\n  - {{type: rss, url: '{self.url('/feed.xml')}'}}\n"
+            f"  - {{type: sitemap, url: '{self.url('/sitemap.xml')}'}}\n"
+            "politeness: {requests_per_second: 500, allow_private_addresses: true,"
+            " timeout_seconds: 5}\n"
+        )
+        return path
 
     def _feed(self) -> Reply:
         items = "".join(

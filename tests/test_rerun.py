@@ -19,7 +19,9 @@ from helpers.loopback import Reply
 from helpers.smallsite import HTML, SmallSite, article_html
 from warcio.archiveiterator import ArchiveIterator
 
+from newslake import cli
 from newslake import lake as lake_paths
+from newslake.config import load_outlets
 from newslake.errors import ShrinkError
 from newslake.pipeline import RunSpec
 from newslake.pipeline import run_day as run_lib_day
@@ -200,3 +202,46 @@ def test_a_reparse_that_would_drop_articles_publishes_nothing(
     assert rows(lake, "articles") == before, "the partition stays as it was"
     assert len(lake_paths.list_manifests(lake, outlet.id, DAY)) == 1
 
+
+def _records(warc: Path) -> list[tuple[str, int, int]]:
+    """(type, offset, length) of each record of ``warc``."""
+    with warc.open("rb") as stream:
+        records = ArchiveIterator(stream)
+        return [(r.rec_type, records.get_record_offset(), records.get_record_length())
+                for r in records]
+
+
+@pytest.mark.parametrize("damage", ["cut", "flipped", "empty", "garbage"])
+def test_reparse_of_a_damaged_raw_warc_fails_naming_file_and_offset(
+    site: SmallSite, lake: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], damage: str,
+) -> None:
+    site.publish("/news/market-reopens", "Market hall reopens after repairs", 14)
+    site.write_config(tmp_path)
+    monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(tmp_path))
+    outlet = load_outlets()["small_gazette"]
+    run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    before = rows(lake, "articles")
+    raw = lake_paths.partition_dir(lake, "raw", outlet.id, DAY) / lake_paths.RAW_FILE
+    data = raw.read_bytes()
+    records = _records(raw)
+    _, last, _ = records[-1]
+    _, response, length = [r for r in records if r[0] == "response"][-1]
+    flipped = bytearray(data)
+    flipped[response + length // 2] ^= 0xFF
+    damaged, offset = {
+        "cut": (data[: last + 20], last),
+        "flipped": (bytes(flipped), response),
+        "empty": (b"", 0),
+        "garbage": (b"this is not a WARC file\n" * 50, 0),
+    }[damage]
+    raw.write_bytes(damaged)
+
+    code = cli.main(["reparse", "--outlet", outlet.id, "--from", DAY.isoformat(),
+                     "--lake", lake, "--run-id", "reparse__cli"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{raw}: damaged WARC at offset {offset}: " in err
+    assert "Traceback" not in err
+    assert rows(lake, "articles") == before, "the partition stays as it was"
+    assert len(lake_paths.list_manifests(lake, outlet.id, DAY)) == 1

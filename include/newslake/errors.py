@@ -33,3 +33,7 @@ class ShrinkError(NewslakeError):
     """A publish would take articles out of a partition with no quarantine row saying why:
     nothing is published, the partition stays as it was."""
 
+
+class DamagedWarcError(NewslakeError):
+    """A WARC file does not read back whole (cut short, flipped bytes, not a WARC); the
+    message names the file and the byte offset where it stops making sense."""

@@ -34,7 +34,7 @@ from newslake.discover.warc import archived_from_refs, archived_responses
 from newslake.errors import ParseError, ShrinkError
 from newslake.fetch import ERR_ROBOTS, FetchResult, fetch_urls
 from newslake.parse import parse_article
-from newslake.raw import complete_responses, read_warc, write_warc
+from newslake.raw import complete_responses, read_whole_warc, write_warc
 from newslake.rawindex import ChunkRecords, read_previous, scan_previous
 from newslake.record import (
     ARTICLE_FILE_SCHEMA,
@@ -384,8 +384,11 @@ def _held_urls(spec: RunSpec) -> set[str]:
     return set(table.column("url").to_pylist())
 
 
-def parse_step(spec: RunSpec, warc_path: str) -> str:
-    """Parse one WARC chunk into candidate rows and quarantine rows; return stats path."""
+def parse_step(spec: RunSpec, warc_path: str, source: str | None = None) -> str:
+    """Parse one WARC chunk into candidate rows and quarantine rows; return stats path.
+
+    A WARC that does not read back whole fails the step with ``DamagedWarcError`` naming
+    ``source`` (the file a reparse snapshotted; ``warc_path`` by default) and the offset."""
     started = time.monotonic()
     window_start, window_end = spec.window
     rows: list[dict[str, Any]] = []
@@ -396,7 +399,7 @@ def parse_step(spec: RunSpec, warc_path: str) -> str:
     moved: list[dict[str, Any]] = []  # out of window: their URLs are looked up below
     raw_ref = _raw_ref(spec, warc_path)
     with lake.local_copy(warc_path, spec.storage, suffix=".warc.gz") as local_warc:
-        results = list(read_warc(local_warc))
+        results = read_whole_warc(local_warc, source or warc_path)
     for result in results:
         counts["responses"] += 1
         if result.kept_after is not None:

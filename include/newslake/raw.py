@@ -32,6 +32,7 @@ import base64
 import datetime as dt
 import json
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -46,6 +47,7 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.warcwriter import WARCWriter
 
 from newslake import __version__
+from newslake.errors import DamagedWarcError
 from newslake.fetch import FetchResult
 
 # 1.1, because WARC/1.0 dates have whole seconds and fetched_at must come back exact.
@@ -281,6 +283,76 @@ def read_warc(path: str | os.PathLike[str]) -> Iterator[FetchResult]:
             result = _result(record)
             if result is not None:
                 yield result
+
+
+# Bytes read a time when a WARC's gzip members are checked: small, because what they
+# inflate to is not capped (16 KiB inflate to 16 MiB at most: deflate's ratio is ~1000).
+_CHECK_BUFFER = 16 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+# How much of a reader's error message goes into ours (warcio quotes the bytes it met).
+_DETAIL_CHARS = 160
+
+
+def _gzip_damage(path: str | os.PathLike[str]) -> tuple[int, str] | None:
+    """(offset, problem) of the first gzip member of ``path`` that does not inflate whole
+    (bad data, a wrong checksum, cut short), or None when every member does. An empty file
+    is damage at offset 0: ``write_warc`` always writes a ``warcinfo`` record."""
+    read = 0  # bytes read from the file
+    start = 0  # offset of the member being inflated
+    inflater: Any = None
+    with open(path, "rb") as stream:
+        while chunk := stream.read(_CHECK_BUFFER):
+            read += len(chunk)
+            pending = chunk
+            while pending:
+                if inflater is None:
+                    start = read - len(pending)
+                    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                try:
+                    inflater.decompress(pending)
+                except zlib.error as exc:
+                    return start, f"gzip member does not inflate: {exc}"
+                if not inflater.eof:
+                    break
+                pending, inflater = inflater.unused_data, None
+    if read == 0:
+        return 0, "empty file"
+    if inflater is not None:
+        return start, f"gzip member cut short (the file ends at {read})"
+    return None
+
+
+def read_whole_warc(path: str | os.PathLike[str], name: str | None = None) -> list[FetchResult]:
+    """Every ``FetchResult`` of a WARC written by ``write_warc``, or ``DamagedWarcError``
+    naming the file (``name``; the path by default) and the offset where it is damaged.
+
+    ``read_warc`` reads what it can: a ``.warc.gz`` cut short ends early without a word.
+    Here a gzipped file must be whole first (every member inflates and checks out), then
+    every record must read; a cut that falls exactly between two records still reads as
+    a shorter valid WARC (``publish_step``'s check catches what that would drop)."""
+    label = name or os.fspath(path)
+    with open(path, "rb") as stream:
+        gzipped = stream.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+    damage = _gzip_damage(path) if gzipped or os.fspath(path).endswith(".gz") else None
+    if damage is not None:
+        offset, problem = damage
+        raise DamagedWarcError(f"{label}: damaged WARC at offset {offset}: {problem}")
+    results = []
+    with open(path, "rb") as stream:
+        records = ArchiveIterator(stream)
+        try:
+            for record in records:
+                result = _result(record)
+                if result is not None:
+                    results.append(result)
+        except Exception as exc:  # warcio's ArchiveLoadFailed, a bad header or payload …
+            detail = f"{type(exc).__name__}: {exc}"
+            if len(detail) > _DETAIL_CHARS:
+                detail = detail[:_DETAIL_CHARS] + " …"
+            raise DamagedWarcError(
+                f"{label}: damaged WARC record at offset {records.offset}: {detail!r}"
+            ) from exc
+    return results
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ give the same rows (``run_id`` aside); a better parser gives better rows for old
   recorded failures) in the WARC files, one per URL the ingest tried.
 - The manifest says where the rows came from: ``reparse.raw_files`` and ``raw_records``.
 - A day without raw files is skipped (logged, nothing written): there is nothing to parse.
+- A damaged raw file (cut short, flipped bytes, empty, not a WARC) fails the day with
+  ``DamagedWarcError`` naming the file and the offset; one cut exactly between two records
+  reads as a shorter WARC, and ``publish_step`` refuses what it would drop (``ShrinkError``).
+  Either way the day's partitions stay as they were.
 """
 
 from __future__ import annotations
@@ -114,7 +118,8 @@ def _reparse_staged(spec: RunSpec, raw: list[str]) -> dict[str, Any]:
     started = time.monotonic()
     inputs = _snapshot(raw, lake.join(spec.staging_uri, "raw"), storage)
     snapshot_s = round(time.monotonic() - started, 3)  # the "discover" of a reparse
-    stats_paths = [parse_step(spec, path) for path in inputs]
+    # A damaged raw file fails here, named, before anything is published.
+    stats_paths = [parse_step(spec, path, source) for path, source in zip(inputs, raw, strict=True)]
     records = sum(lake.read_json(p, storage)["counts"].get("responses", 0) for p in stats_paths)
     # What publish_step reads from discover_step: here the raw zone is the discovery.
     lake.write_json(

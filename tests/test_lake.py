@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import gzip
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -173,3 +177,65 @@ def test_rows_written_in_order_a_row_group_at_a_time(
     assert table.column("body").to_pylist() == [f"{n:04d}" * 250 for n in order]
     assert written.metadata.num_row_groups == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["parsed", "part-00000.parquet"]
+
+
+@pytest.fixture
+def other_filesystem(tmp_path: Path) -> Iterator[Path]:
+    """A fresh folder on another filesystem than ``tmp_path`` (the tmpfs /dev/shm)."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no tmpfs at /dev/shm on another filesystem than the test's tmp_path")
+    folder = Path(tempfile.mkdtemp(prefix="newslake-test-", dir=shm))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_replace_dir_keeps_the_old_partition_when_the_new_one_cannot_move_in(
+    tmp_path: Path, other_filesystem: Path
+) -> None:
+    """The fallback (no renameat2 across filesystems) moves the old partition aside; when
+    the new folder then cannot take its place (EXDEV), the old one comes back."""
+    target = tmp_path / "raw" / "outlet=x" / "date=2025-03-17"
+    target.mkdir(parents=True)
+    (target / lake.RAW_FILE).write_bytes(b"old")
+    new = other_filesystem / "new"
+    new.mkdir()
+    (new / lake.RAW_FILE).write_bytes(b"new")
+
+    with pytest.raises(OSError) as failure:
+        lake._replace_dir(new, target)
+    assert failure.value.errno == errno.EXDEV
+    assert (target / lake.RAW_FILE).read_bytes() == b"old"
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name], "nothing aside"
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("zone", ["raw", "articles"])
+def test_a_zone_on_another_filesystem_keeps_its_partitions(
+    tmp_path: Path, other_filesystem: Path, zone: str
+) -> None:
+    """``<zone>/`` a symlink to another filesystem: a first run and a rerun publish every
+    zone and the manifest, and leave no hidden folders behind."""
+    from helpers.smallsite import SmallSite
+
+    from newslake.pipeline import RunSpec, run_day
+    from newslake.raw import read_warc
+
+    lake_dir = tmp_path / "lake"
+    lake_dir.mkdir()
+    (other_filesystem / zone).mkdir()
+    (lake_dir / zone).symlink_to(other_filesystem / zone)
+    with SmallSite(DAY) as site:
+        url = site.publish("/news/council-expands-bike-lanes", "Council expands bike lanes")
+        outlet = site.outlet()
+        for run in ("first", "rerun"):
+            manifest = run_day(RunSpec(outlet, DAY, run, str(lake_dir)))
+            assert manifest["written"] == 1
+            raw = lake.partition_dir(str(lake_dir), "raw", outlet.id, DAY) / lake.RAW_FILE
+            assert [r.url for r in read_warc(raw)] == [url]
+            rows = ds.dataset(str(lake_dir / "articles"), partitioning="hive").to_table()
+            assert rows.column("url").to_pylist() == [url]
+            assert len(lake.list_manifests(str(lake_dir), outlet.id, DAY)) == (
+                1 if run == "first" else 2)
+    partitions = other_filesystem / zone / f"outlet={outlet.id}"
+    assert [p.name for p in partitions.iterdir()] == [f"date={DAY}"]

@@ -441,8 +441,11 @@ def _replace_dir(new_dir: Path, target: Path) -> None:
     stage exactly the partition's one file there); readers see old or new, never a mix.
 
     When ``target`` exists the two directories are exchanged in one syscall, then the
-    old contents are deleted. ``new_dir`` must be on the same filesystem (the staging
-    area lives inside the lake for that reason). Local lakes only.
+    old contents are deleted. ``new_dir`` must be on the same filesystem
+    (``publish_partition`` makes it so). Local lakes only.
+
+    When a rename fails, the old partition is where it was: the fallback (no renameat2)
+    moves it aside, and back again if the new folder cannot take its place.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
@@ -454,8 +457,16 @@ def _replace_dir(new_dir: Path, target: Path) -> None:
     # Fallback without renameat2: a short window where the partition is absent, never mixed.
     old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
     os.replace(target, old)
-    os.replace(new_dir, target)
+    try:
+        os.replace(new_dir, target)
+    except BaseException:
+        os.replace(old, target)
+        raise
     shutil.rmtree(old)
+
+
+def _same_filesystem(a: Path, b: Path) -> bool:
+    return os.stat(a).st_dev == os.stat(b).st_dev
 
 
 def publish_partition(
@@ -464,11 +475,16 @@ def publish_partition(
     """Make the one staged file the partition ``zone/outlet=…/date=…``; return its location.
 
     Local: the staged file is hard-linked into a fresh folder beside it, which is exchanged
-    with the partition folder in one ``renameat2`` call. S3: the staged object is copied
-    server-side onto the partition's fixed object name (one CopyObject: the key holds the
-    old bytes or the new, never a part), then any other object under the partition prefix
-    is deleted (only a partition written by another layout has any). Either way the staged
-    file stays where it is, so a retried publish (crash before the manifest) works.
+    with the partition folder in one ``renameat2`` call. When the zone is on another
+    filesystem than the staging area (e.g. ``raw/`` a symlink to another disk), the folder
+    is made beside the partition instead (a hidden ``.date=….publish-<id>``) and the file
+    copied there, so the exchange is still one rename on one filesystem; a publish that
+    fails leaves the old partition in place and removes its folder. S3: the staged object
+    is copied server-side onto the partition's fixed object name (one CopyObject: the key
+    holds the old bytes or the new, never a part), then any other object under the
+    partition prefix is deleted (only a partition written by another layout has any).
+    Either way the staged file stays where it is, so a retried publish (crash before the
+    manifest) works.
     """
     name = ZONE_FILES[zone]
     if os.path.basename(staged_file) != name:
@@ -478,13 +494,22 @@ def publish_partition(
     fs, target_path = filesystem(target, storage)
     if isinstance(fs, pafs.LocalFileSystem):
         staged = Path(staged_file).resolve()
-        swap = staged.parent.with_name(f".{zone}.publish-{uuid.uuid4().hex}")
+        partition = Path(target_dir)
+        partition.parent.mkdir(parents=True, exist_ok=True)
+        if _same_filesystem(staged.parent, partition.parent):
+            swap = staged.parent.with_name(f".{zone}.publish-{uuid.uuid4().hex}")
+        else:
+            swap = partition.with_name(f".{partition.name}.publish-{uuid.uuid4().hex}")
         swap.mkdir(parents=True)
         try:
-            os.link(staged, swap / name)
-        except OSError:  # no hard links here: a copy, still on the lake's filesystem
-            shutil.copyfile(staged, swap / name)
-        _replace_dir(swap, Path(target_dir))
+            try:
+                os.link(staged, swap / name)
+            except OSError:  # no hard links here: a copy, on the partition's filesystem
+                shutil.copyfile(staged, swap / name)
+            _replace_dir(swap, partition)
+        except BaseException:
+            shutil.rmtree(swap, ignore_errors=True)
+            raise
         return target
     src_fs, src_path = filesystem(staged_file, storage)
     if src_fs is not fs:

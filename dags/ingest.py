@@ -19,7 +19,6 @@ from newslake_storage import lake_storage, lake_uri
 
 from newslake.config import Outlet
 
-CRON_PRESETS = {"@daily": "0 0 * * *", "@hourly": "0 * * * *", "@weekly": "0 0 * * 0"}
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "newslake",
     "retries": 2,
@@ -72,11 +71,10 @@ def _doc(outlet: Outlet) -> str:
 
 
 def build_dag(outlet: Outlet) -> DAG:
-    cron = CRON_PRESETS.get(outlet.schedule, outlet.schedule)
     with DAG(
         dag_id=f"ingest_{outlet.id}",
         description=f"Ingest {outlet.name} into the lake, one partition a day",
-        schedule=CronDataIntervalTimetable(cron, timezone="UTC"),
+        schedule=CronDataIntervalTimetable(outlet.cron, timezone="UTC"),
         start_date=dt.datetime.combine(outlet.start_date, dt.time(), tzinfo=dt.UTC),
         catchup=False,
         max_active_runs=4,

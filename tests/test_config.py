@@ -81,3 +81,44 @@ def test_invalid_yaml_names_file(tmp_path: Path) -> None:
     path.write_text("id: [unclosed\n")
     with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
         load_outlet(path)
+
+
+@pytest.mark.parametrize("schedule", ["@daily", "@midnight", "0 0 * * *", "30 6 * * *",
+                                      "59  23 * * *"])
+def test_daily_schedules_load(schedule: str) -> None:
+    outlet = parse_outlet({**MINIMAL, "schedule": schedule}, "conf.yaml")
+    assert outlet.schedule == schedule
+    assert outlet.cron.split()[2:] == ["*", "*", "*"]
+
+
+@pytest.mark.parametrize(("schedule", "why"), [
+    ("@hourly", "runs more than once a day"),
+    ("*/30 * * * *", "runs more than once a day"),
+    ("0 */6 * * *", "runs more than once a day"),
+    ("0,30 0 * * *", "runs more than once a day"),
+    ("@continuous", "runs more than once a day"),
+    ("@weekly", "does not run every day"),
+    ("0 0 * * 1-5", "does not run every day"),
+    ("0 0 1 * *", "does not run every day"),
+    ("@once", "does not run every day"),
+    ("every day", "is neither a cron expression nor a preset"),
+    ("0 24 * * *", "has a minute or an hour out of range"),
+    ("60 0 * * *", "has a minute or an hour out of range"),
+])
+def test_a_schedule_that_is_not_daily_is_refused_naming_file_and_key(
+    schedule: str, why: str
+) -> None:
+    """A run owns its whole day: a sub-daily schedule would let each run replace the day
+    with part of it, a sparser one would leave days out."""
+    with pytest.raises(ConfigError, match=r"^conf\.yaml: schedule: ") as err:
+        parse_outlet({**MINIMAL, "schedule": schedule}, "conf.yaml")
+    assert f"{schedule!r} {why}" in str(err.value)
+    assert "'@daily'" in str(err.value)
+
+
+def test_a_yaml_outlet_with_an_hourly_schedule_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "example.yaml"
+    path.write_text("id: example\nname: E\nbase_url: https://e.org/\nlanguage: en\n"
+                    "timezone: UTC\nstart_date: 2024-01-01\nschedule: '@hourly'\n")
+    with pytest.raises(ConfigError, match=f"^{path}: schedule: '@hourly' runs more than once"):
+        load_outlet(path)

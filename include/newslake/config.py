@@ -26,6 +26,12 @@ from newslake.errors import ConfigError
 OUTLET_ID_RE = re.compile(r"^[a-z0-9_]+$")
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 DISCOVERY_TYPES = ("rss", "sitemap", "archive", "warc")
+# An ingest run owns its day's partition and replaces it whole, so it must run exactly once
+# a day: more often, each run would replace the day with what it saw so far; less often,
+# the days between runs would never be ingested. Daily at a fixed UTC time, then.
+DAILY_PRESETS = {"@daily": "0 0 * * *", "@midnight": "0 0 * * *"}
+_DAILY_CRON_RE = re.compile(r"^([0-9]|[1-5][0-9]) ([0-9]|1[0-9]|2[0-3]) \* \* \*$")
+_MORE_THAN_DAILY_PRESETS = ("@hourly", "@continuous")
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,12 @@ class Outlet:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def cron(self) -> str:
+        """The ingest schedule as a cron expression (``parse_outlet`` accepts daily ones only)."""
+        return DAILY_PRESETS.get(self.schedule, self.schedule)
+
 
 
 # An outlet config has a few dozen values; YAML aliases can make a tiny file expand to
@@ -289,6 +301,27 @@ def _known_timezones() -> frozenset[str]:
     return frozenset((available_timezones() | {"UTC"}) - _NOT_ZONES)
 
 
+def _daily_schedule(r: _Reader) -> str:
+    """``schedule``, refused unless it runs once every day (see ``DAILY_PRESETS``)."""
+    schedule = r.get("schedule", str, "@daily")
+    fields = DAILY_PRESETS.get(schedule, schedule).split()
+    if _DAILY_CRON_RE.fullmatch(" ".join(fields)):
+        return schedule
+    if schedule in _MORE_THAN_DAILY_PRESETS or (
+        len(fields) == 5 and not (fields[0].isdigit() and fields[1].isdigit())
+    ):
+        why = ("runs more than once a day, and each run would replace the whole day's "
+               "partition with what it saw so far")
+    elif fields[2:] == ["*", "*", "*"]:
+        why = "has a minute or an hour out of range"
+    elif schedule.startswith("@") or len(fields) == 5:
+        why = "does not run every day, and the days between runs would never be ingested"
+    else:
+        why = "is neither a cron expression nor a preset"
+    raise r._err("schedule", f"{schedule!r} {why}; an ingest run owns one UTC day: use "
+                 "'@daily' or a daily cron 'M H * * *' (minute and hour in UTC)")
+
+
 def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
     """Build an ``Outlet`` from a loaded YAML mapping; raise ``ConfigError`` on any defect."""
     _count_nodes(data, [MAX_CONFIG_NODES], path)
@@ -385,7 +418,7 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
         language=language,
         timezone=timezone,
         start_date=start,
-        schedule=r.get("schedule", str, "@daily"),
+        schedule=_daily_schedule(r),
         discovery=tuple(sources),
         parse=parse,
         politeness=politeness,

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.dataset as ds
 import pytest
 from helpers.dags import load_dag, run_day
 from helpers.loopback import Reply
-from helpers.smallsite import HTML, SmallSite, article_html
+from helpers.smallsite import HTML, PARAGRAPH, SmallSite, article_html
 from warcio.archiveiterator import ArchiveIterator
 
 from newslake import cli
@@ -245,3 +246,48 @@ def test_reparse_of_a_damaged_raw_warc_fails_naming_file_and_offset(
     assert "Traceback" not in err
     assert rows(lake, "articles") == before, "the partition stays as it was"
     assert len(lake_paths.list_manifests(lake, outlet.id, DAY)) == 1
+
+
+HISTORY = """
+SELECT revision, modified_at, body FROM read_parquet('{lake}/articles/**/*.parquet',
+                                                      hive_partitioning = true)
+WHERE url = $url
+UNION ALL
+SELECT revision, modified_at, body FROM read_parquet('{lake}/revisions/**/*.parquet',
+                                                      hive_partitioning = true)
+WHERE url = $url
+ORDER BY revision
+"""
+
+
+def test_an_edited_article_is_the_next_revision_and_its_earlier_text_stays(
+    site: SmallSite, lake: str
+) -> None:
+    outlet = site.outlet()
+    url = site.url(STORY)
+    first = run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    assert (first["revised"], first["revisions"]) == (0, 0)
+    assert not (Path(lake) / "revisions").exists(), "no revisions zone before an edit"
+    (original,) = rows(lake, "articles")
+    assert original["revision"] == 1
+
+    edits = ["The council delayed the vote after a late objection from the fire service.",
+             "The council approved the plan on Thursday, with a review after one year."]
+    for n, text in enumerate(edits, start=2):
+        page = article_html("Council expands bike lanes", site.listed[STORY], f"{text} {PARAGRAPH}")
+        site.pages[STORY] = Reply(body=page, headers=HTML)
+        for run in (f"edit-{n}", f"again-{n}"):  # a rerun of an unchanged page adds nothing
+            manifest = run_lib_day(RunSpec(outlet, DAY, run, lake))
+            (current,) = rows(lake, "articles")
+            assert current["revision"] == n and text in current["body"]
+            if run.startswith("edit"):  # the page has no modified time: when it was seen
+                edited_at = current["fetched_at"]
+            assert current["modified_at"] == edited_at
+            assert manifest["revised"] == (1 if run.startswith("edit") else 0)
+            assert manifest["revisions"] == n - 1
+            assert manifest["written"] == 1
+
+    history = duckdb.execute(HISTORY.format(lake=lake), {"url": url}).fetchall()
+    assert [revision for revision, _, _ in history] == [1, 2, 3]
+    assert history[0][2] == original["body"]
+    assert [edits[0] in history[1][2], edits[1] in history[2][2]] == [True, True]

@@ -5,6 +5,7 @@ Layout (DESIGN.md contract)::
     <lake>/articles/outlet=<id>/date=<YYYY-MM-DD>/part-00000.parquet
     <lake>/quarantine/outlet=<id>/date=<YYYY-MM-DD>/part-00000.parquet
     <lake>/raw/outlet=<id>/date=<YYYY-MM-DD>/responses.warc.gz
+    <lake>/revisions/outlet=<id>/date=<YYYY-MM-DD>/part-00000.parquet   earlier versions
     <lake>/_runs/outlet=<id>/date=<YYYY-MM-DD>/<run>.json
     <lake>/_staging/outlet=<id>/<YYYY-MM-DD>/<run>/…      scratch space of running runs
 
@@ -60,6 +61,8 @@ from newslake.errors import NewslakeError
 from newslake.settings import STORAGE_KEYS, storage_from_env
 
 ZONES = ("articles", "quarantine", "raw")
+# Earlier versions of articles whose body changed: written only for days that have any.
+REVISIONS = "revisions"
 # Row groups of 64k rows: a day of an outlet is usually one group, and a big backfill
 # partition still gets min/max statistics fine-grained enough to prune by time.
 ROW_GROUP_SIZE = 64 * 1024
@@ -69,7 +72,8 @@ PARQUET_FILE = "part-00000.parquet"
 # The raw zone partition: the fetch chunks' WARCs concatenated. Every record is its own
 # gzip member, so the concatenation is itself a valid WARC file.
 RAW_FILE = "responses.warc.gz"
-ZONE_FILES = {"articles": PARQUET_FILE, "quarantine": PARQUET_FILE, "raw": RAW_FILE}
+ZONE_FILES = {"articles": PARQUET_FILE, "quarantine": PARQUET_FILE, "raw": RAW_FILE,
+              REVISIONS: PARQUET_FILE}
 S3_SCHEME = "s3://"
 _RENAME_EXCHANGE = 2  # linux/fs.h
 _AT_FDCWD = -100
@@ -320,6 +324,12 @@ def read_parquet(
 ) -> pa.Table:
     fs, path = filesystem(location, storage)
     return pq.read_table(path, schema=schema, filesystem=fs, columns=columns)
+
+
+def parquet_schema(location: Location, storage: Storage = None) -> pa.Schema:
+    """The schema of one Parquet file, from its footer."""
+    fs, path = filesystem(location, storage)
+    return pq.read_schema(path, filesystem=fs)
 
 
 def upload(local_path: Location, location: Location, storage: Storage = None) -> None:

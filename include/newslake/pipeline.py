@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from newslake import lake
 from newslake.config import Outlet
@@ -521,6 +522,68 @@ def _gate_figures(
     }
 
 
+def _revisions_uri(spec: RunSpec) -> str:
+    return lake.join(lake.partition_uri(spec.lake, lake.REVISIONS, spec.outlet.id, spec.day),
+                     lake.PARQUET_FILE)
+
+
+def _revise(
+    spec: RunSpec, candidates: DayRows, good: list[int]
+) -> tuple[DayRows, pa.Table, int]:
+    """Revision numbers for the ``good`` rows, what the day's revisions zone must hold,
+    and how many rows are a new revision.
+
+    A good row whose ``article_id`` the published partition holds keeps its revision when
+    the text is the same, or when another parser made it (a re-derivation, not an edit);
+    a changed text by the same parser is the next revision (``modified_at`` then falls
+    back to when it was fetched, and is kept while the text stays), and the published
+    row goes to revisions/. The revisions
+    zone only grows: its rows, then the rows superseded now."""
+    revisions = ARTICLE_FILE_SCHEMA.empty_table()
+    if lake.exists(_revisions_uri(spec), spec.storage):
+        revisions = lake.read_parquet(_revisions_uri(spec), ARTICLE_FILE_SCHEMA, spec.storage)
+    published = _published_articles(spec)
+    if not lake.exists(published, spec.storage):
+        return candidates, revisions, 0
+    names = lake.parquet_schema(published, spec.storage).names
+    keys = ["article_id", "content_hash", "parser"]
+    old = lake.read_parquet(published, storage=spec.storage, columns=[
+        *keys, "modified_at", *(["revision"] if "revision" in names else [])])
+    before = {row["article_id"]: row for row in old.to_pylist()}
+    table = candidates.table
+    numbers = table.column("revision").to_pylist()
+    modified = table.column("modified_at").to_pylist()
+    changed: list[str] = []
+    rows = table.select([*keys, "fetched_at"]).to_pylist()
+    for i in good:
+        earlier = before.get(rows[i]["article_id"])
+        if earlier is None:
+            continue
+        numbers[i] = earlier.get("revision") or 1
+        if rows[i]["content_hash"] != earlier["content_hash"] and (
+                rows[i]["parser"] == earlier["parser"]):
+            numbers[i] += 1
+            modified[i] = modified[i] or rows[i]["fetched_at"]
+            changed.append(rows[i]["article_id"])
+        else:
+            modified[i] = modified[i] or earlier["modified_at"]
+    table = table.set_column(table.schema.get_field_index("revision"), "revision",
+                             pa.array(numbers, pa.int16()))
+    table = table.set_column(table.schema.get_field_index("modified_at"), "modified_at",
+                             pa.array(modified, table.schema.field("modified_at").type))
+    if changed:
+        superseded = lake.read_parquet(published, storage=spec.storage)
+        superseded = superseded.filter(pc.is_in(superseded.column("article_id"),
+                                                pa.array(changed)))
+        if "revision" not in superseded.column_names:
+            superseded = superseded.append_column(
+                "revision", pa.array([1] * superseded.num_rows, pa.int16()))
+        revisions = pa.concat_tables(
+            [revisions, superseded.select(ARTICLE_FILE_SCHEMA.names).cast(ARTICLE_FILE_SCHEMA)])
+    revised = DayRows(table, candidates.paths, candidates.schema, candidates.storage)
+    return revised, revisions, len(changed)
+
+
 def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     """Run the GX suites over the day's rows; split good from bad; return the summary path.
 
@@ -593,10 +656,15 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     for skipped in batch.not_judged:
         log.info("%s %s: batch share not judged: %s", spec.outlet.id, spec.day, skipped)
 
+    candidates, revisions, revised = _revise(spec, candidates, good_idx)
     lake.write_parquet_groups(
         (rows.select(ARTICLE_FILE_SCHEMA.names)
          for rows in candidates.row_groups(good_order.tolist())),
         ARTICLE_FILE_SCHEMA, _stage(spec, "out", "articles", lake.PARQUET_FILE), spec.storage)
+    if revisions.num_rows:
+        lake.write_parquet(
+            revisions.sort_by([("url", "ascending"), ("revision", "ascending")]),
+            _stage(spec, "out", lake.REVISIONS, lake.PARQUET_FILE), None, spec.storage)
     lake.write_parquet(quarantined, _stage(spec, "out", "quarantine", lake.PARQUET_FILE),
                        storage=spec.storage)
     check_counts = Counter(c for checks in report.failed_rows.values() for c in checks)
@@ -608,6 +676,8 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
         "written": written,
         "quarantined": quarantined.num_rows,
         "quarantined_by_validation": len(bad_idx),
+        "revised": revised,
+        "revisions": revisions.num_rows,
         "failed_checks": dict(check_counts),
         "batch": summary,
         "batch_failures": batch.batch_failures,
@@ -697,6 +767,12 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
     for zone in lake.ZONES:
         staged = _stage(spec, "out", zone, lake.ZONE_FILES[zone])
         lake.publish_partition(spec.lake, zone, spec.outlet.id, spec.day, staged, spec.storage)
+    # Revisions only grow (validate_step staged the published ones and the new): a day has
+    # a revisions partition from its first edit on.
+    staged_revisions = _stage(spec, "out", lake.REVISIONS, lake.PARQUET_FILE)
+    if lake.exists(staged_revisions, spec.storage):
+        lake.publish_partition(spec.lake, lake.REVISIONS, spec.outlet.id, spec.day,
+                               staged_revisions, spec.storage)
     manifest = {
         "outlet": spec.outlet.id,
         "date": spec.day.isoformat(),
@@ -716,6 +792,8 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
         "skipped_duplicate": validation["duplicates"],
         "written": validation["written"],
         "quarantined": validation["quarantined"],
+        "revised": validation.get("revised", 0),
+        "revisions": validation.get("revisions", 0),
         "failed_checks": validation["failed_checks"],
         "parsers": validation["parsers"],
         "batch": validation["batch"],

@@ -38,6 +38,9 @@ ARTICLE_SCHEMA = pa.schema(
         pa.field("parser", pa.string(), nullable=False),
         pa.field("run_id", pa.string(), nullable=False),
         pa.field("schema_version", pa.int16(), nullable=False),
+        # 1 for the first text seen; +1 each time a rerun finds the body changed (the earlier
+        # versions are in the revisions/ zone).
+        pa.field("revision", pa.int16(), nullable=False),
     ]
 )
 
@@ -115,6 +118,7 @@ class Article:
     parser: str = ""
     run_id: str = ""
     schema_version: int = SCHEMA_VERSION
+    revision: int = 1
 
     @property
     def article_id(self) -> str:

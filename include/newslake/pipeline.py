@@ -260,7 +260,8 @@ def _keep_previous(result: FetchResult, previous: Mapping[str, FetchResult]) -> 
     if result.error is None or earlier is None:
         return result
     return replace(earlier, kept_after=result.error, kept_at=result.fetched_at,
-                   attempts=result.attempts, elapsed_s=result.elapsed_s)
+                   attempts=result.attempts, elapsed_s=result.elapsed_s,
+                   waited_s=result.waited_s)
 
 
 def fetch_step(spec: RunSpec, chunk_path: str) -> str:
@@ -537,8 +538,8 @@ def _revise(
     the text is the same, or when another parser made it (a re-derivation, not an edit);
     a changed text by the same parser is the next revision (``modified_at`` then falls
     back to when it was fetched, and is kept while the text stays), and the published
-    row goes to revisions/. The revisions
-    zone only grows: its rows, then the rows superseded now."""
+    row goes to revisions/. The revisions zone only grows: its rows, then the rows
+    superseded now."""
     revisions = ARTICLE_FILE_SCHEMA.empty_table()
     if lake.exists(_revisions_uri(spec), spec.storage):
         revisions = lake.read_parquet(_revisions_uri(spec), ARTICLE_FILE_SCHEMA, spec.storage)

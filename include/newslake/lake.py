@@ -320,10 +320,15 @@ def rows_per_group(rows: int, total_bytes: int) -> int:
 
 def read_parquet(
     location: Location, schema: pa.Schema | None = None, storage: Storage = None,
-    columns: list[str] | None = None,
+    columns: list[str] | None = None, rows_with: tuple[str, list[str]] | None = None,
 ) -> pa.Table:
+    """One Parquet file (``columns`` only, when given); ``rows_with=(column, values)``
+    keeps the rows whose ``column`` is one of ``values``, filtered a batch at a time while
+    the file is read (never whole in memory)."""
     fs, path = filesystem(location, storage)
-    return pq.read_table(path, schema=schema, filesystem=fs, columns=columns)
+    filters = [(rows_with[0], "in", rows_with[1])] if rows_with else None
+    return pq.read_table(path, schema=schema, filesystem=fs, columns=columns,
+                         filters=filters)
 
 
 def parquet_schema(location: Location, storage: Storage = None) -> pa.Schema:

@@ -25,7 +25,6 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from newslake import lake
 from newslake.config import Outlet
@@ -573,9 +572,8 @@ def _revise(
     table = table.set_column(table.schema.get_field_index("modified_at"), "modified_at",
                              pa.array(modified, table.schema.field("modified_at").type))
     if changed:
-        superseded = lake.read_parquet(published, storage=spec.storage)
-        superseded = superseded.filter(pc.is_in(superseded.column("article_id"),
-                                                pa.array(changed)))
+        superseded = lake.read_parquet(published, storage=spec.storage,
+                                       rows_with=("article_id", changed))
         if "revision" not in superseded.column_names:
             superseded = superseded.append_column(
                 "revision", pa.array([1] * superseded.num_rows, pa.int16()))

@@ -208,6 +208,48 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outlets_add(args: argparse.Namespace) -> int:
+    """Find an outlet's sources, profile a sample of its articles, write a YAML proposal."""
+    from newslake.config import default_outlets_dir
+    from newslake.errors import NewslakeError
+    from newslake.onboard.proposal import format_proposal, propose, write_proposal
+
+    try:
+        proposal = propose(args.url, outlet_id=args.id, sample=args.sample,
+                           allow_private=args.allow_private, requests_per_second=args.rate,
+                           today=clock.utc_today())
+        print(format_proposal(proposal))
+        out = Path(args.out) if args.out else default_outlets_dir() / f"{proposal.outlet_id}.yaml"
+        path = write_proposal(proposal, out, force=args.force)
+    except NewslakeError as exc:
+        print(f"newslake outlets add: {exc}", file=sys.stderr)
+        return 2
+    print(f"\nwrote {path}: edit it, then `newslake outlets check {proposal.outlet_id}`")
+    return 0
+
+
+def cmd_outlets_check(args: argparse.Namespace) -> int:
+    """A dry run of one outlet-day: exit 1 when the outlet would not publish."""
+    from newslake.config import load_outlets
+    from newslake.errors import NewslakeError
+    from newslake.onboard.check import dry_run, format_check
+
+    try:
+        outlets = load_outlets()
+        if args.outlet not in outlets:
+            print(f"unknown outlet {args.outlet!r}; known: {', '.join(sorted(outlets))}",
+                  file=sys.stderr)
+            return 2
+        day = (dt.date.fromisoformat(args.date) if args.date
+               else clock.utc_today() - dt.timedelta(days=1))
+        report = dry_run(outlets[args.outlet], day, args.sample)
+    except (NewslakeError, ValueError) as exc:
+        print(f"newslake outlets check: {exc}", file=sys.stderr)
+        return 2
+    print(format_check(report))
+    return 0 if report.would_publish else 1
+
+
 def cmd_outlets(args: argparse.Namespace) -> int:
     from newslake.config import load_outlets
 
@@ -385,8 +427,27 @@ def build_parser() -> argparse.ArgumentParser:
     reparse.add_argument("--run-id")
     reparse.set_defaults(func=cmd_reparse)
 
-    outlets = sub.add_parser("outlets", help="list the outlet configs")
+    outlets = sub.add_parser("outlets", help="list, add and check outlet configs")
     outlets.set_defaults(func=cmd_outlets)
+    outlet_sub = outlets.add_subparsers(dest="outlets_command")
+    outlet_sub.add_parser("list", help="list the outlet configs").set_defaults(func=cmd_outlets)
+    add = outlet_sub.add_parser(
+        "add", help="find an outlet's sources from its home page and propose a YAML config")
+    add.add_argument("url", help="the outlet's home page")
+    add.add_argument("--id", help="outlet id, [a-z0-9_]+ (default: from the host name)")
+    add.add_argument("--out", help="where to write the YAML (default: the outlets folder)")
+    add.add_argument("--sample", type=int, default=15, help="recent articles to parse")
+    add.add_argument("--allow-private", action="store_true",
+                     help="allow loopback/private addresses (a site on your own network)")
+    add.add_argument("--rate", type=float, default=1.0, help="requests per second")
+    add.add_argument("--force", action="store_true", help="overwrite an existing file")
+    add.set_defaults(func=cmd_outlets_add)
+    check = outlet_sub.add_parser(
+        "check", help="dry run of one outlet-day; writes nothing to the lake")
+    check.add_argument("outlet")
+    check.add_argument("--date", help="the day, YYYY-MM-DD (default: yesterday, UTC)")
+    check.add_argument("--sample", type=int, help="fetch only this many discovered URLs")
+    check.set_defaults(func=cmd_outlets_check)
 
     backfill = sub.add_parser(
         "backfill", help="backfill an outlet's days through a real local Airflow scheduler")

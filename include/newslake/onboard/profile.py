@@ -124,7 +124,10 @@ def profile_page(fetcher: Fetcher, url: str, outlet: Outlet) -> PageProfile:
     page.authors, page.language = article.authors, article.language
     page.body_chars, page.words = len(article.body), count_words(article.body)
     page.paywalled, page.parser = article.is_paywalled, article.parser
-    page.lines = [line.strip() for line in article.body.split("\n") if line.strip()]
+    # The body's lines and the page's paragraphs: the generic extractor drops many promos
+    # itself, but a body_selector added later would keep them.
+    lines = [line.strip() for line in article.body.split("\n")] + _paragraphs(page.html)
+    page.lines = list(dict.fromkeys(line for line in lines if line))
     if not page.authors:
         page.flags.append("no byline")
     if page.date_source in ("url", "url?"):
@@ -134,6 +137,14 @@ def profile_page(fetcher: Fetcher, url: str, outlet: Outlet) -> PageProfile:
     if page.paywalled:
         page.flags.append("paywalled")
     return page
+
+
+def _paragraphs(page_html: str) -> list[str]:
+    try:
+        tree = html.document_fromstring(page_html)
+    except (etree.ParserError, ValueError):
+        return []
+    return [" ".join(p.text_content().split()) for p in tree.iter("p")]
 
 
 def _line_key(line: str) -> str:

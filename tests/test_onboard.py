@@ -1,0 +1,185 @@
+"""`newslake outlets add` / `check` against loopback sites: the demo newsroom, a small
+WordPress-style site built here, and hostile sites (each ends with a clear message)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from helpers.clock import TODAY, days_ago
+from helpers.loopback import Loopback, Reply
+
+from newslake.cli import main
+from newslake.config import Outlet, load_outlet, load_outlets
+from newslake.onboard import OnboardError
+from newslake.onboard.check import dry_run
+from newslake.onboard.proposal import propose, write_proposal
+
+pytestmark = pytest.mark.usefixtures("fast_backoff")
+FAST = 500.0  # requests per second: loopback only
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
+XML = {"Content-Type": "application/xml"}
+
+
+def _fast(outlet: Outlet) -> Outlet:
+    """The proposal's politeness is for the web (1 request/s); loopback need not wait."""
+    return dataclasses.replace(outlet, politeness=dataclasses.replace(
+        outlet.politeness, requests_per_second=FAST, concurrency=4))
+
+
+def _rows(outlet: Outlet, day: dt.date) -> set[tuple[str, str, dt.datetime]]:
+    report = dry_run(_fast(outlet), day)
+    assert report.would_publish, report.batch_failures or report.problem
+    return {(r["url"], r["title"], r["published_at"]) for r in report.rows}
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("outlet_id", ["demo_bayside_press", "demo_dnipro_visti",
+                                       "demo_metro_ledger"])
+def test_demo_proposal_ingests_the_shipped_configs_rows(
+        demo_site: str, tmp_path: Path, outlet_id: str) -> None:
+    shipped = load_outlets()[outlet_id]
+    proposal = propose(shipped.base_url, outlet_id=outlet_id, allow_private=True,
+                       requests_per_second=FAST, today=TODAY)
+    proposed = load_outlet(write_proposal(proposal, tmp_path / f"{outlet_id}.yaml"))
+    assert proposed.language == shipped.language
+    assert proposed.timezone == shipped.timezone
+    assert {s.type for s in proposed.discovery} == {s.type for s in shipped.discovery}
+    # The same articles, titles and times; the bodies are not compared: the shipped
+    # configs cut them with a body_selector the proposal leaves to the generic extractor.
+    day = days_ago(3)
+    assert _rows(proposed, day) == _rows(shipped, day)
+
+
+def _article(n: int, base: str) -> bytes:
+    prose = " ".join(f"Sentence {k} of story {n} tells the council's budget news in plain "
+                     "words for readers of the town." for k in range(12))
+    return f"""<!doctype html><html lang="en-US"><head>
+<title>Story {n} about the harbour budget - Gulf Town Post</title>
+<meta property="og:title" content="Story {n} about the harbour budget">
+<meta property="og:site_name" content="Gulf Town Post">
+<meta property="article:published_time" content="2026-06-1{n}T09:3{n}:00-04:00">
+<meta name="author" content="Reporter {n}">
+<link rel="canonical" href="{base}/2026/06/1{n}/story-{n}-harbour-budget/">
+</head><body><header><a href="{base}/">Home</a></header>
+<article><h1>Story {n} about the harbour budget</h1>
+<div class="entry-content"><p>{prose}</p>
+<p>READ: Another story number {n + 10} you may like this week</p>
+<p>{prose}</p>
+<div class="donate-box"><p>Please make a small donation to keep local news free for all.</p>
+</div></div></article></body></html>""".encode()
+
+
+def _wordpress_site(site: Loopback) -> None:
+    base = site.base
+    items = "".join(
+        f"<item><title>Story {n}</title><link>{base}/2026/06/1{n}/story-{n}-harbour-budget/"
+        f"</link><pubDate>{'Mon, 1' + str(n)} Jun 2026 13:3{n}:00 +0000</pubDate></item>"
+        for n in range(1, 6))
+    feed = (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+            f"<title>Gulf Town Post</title><link>{base}/</link>"
+            f"<generator>https://wordpress.org/?v=6.4.3</generator>{items}</channel></rss>")
+    urls = "".join(f"<url><loc>{base}/2026/06/1{n}/story-{n}-harbour-budget/</loc>"
+                   f"<lastmod>2026-06-1{n}T14:00:00+00:00</lastmod></url>" for n in range(1, 6))
+    site.routes.update({
+        "/robots.txt": Reply(body=f"User-agent: *\nAllow: /\nSitemap: {base}/wp-sitemap.xml\n"
+                             .encode()),
+        "/": Reply(body=b"<html><head><title>Gulf Town Post | News</title></head>"
+                   b"<body><h1>Gulf Town Post</h1></body></html>", headers=HTML),
+        "/feed/": Reply(body=feed.encode(), headers=RSS),
+        "/wp-sitemap.xml": Reply(body=(
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{urls}</urlset>").encode(), headers=XML),
+        **{f"/2026/06/1{n}/story-{n}-harbour-budget/": Reply(body=_article(n, base),
+                                                               headers=HTML)
+           for n in range(1, 6)},
+    })
+
+
+@pytest.mark.timeout(60)
+def test_wordpress_site_with_only_a_robots_sitemap_line_and_a_feed(
+        site: Loopback, tmp_path: Path) -> None:
+    _wordpress_site(site)
+    proposal = propose(site.url("/"), outlet_id="gulf_town_post", allow_private=True,
+                       requests_per_second=FAST, today=TODAY)
+    found = {(s.type, s.url, s.found_by) for s in proposal.found.sources}
+    assert ("rss", site.url("/feed/"), "usual path feed/") in found
+    assert ("sitemap", site.url("/wp-sitemap.xml"), "robots.txt Sitemap line") in found
+    assert len(proposal.profile.parsed) == 5
+    assert proposal.found.site_name == "Gulf Town Post"
+    assert proposal.profile.timezone == "America/New_York"
+    assert "guess" in proposal.profile.timezone_reason
+    outlet = load_outlet(write_proposal(proposal, tmp_path / "gulf_town_post.yaml"))
+    assert outlet.parse.drop_paragraphs[:1] == ("^READ:",) or "^READ:" in \
+        outlet.parse.drop_paragraphs
+    assert any(p.startswith("^Please") for p in outlet.parse.drop_paragraphs)
+    assert "# guess" in proposal.yaml_text
+
+
+@pytest.mark.timeout(30)
+def test_a_home_page_linking_5000_feeds_reads_a_few(site: Loopback) -> None:
+    links = "".join(f'<link rel="alternate" type="application/rss+xml" href="/f/{n}.xml">'
+                    for n in range(5000))
+    site.routes["/"] = Reply(body=f"<html><head>{links}</head><body>x</body></html>".encode(),
+                             headers=HTML)
+    with pytest.raises(OnboardError, match="links 5000 feeds: read the first 5"):
+        propose(site.url("/"), allow_private=True, requests_per_second=FAST, today=TODAY)
+    assert sum(site.hits.values()) < 40  # the 5 feeds, robots.txt and the usual paths
+
+
+@pytest.mark.timeout(30)
+def test_a_sitemap_index_loop_ends(site: Loopback) -> None:
+    def index(*children: str) -> Reply:
+        body = "".join(f"<sitemap><loc>{site.url(c)}</loc></sitemap>" for c in children)
+        return Reply(body=f'<?xml version="1.0"?><sitemapindex>{body}</sitemapindex>'.encode(),
+                     headers=XML)
+
+    site.routes.update({
+        "/robots.txt": Reply(body=f"User-agent: *\nSitemap: {site.url('/a.xml')}\n".encode()),
+        "/": Reply(body=b"<html><body>home</body></html>", headers=HTML),
+        "/a.xml": index("/b.xml"),
+        "/b.xml": index("/a.xml", "/b.xml"),
+    })
+    with pytest.raises(OnboardError, match="sitemap index loop"):
+        propose(site.url("/"), allow_private=True, requests_per_second=FAST, today=TODAY)
+    assert site.hits["/a.xml"] == 1 and site.hits["/b.xml"] == 1
+
+
+@pytest.mark.timeout(30)
+def test_robots_disallowing_everything_is_respected(site: Loopback) -> None:
+    site.routes["/robots.txt"] = Reply(body=b"User-agent: *\nDisallow: /\n")
+    with pytest.raises(OnboardError, match="robots.txt disallows"):
+        propose(site.url("/"), allow_private=True, requests_per_second=FAST, today=TODAY)
+    assert set(site.hits) == {"/robots.txt"}
+
+
+@pytest.mark.timeout(30)
+def test_private_addresses_are_refused_unless_allowed(site: Loopback) -> None:
+    with pytest.raises(OnboardError, match="--allow-private"):
+        propose(site.url("/"), requests_per_second=FAST, today=TODAY)
+    assert not site.hits
+
+
+@pytest.mark.timeout(120)
+def test_cli_add_then_check(site: Loopback, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    _wordpress_site(site)
+    monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(tmp_path))
+    assert main(["outlets", "add", site.url("/"), "--id", "gulf", "--allow-private",
+                 "--rate", str(FAST)]) == 0
+    assert (tmp_path / "gulf.yaml").exists()
+    assert main(["outlets", "add", site.url("/"), "--id", "gulf", "--allow-private"]) == 2
+    assert "exists" in capsys.readouterr().err
+    # 2026-06-13 UTC holds story 3 (09:33 -04:00); 2026-06-01 holds nothing.
+    assert main(["outlets", "check", "gulf", "--date", "2026-06-13"]) == 0
+    out = capsys.readouterr().out
+    assert "written     1" in out and "would publish: 1 articles" in out
+    assert main(["outlets", "check", "gulf", "--date", "2026-06-01"]) == 1
+    assert "WOULD NOT PUBLISH" in capsys.readouterr().out
+    assert not list(tmp_path.glob("**/*.parquet"))  # nothing reached a lake
+    assert main(["outlets", "list"]) == 0
+    assert "gulf" in capsys.readouterr().out
+    assert main(["outlets", "check", "nope"]) == 2

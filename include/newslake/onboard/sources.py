@@ -14,11 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 from zoneinfo import ZoneInfo
 
 import soupsieve
 from bs4 import BeautifulSoup, Tag
+from protego import Protego
 
 from newslake.config import Outlet, Politeness
 from newslake.discover.archive import page_links
@@ -125,9 +125,8 @@ def _robots_sitemaps(fetcher: Fetcher, base_url: str) -> list[str]:
     result = fetcher.fetch(robots_url, max_bytes=ROBOTS_MAX_BYTES, check_robots=False)
     if not result.ok or result.body is None:
         return []
-    rules = RobotFileParser(robots_url)
-    rules.parse(result.body.decode("utf-8", "replace").splitlines())
-    return [urljoin(robots_url, s) for s in rules.site_maps() or []]
+    rules = Protego.parse(result.body.decode("utf-8", "replace"))
+    return list(dict.fromkeys(urljoin(robots_url, s) for s in rules.sitemaps))
 
 
 def _soup(result: FetchResult) -> BeautifulSoup:

@@ -179,7 +179,22 @@ def test_cli_add_then_check(site: Loopback, tmp_path: Path, monkeypatch: pytest.
     assert "written     1" in out and "would publish: 1 articles" in out
     assert main(["outlets", "check", "gulf", "--date", "2026-06-01"]) == 1
     assert "WOULD NOT PUBLISH" in capsys.readouterr().out
+    main(["outlets", "check", "gulf", "--date", "2026-06-13", "--sample", "2"])
+    out = capsys.readouterr().out
+    assert "a sample of 2 URLs" in out and "fetched     2 " in out
     assert not list(tmp_path.glob("**/*.parquet"))  # nothing reached a lake
     assert main(["outlets", "list"]) == 0
     assert "gulf" in capsys.readouterr().out
     assert main(["outlets", "check", "nope"]) == 2
+
+
+@pytest.mark.timeout(30)
+def test_cli_says_why_in_one_line(site: Loopback, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    site.routes["/robots.txt"] = Reply(body=b"User-agent: *\nDisallow: /\n")
+    assert main(["outlets", "add", site.url("/"), "--allow-private", "--rate", str(FAST),
+                 "--out", str(tmp_path / "x.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("newslake outlets add: ") and "robots.txt disallows" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.yaml").exists()

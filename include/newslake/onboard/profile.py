@@ -160,14 +160,20 @@ def _common_prefix(lines: list[str]) -> str:
     return prefix
 
 
+def _literal(text: str) -> str:
+    """``text`` as a regex matching itself, escaping only what regexes give a meaning
+    (``re.escape`` also escapes spaces and hyphens, which makes the YAML hard to read)."""
+    return re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", text)
+
+
 def _pattern(key: str, lines: list[str]) -> str:
     if key.endswith(":"):
-        return "^" + re.escape(key)
+        return "^" + _literal(key)
     words = _common_prefix(lines).split()
     if len(words) > 1 and not lines[0].startswith(" ".join(words) + " ") and \
             len(set(lines)) > 1:
         words = words[:-1]  # the last word may be cut in the middle
-    return "^" + re.escape(" ".join(words[:PROPOSED_WORDS]))
+    return "^" + _literal(" ".join(words[:PROPOSED_WORDS]))
 
 
 def _selector_for(page_html: str, line: str) -> str | None:

@@ -24,7 +24,7 @@ from newslake.validate import BatchValidationError
 
 SHOWN_ROWS = 5
 COVERAGE = ("description", "authors", "modified_at", "section", "tags", "language",
-            "image_url", "is_paywalled")
+            "image_url")
 
 
 @dataclass
@@ -40,6 +40,7 @@ class CheckReport:
     written: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)  # reason -> rows
     coverage: dict[str, float] = field(default_factory=dict)
+    parsers: dict[str, int] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)  # the written rows
     headlines: dict[str, str] = field(default_factory=dict)  # fetched URL -> page <h1>
     batch_failures: list[str] = field(default_factory=list)
@@ -105,6 +106,7 @@ def dry_run(outlet: Outlet, day: dt.date, sample: int | None = None) -> CheckRep
         summary = lake.read_json(summary_path)
         report.counts = summary["counts"]
         report.written = summary["written"]
+        report.parsers = summary["parsers"]
         report.batch_warnings = summary["batch_warnings"]
         if summary["batch_failures"]:
             report.batch_failures = summary["batch_failures"]
@@ -120,6 +122,8 @@ def dry_run(outlet: Outlet, day: dt.date, sample: int | None = None) -> CheckRep
         n = len(report.rows) or 1
         report.coverage = {name: sum(_present(r.get(name)) for r in report.rows) / n
                            for name in COVERAGE}
+        report.coverage["paywalled (true)"] = sum(
+            bool(r.get("is_paywalled")) for r in report.rows) / n
     return report
 
 
@@ -150,7 +154,9 @@ def format_check(report: CheckReport) -> str:
         f"{k} {v}" for k, v in report.quarantined.items()) if total_q else ""))
     out += ["", "field coverage of the written rows:"]
     for name, share in report.coverage.items():
-        out.append(f"  {name:<14} {share:.0%}")
+        out.append(f"  {name:<16} {share:.0%}")
+    out.append("  parser paths     " + (", ".join(
+        f"{k} {v}" for k, v in sorted(report.parsers.items())) or "-"))
     if report.rows:
         out += ["", "rows beside their page's headline (<h1>):"]
         for row in report.rows[:SHOWN_ROWS]:

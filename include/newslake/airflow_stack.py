@@ -567,16 +567,30 @@ class AirflowStack:
         """One call to ``/api/v2``; raises ``StackError`` with the server's answer on 4xx/5xx."""
         kwargs.setdefault("timeout", 30)
         url = f"{self.base_url}/api/v2{path}"
-        response = self._http.request(method, url, **kwargs)
+        response = self._request(method, url, **kwargs)
         for _ in range(3):  # a read that met a locked SQLite DB: ask again
             if method != "GET" or response.status_code < 500:
                 break
             time.sleep(1.0)
-            response = self._http.request(method, url, **kwargs)
+            response = self._request(method, url, **kwargs)
         if response.status_code >= 400:
             raise StackError(f"{method} {path}: HTTP {response.status_code}: "
                              f"{response.text}{self._server_error(response)}")
         return response.json() if response.content else None
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """A read that times out on a busy machine is asked again (it changes nothing);
+        a write, or a read that still gets no answer, fails as a ``StackError``."""
+        tries = 3 if method == "GET" else 1
+        for attempt in range(1, tries + 1):
+            try:
+                return self._http.request(method, url, **kwargs)
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                if attempt == tries:
+                    raise StackError(f"{method} {url}: no answer from the api-server after "
+                                     f"{attempt} tries ({type(exc).__name__}: {exc})") from exc
+                self.check_alive()
+        raise AssertionError("unreachable")
 
     def _server_error(self, response: requests.Response) -> str:
         """For an answer that only points at an error id in the api-server's log: those

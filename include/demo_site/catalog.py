@@ -31,6 +31,9 @@ class OutletSpec:
     id_base: int
     short_day: int
     staff: tuple[str, ...]
+    # A wire: one to three stories every hour, all day, a feed of the latest ten and no
+    # archive or sitemap (``_wire_day``); ids step by WIRE_STRIDE a day instead of 10.
+    wire: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -52,11 +55,17 @@ OUTLETS: dict[str, OutletSpec] = {
                    "Europe/Kyiv", 70_000, 8,
                    ("Олена Ковальчук", "Андрій Мельник", "Ірина Бондаренко",
                     "Тарас Шевченко", "Юлія Марченко", "Дмитро Руденко")),
+        OutletSpec("demo_harbor_wire", "/harbor-wire", "Harbor Wire", "en", "UTC",
+                   9_000_000, 4,
+                   ("Lena Ortiz", "Dev Patel", "Grace Kim", "Owen Brooks", "Sofia Rossi"),
+                   wire=True),
     )
 }
 ALIASES = {s.prefix.strip("/"): key for key, s in OUTLETS.items()}
 SOFT_404_WEEKDAY_OFFSET = 2
 PAYWALL_EVERY = 5
+WIRE_STRIDE = 100  # more than the 72 stories a wire day can hold
+WIRE_FEED_ITEMS = 10
 
 
 @dataclass(frozen=True)
@@ -154,13 +163,15 @@ def _path(spec: OutletSpec, day: dt.date, ident: int, slug: str, section_slug: s
         return f"{spec.prefix}/{day:%Y/%m/%d}/{slug}/"
     if spec.key == "demo_metro_ledger":
         return f"{spec.prefix}/news/{section_slug}/{slug}-{ident}"
+    if spec.wire:
+        return f"{spec.prefix}/story/{ident}-{slug}"
     return f"{spec.prefix}/news/{ident}.html"
 
 
 def _image(spec: OutletSpec, day: dt.date, ident: int, slug: str) -> str:
     if spec.key == "demo_bayside_press":
         return f"{spec.prefix}/wp-content/uploads/{day:%Y/%m}/{slug}.jpg"
-    if spec.key == "demo_metro_ledger":
+    if spec.key == "demo_metro_ledger" or spec.wire:
         return f"{spec.prefix}/media/images/{ident}/lead.jpg"
     return f"{spec.prefix}/upload/news/{ident}.jpg"
 
@@ -169,11 +180,38 @@ def _section_slug(section: str, index: int) -> str:
     return slugify(section) or f"rubric-{index}"
 
 
+def _wire_day(spec: OutletSpec, day: dt.date) -> tuple[DemoArticle, ...]:
+    """One to three stories an hour, at any minute, every hour of the day; one brief too
+    short to be an article on every tenth day."""
+    rng = random.Random(f"{spec.key}:{day.isoformat()}")
+    n = (day - START).days
+    stamps = []
+    for hour in range(24):
+        for minute in sorted(rng.sample(range(60), rng.choice((1, 2, 3)))):
+            naive = dt.datetime.combine(day, dt.time(hour, minute))
+            stamps.append(naive.replace(tzinfo=spec.tz).astimezone(UTC))
+    sections = _sections(spec)
+    section_names = list(sections)
+    pairs = [(s, t) for s in sections for t in sections[s]]
+    short = rng.randrange(len(stamps)) if n % 10 == spec.short_day else None
+    articles = []
+    for i, stamp in enumerate(stamps):
+        section, topic = rng.choice(pairs)
+        piece = _piece(spec, rng, section, topic, stamp, short=i == short, paywalled=False)
+        authors = rng.sample(spec.staff, 1)
+        articles.append(_article(spec, n * WIRE_STRIDE + i, day, piece, section,
+                                 _section_slug(section, section_names.index(section)),
+                                 authors, stamp, None, i == short, False))
+    return tuple(articles)
+
+
 @lru_cache(maxsize=4096)
 def _local_day(key: str, day: dt.date) -> tuple[DemoArticle, ...]:
     spec = OUTLETS[key]
     if day < START:
         return ()
+    if spec.wire:
+        return _wire_day(spec, day)
     rng = random.Random(f"{key}:{day.isoformat()}")
     n = (day - START).days
     count = rng.randint(4, 8)
@@ -266,6 +304,7 @@ _PATH_RES = {
     "demo_bayside_press": re.compile(r"^/bayside-press/(\d{4})/(\d{2})/(\d{2})/[a-z0-9-]+/$"),
     "demo_metro_ledger": re.compile(r"^/metro-ledger/news/[a-z0-9-]+/[a-z0-9-]+-(\d+)$"),
     "demo_dnipro_visti": re.compile(r"^/dnipro-visti/news/(\d+)\.html$"),
+    "demo_harbor_wire": re.compile(r"^/harbor-wire/story/(\d+)-[a-z0-9-]+$"),
 }
 
 
@@ -279,7 +318,8 @@ def find_article(outlet_key: str, path: str) -> DemoArticle | None:
         if len(m.groups()) == 3:
             day = dt.date(*map(int, m.groups()))
         else:
-            day = START + dt.timedelta(days=(int(m.group(1)) - spec.id_base) // 10)
+            stride = WIRE_STRIDE if spec.wire else 10
+            day = START + dt.timedelta(days=(int(m.group(1)) - spec.id_base) // stride)
     except (ValueError, OverflowError):
         return None
     return next((a for a in _local_day(spec.key, day) if a.path == path), None)

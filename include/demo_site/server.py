@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from demo_site import render_bayside, render_dnipro, render_metro
+from demo_site import render_bayside, render_dnipro, render_metro, render_wire
 from demo_site.response import Response, not_found, plain
 
 HOST = "127.0.0.1"
@@ -28,12 +28,14 @@ INDEX = """<!DOCTYPE html>
 <li><a href="/bayside-press/">Bayside Press</a> (RSS, sitemaps)</li>
 <li><a href="/metro-ledger/">The Metro Ledger</a> (daily archives)</li>
 <li><a href="/dnipro-visti/">Дніпро Вісті</a> (windows-1251, RSS, daily archives)</li>
+<li><a href="/harbor-wire/">Harbor Wire</a> (a feed of the latest ten, nothing else)</li>
 </ul></body></html>
 """
 OUTLET_HANDLERS = {
     "/bayside-press/": render_bayside.handle,
     "/metro-ledger/": render_metro.handle,
     "/dnipro-visti/": render_dnipro.handle,
+    "/harbor-wire/": render_wire.handle,
 }
 
 
@@ -66,6 +68,12 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             response = Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
             self.server.errors += 1
+        etag = response.headers.get("ETag")
+        if etag and etag == self.headers.get("If-None-Match"):
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))

@@ -66,7 +66,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         shutil.rmtree(home, ignore_errors=True)
     today = clock.utc_today()
     days = _days(today - dt.timedelta(days=args.days), today - dt.timedelta(days=1))
-    ids = [o.id for o in load_outlets().values() if o.demo]
+    # The Harbor Wire lists only its latest ten stories: a backfill of past days without
+    # the frontier's polls (dags/poll.py, which the demo does not run yet) finds next to
+    # nothing, so the demo leaves it out (tests/test_frontier_dag.py shows it polled).
+    ids = [o.id for o in load_outlets().values() if o.demo and o.id != "demo_harbor_wire"]
     if args.quick:
         return _demo_quick(args, lake_uri, home, ids, days)
     started = time.monotonic()

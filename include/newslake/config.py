@@ -32,6 +32,8 @@ DISCOVERY_TYPES = ("rss", "sitemap", "archive", "warc")
 DAILY_PRESETS = {"@daily": "0 0 * * *", "@midnight": "0 0 * * *"}
 _DAILY_CRON_RE = re.compile(r"^([0-9]|[1-5][0-9]) ([0-9]|1[0-9]|2[0-3]) \* \* \*$")
 _MORE_THAN_DAILY_PRESETS = ("@hourly", "@continuous")
+# The sources the frontier polls (newslake.frontier): they list what is new, and roll over.
+POLLED_TYPES = ("rss", "sitemap")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class DiscoverySource:
     link_selector: str | None = None
     # warc: local WARC files (a glob; may hold {date:%Y-%m-%d}) to ingest instead of the web
     path: str | None = None
+    # rss/sitemap: minutes between frontier polls to start from (None: the default, 30;
+    # 0: never polled). The interval then adapts per source (newslake.frontier).
+    poll_every: int | None = None
 
 
 @dataclass(frozen=True)
@@ -357,6 +362,7 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
             url_template=s.get("url_template", str, None),
             link_selector=s.get("link_selector", str, None),
             path=s.get("path", str, None),
+            poll_every=s.get("poll_every", int, None),
         )
         if kind in ("rss", "sitemap") and not src.url:
             raise s._err("url", f"is required for type {kind}")
@@ -367,6 +373,8 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
         _check_template(s, "url_template", src.url_template)
         _check_template(s, "path", src.path)
         _check_selector(s, "link_selector", src.link_selector, rules=False)
+        if src.poll_every is not None and (src.poll_every < 0 or kind not in POLLED_TYPES):
+            raise s._err("poll_every", f"minutes >= 0, for types {', '.join(POLLED_TYPES)} only")
         s.finish()
         sources.append(src)
 

@@ -31,7 +31,7 @@ def test_one_dag_per_outlet_without_errors_or_deprecations(airflow_db: object) -
     ]
     assert ours == [], [str(w.message) for w in ours]
     expected = {f"{kind}_{o}" for o in load_outlets() for kind in ("ingest", "reparse")}
-    assert set(bag.dag_ids) == expected
+    assert set(bag.dag_ids) == expected | {"poll_frontier"}
 
 
 def test_dags_are_wired_as_designed(airflow_db: object) -> None:
@@ -45,6 +45,16 @@ def test_dags_are_wired_as_designed(airflow_db: object) -> None:
             # A hung task (a hostile page, a stuck connection) must not hold a slot for ever.
             assert task.execution_timeout is not None, (dag_id, task.task_id)
             assert task.execution_timeout <= dt.timedelta(hours=3), (dag_id, task.task_id)
+        if dag_id == "poll_frontier":
+            assert type(dag.timetable).__name__ == "CronTriggerTimetable"
+            assert set(dag.task_ids) == {"plan", "poll", "report"}
+            assert dag.max_active_runs == 1
+            for task in dag.tasks:  # every run ends well before the next 10-minute tick
+                assert task.execution_timeout is not None, task.task_id
+                assert task.execution_timeout <= dt.timedelta(minutes=9), task.task_id
+            assert [a.uri.rstrip("/") for a in dag.get_task("report").outlets] == [
+                "newslake://frontier"]
+            continue
         if dag_id.startswith("reparse_"):
             assert "reparse" in dag.tags
             assert type(dag.timetable).__name__ == "NullTimetable"
@@ -66,8 +76,10 @@ def test_dag_file_imports_only_light_modules() -> None:
 
     code = (
         "import sys, runpy; runpy.run_path('dags/ingest.py'); runpy.run_path('dags/reparse.py');"
+        "runpy.run_path('dags/poll.py');"
         "heavy = [m for m in ('great_expectations', 'pandas', 'pyarrow', 'trafilatura', "
-        "'newslake.pipeline', 'newslake.reparse') if m in sys.modules]; print(','.join(heavy))"
+        "'newslake.pipeline', 'newslake.reparse', 'newslake.frontier') if m in sys.modules];"
+        "print(','.join(heavy))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
@@ -104,7 +116,8 @@ def test_one_bad_outlet_file_breaks_only_its_own_dags(
 
     bag = _load_bag()
     assert set(bag.dag_ids) == {f"{kind}_{o}" for kind in ("ingest", "reparse")
-                                for o in ("demo_bayside_press", "demo_metro_ledger")}
+                                for o in ("demo_bayside_press", "demo_metro_ledger")} | {
+        "poll_frontier"}  # one DAG for every outlet: it reads the configs when it runs
     assert {Path(f).name for f in bag.import_errors} == {"ingest.py", "reparse.py"}
     for message in bag.import_errors.values():
         assert f"{bad}: timezone: unknown time zone 'Europe/Kyjiw'" in message, message

@@ -249,6 +249,12 @@ def compact(
 # --------------------------------------------------------------------------- polling
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """A plain aware ``datetime`` in UTC: a pendulum ``DateTime`` (Airflow's context) loses
+    its zone when a timedelta is subtracted from it."""
+    return dt.datetime.fromisoformat(moment.astimezone(dt.UTC).isoformat())
+
+
 def _day_of(entry_date: dt.datetime | None, first_seen: dt.datetime) -> dt.date:
     return (entry_date or first_seen).astimezone(dt.UTC).date()
 
@@ -328,7 +334,7 @@ def poll_outlet(
     they list for the first time, update each source's interval; never raises for a
     source that fails (it is in ``errors`` and backs off)."""
     started = time.monotonic()
-    now = now.astimezone(dt.UTC)
+    now = _utc(now)
     report = PollReport(outlet.id)
     sources = polled_sources(outlet)
     states = read_state(lake_root, outlet.id, storage)

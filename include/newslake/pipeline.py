@@ -33,6 +33,7 @@ from newslake.discover import discover
 from newslake.discover.warc import archived_from_refs, archived_responses
 from newslake.errors import ParseError, ShrinkError
 from newslake.fetch import ERR_ROBOTS, FetchResult, fetch_urls
+from newslake.frontier import frontier_candidates, with_frontier
 from newslake.parse import parse_article
 from newslake.raw import complete_responses, read_whole_warc, write_warc
 from newslake.rawindex import ChunkRecords, read_previous, scan_previous
@@ -173,6 +174,9 @@ def discover_step(
     lake.remove_tree(spec.staging_uri, spec.storage)
     collect_stale_staging(spec)
     result = discover(spec.outlet, spec.day)
+    # Plus what the frontier's polls recorded for the day before the sources rolled over.
+    found = frontier_candidates(spec.lake, spec.outlet, spec.day, spec.storage)
+    result = with_frontier(result, found)
     listed = [u.url for u in result.urls]
     previous_raw = scan_previous(_previous_raw(spec), spec.storage)
     carried = sorted((previous_raw.urls | _partition_urls(spec)) - set(listed))

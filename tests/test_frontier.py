@@ -318,3 +318,20 @@ def test_the_wire_publishes_all_day_and_its_feed_holds_the_latest_ten(
         assert (row.title, row.body, row.authors, row.published_at, row.section, row.tags) == (
             a.title, a.body, a.authors, a.published_at, a.section, a.tags)
         assert row.parser == f"rules:{WIRE}@1"
+
+
+def test_a_quiet_outlet_costs_a_state_read_until_its_config_changes(
+    newsroom: tuple[DemoNewsroom, Clock], tmp_path: Path
+) -> None:
+    _, clock = newsroom
+    config = tmp_path / f"{WIRE}.yaml"
+    config.write_text((PROJECT_ROOT / "include" / "outlets" / f"{WIRE}.yaml").read_text())
+    lake = str(tmp_path / "lake")
+    first = frontier.poll_configs([str(config)], lake, clock.now)
+    assert first[0]["polled"] == 1
+    later = clock.now + dt.timedelta(minutes=5)  # nothing due: the YAML is not even parsed
+    assert frontier.poll_configs([str(config)], lake, later) == [{"outlet": WIRE, "polled": 0}]
+    config.write_text(config.read_text().replace("poll_every: 30", "poll_every: 15"))
+    changed = frontier.poll_configs([str(config)], lake, later)
+    assert changed[0]["polled"] == 0 and "requests" in changed[0], "read again, not due yet"
+    assert frontier.poll_configs([str(config)], lake, later) == [{"outlet": WIRE, "polled": 0}]

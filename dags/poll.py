@@ -40,9 +40,13 @@ DEFAULT_ARGS: dict[str, Any] = {
 
 
 def _poll_time() -> dt.datetime:
+    """The run's logical date (its cron tick); a manual run without one: now
+    (``NEWSLAKE_NOW`` when set, as for the demo newsroom)."""
+    from newslake.clock import utc_now
+
     context = get_current_context()
     when = context.get("logical_date") or context.get("data_interval_end")
-    return when if when is not None else dt.datetime.now(dt.UTC)
+    return when if when is not None else utc_now()
 
 
 with DAG(

@@ -335,3 +335,31 @@ def test_a_quiet_outlet_costs_a_state_read_until_its_config_changes(
     changed = frontier.poll_configs([str(config)], lake, later)
     assert changed[0]["polled"] == 0 and "requests" in changed[0], "read again, not due yet"
     assert frontier.poll_configs([str(config)], lake, later) == [{"outlet": WIRE, "polled": 0}]
+
+
+def test_a_news_sitemap_index_is_polled_and_its_children_read_only_when_it_changed(
+    site: Loopback, tmp_path: Path
+) -> None:
+    lake = str(tmp_path / "lake")
+    now = dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC)
+    news = ('<url><loc>{}</loc><news:news><news:publication_date>2026-06-15T{}:00:00Z'
+            '</news:publication_date></news:news></url>')
+    head = ('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">')
+    site.routes["/news.xml"] = Reply(body=(head + news.format(site.url("/a"), "09")
+                                           + news.format(site.url("/b"), "11")
+                                           + "</urlset>").encode())
+    index = ('<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap>'
+             f'<loc>{site.url("/news.xml")}</loc><lastmod>2026-06-15T11:00:00Z</lastmod>'
+             '</sitemap></sitemapindex>').encode()
+    site.routes["/index.xml"] = Reply(body=index, conditional=True,
+                                      headers={"Last-Modified": "Mon, 15 Jun 2026 11:00:00 GMT"})
+    outlet = loop_outlet(site, DiscoverySource("sitemap", url=site.url("/index.xml")))
+    first = frontier.poll_outlet(outlet, lake, now)
+    second = frontier.poll_outlet(outlet, lake, now + dt.timedelta(hours=1), force=True)
+    assert (first.new_urls, first.requests) == (2, 3)  # robots.txt, the index, its child
+    assert (second.not_modified, second.requests) == (1, 2), "a 304: the child is not read"
+    rows = frontier.frontier_rows(lake, "loop", DAY).sort_by("url").to_pylist()
+    assert [(r["url"], r["source"], r["source_date"].hour) for r in rows] == [
+        (site.url("/a"), "sitemap", 9), (site.url("/b"), "sitemap", 11)]
+    assert site.hits["/news.xml"] == 1

@@ -98,7 +98,9 @@ def test_polling_a_busy_feed_all_day_records_every_article_a_snapshot_misses_mos
     polled = [r for r in reports if r.polled]
     assert len(polled) < len(reports), "the source is not due at every run"
     assert sum(r.not_modified for r in polled) > 0, "unchanged feeds cost a 304"
-    assert all(r.errors == [] and r.requests <= 2 for r in polled)  # robots.txt + the feed
+    assert all(r.errors == [] for r in polled)
+    # The feed, and robots.txt once a day (kept in the state, RFC 9309 allows 24 hours).
+    assert sum(r.requests for r in polled) == len(polled) + 2
     state = frontier.read_state(lake, WIRE)
     (source,) = state.values()
     assert frontier.FLOOR.total_seconds() <= source.interval_s <= 3600
@@ -358,8 +360,28 @@ def test_a_news_sitemap_index_is_polled_and_its_children_read_only_when_it_chang
     first = frontier.poll_outlet(outlet, lake, now)
     second = frontier.poll_outlet(outlet, lake, now + dt.timedelta(hours=1), force=True)
     assert (first.new_urls, first.requests) == (2, 3)  # robots.txt, the index, its child
-    assert (second.not_modified, second.requests) == (1, 2), "a 304: the child is not read"
+    assert site.hits["/robots.txt"] == 1, "robots.txt is kept for a day"
+    assert (second.not_modified, second.requests) == (1, 1), "a 304: the child is not read"
     rows = frontier.frontier_rows(lake, "loop", DAY).sort_by("url").to_pylist()
     assert [(r["url"], r["source"], r["source_date"].hour) for r in rows] == [
         (site.url("/a"), "sitemap", 9), (site.url("/b"), "sitemap", 11)]
     assert site.hits["/news.xml"] == 1
+
+
+def test_robots_txt_is_read_once_a_day_and_still_obeyed(site: Loopback, tmp_path: Path) -> None:
+    lake = str(tmp_path / "lake")
+    now = dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC)
+    site.routes["/robots.txt"] = [Reply(body=b"User-agent: *\nDisallow: /private/\n"),
+                                  Reply(body=b"User-agent: *\nDisallow: /\n")]
+    feed = {"Content-Type": "application/rss+xml"}
+    site.routes["/private/feed"] = Reply(body=rss([site.url("/x")]), headers=feed)
+    site.routes["/feed"] = Reply(body=rss([site.url("/a")]), headers=feed)
+    outlet = loop_outlet(site, DiscoverySource("rss", url=site.url("/feed")),
+                         DiscoverySource("rss", url=site.url("/private/feed")))
+    for hours in (0, 1, 23):
+        report = frontier.poll_outlet(outlet, lake, now + dt.timedelta(hours=hours), force=True)
+        assert [e["error"] for e in report.errors] == ["robots_disallowed"]
+    assert site.hits["/robots.txt"] == 1 and site.hits["/private/feed"] == 0
+    later = frontier.poll_outlet(outlet, lake, now + dt.timedelta(hours=24), force=True)
+    assert site.hits["/robots.txt"] == 2, "read again after 24 hours"
+    assert len(later.errors) == 2, "now everything is disallowed"

@@ -282,6 +282,11 @@ class Fetcher:
     Pass ``session`` to use one session for everything (it is then the caller's to close;
     make it with ``make_session``, or its connections are not guarded against DNS
     rebinding); otherwise each thread gets its own from ``make_session``.
+
+    ``robots_txt`` maps a robots.txt URL to its text as read recently (RFC 9309 §2.4
+    allows caching it for 24 hours): those are not requested again. ``robots_read`` maps
+    the robots.txt URLs this fetcher read to their text ("" when unavailable: all
+    allowed), for a caller that keeps them; unreachable ones are left out.
     """
 
     def __init__(
@@ -290,6 +295,7 @@ class Fetcher:
         *,
         session: requests.Session | None = None,
         user_agent: str | None = None,
+        robots_txt: Mapping[str, str] | None = None,
     ) -> None:
         self.outlet = outlet
         self.politeness = outlet.politeness
@@ -302,6 +308,8 @@ class Fetcher:
         self._sessions_lock = threading.Lock()
         self._robots: dict[str, Protego] = {}
         self._robots_lock = threading.Lock()
+        self._robots_known = dict(robots_txt or {})
+        self.robots_read: dict[str, str] = {}
         self._limiter = _RateLimiter(self.politeness.requests_per_second)
 
     def __enter__(self) -> Fetcher:
@@ -473,9 +481,13 @@ class Fetcher:
     def _read_robots(self, robots_url: str) -> Protego:
         """The host's rules, read by protego (RFC 9309: the most specific match wins, Allow
         on a tie; ``*`` and ``$`` in paths; Crawl-delay)."""
+        known = self._robots_known.get(robots_url)
+        if known is not None:
+            return self._robots_rules(known)
         result = self.fetch(robots_url, max_bytes=ROBOTS_MAX_BYTES, check_robots=False,
                             truncate=True)
         if result.error_slug in (ERR_TOO_MANY_REDIRECTS, ERR_REDIRECT_LOOP):
+            self.robots_read[robots_url] = ""
             return Protego.parse("")  # RFC 9309 §2.3.1.2: too many redirects: "unavailable"
         if (
             result.status is None
@@ -485,10 +497,16 @@ class Fetcher:
             # Unreachable: RFC 9309 §2.3.1.4 says assume everything is disallowed.
             return Protego.parse("User-agent: *\nDisallow: /\n")
         if not (200 <= result.status < 300) or result.body is None:
+            self.robots_read[robots_url] = ""
             return Protego.parse("")  # 3xx/4xx: "unavailable", RFC 9309 §2.3.1.3: all allowed
         text = result.body.decode("utf-8", "replace")
         if len(result.body) >= ROBOTS_MAX_BYTES:  # cut: a half line could be half a rule
             text = text.rsplit("\n", 1)[0]
+        self.robots_read[robots_url] = text
+        return self._robots_rules(text)
+
+    def _robots_rules(self, text: str) -> Protego:
+        """The rules of a robots.txt text; its Crawl-delay slows the rate limit down."""
         rules = Protego.parse(text)
         delay = rules.crawl_delay(self._robots_agent)
         if delay:

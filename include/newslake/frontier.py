@@ -21,10 +21,10 @@ old or holds ``COMPACT_AT`` files (readers of the zone skip ``_state.json``: pya
 DuckDB ignore files starting with ``_`` / not ending in ``.parquet``).
 
 Politeness: the requests go through the outlet's ``Fetcher`` (robots.txt, rate limit,
-private-address refusal, size cap). Each poll is conditional (``If-None-Match`` /
-``If-Modified-Since`` from the last answer) and the body's SHA-256 is compared with the
-last one too: many servers send a 200 with an unchanged ETag for a changed feed, and
-many a new ETag for the same bytes.
+private-address refusal, size cap); robots.txt is kept in the state for ``ROBOTS_TTL``.
+Each poll is conditional (``If-None-Match`` / ``If-Modified-Since`` from the last
+answer) and the body's SHA-256 is compared with the last one too: many servers send a
+200 with an unchanged ETag for a changed feed, and many a new ETag for the same bytes.
 
 Adaptive interval per source, as Media Cloud's feed fetcher does: it starts at the
 source's ``poll_every`` (default 30 min), halves (down to ``FLOOR``, 10 min) after a poll
@@ -80,6 +80,8 @@ LOOKBACK = dt.timedelta(days=7)
 AHEAD = dt.timedelta(days=1)
 # A partition is compacted when it holds this many poll files, or is two days old.
 COMPACT_AT = 24
+# robots.txt is read again after this long (RFC 9309 §2.4: caching up to 24 hours).
+ROBOTS_TTL = dt.timedelta(hours=24)
 SETTLED = dt.timedelta(days=2)
 WEB_SCHEMES = ("http", "https")
 UTC_TS = pa.timestamp("us", tz="UTC")
@@ -184,11 +186,22 @@ def _config_digest(path: str) -> str | None:
 
 
 def _write_state(
-    lake_root: str, outlet: Outlet, states: dict[str, SourceState], storage: lake.Storage
+    lake_root: str, outlet: Outlet, states: dict[str, SourceState], storage: lake.Storage,
+    robots: dict[str, Any] | None = None,
 ) -> None:
     data = {"config": _config_digest(outlet.source_path) if outlet.source_path else None,
-            "sources": {url: asdict(s) for url, s in sorted(states.items())}}
+            "sources": {url: asdict(s) for url, s in sorted(states.items())},
+            "robots": robots}
     lake.write_json(state_uri(lake_root, outlet.id), data, storage)
+
+
+def _fresh_robots(data: dict[str, Any], now: dt.datetime) -> dict[str, str]:
+    """The robots.txt texts the state keeps, while younger than ``ROBOTS_TTL``."""
+    robots = data.get("robots") or {}
+    read_at = robots.get("read_at")
+    if not read_at or now - dt.datetime.fromisoformat(read_at) >= ROBOTS_TTL:
+        return {}
+    return dict(robots.get("texts", {}))
 
 
 def _quiet(path: str, lake_root: str, now: dt.datetime, storage: lake.Storage) -> bool:
@@ -372,7 +385,7 @@ def poll_outlet(
     due = [s for s in sources if force or states[str(s.url)].due(now)]
     if not due:
         if outlet.source_path and data.get("config") != _config_digest(outlet.source_path):
-            _write_state(lake_root, outlet, states, storage)  # the config changed
+            _write_state(lake_root, outlet, states, storage, data.get("robots"))  # new config
         report.seconds = round(time.monotonic() - started, 3)
         return report
     session = make_session(outlet)
@@ -384,8 +397,9 @@ def poll_outlet(
 
     session.hooks["response"].append(count)
     listed: dict[str, list[dict[str, Any]]] = {}
+    robots = data.get("robots")
     try:
-        with Fetcher(outlet, session=session) as fetcher:
+        with Fetcher(outlet, session=session, robots_txt=_fresh_robots(data, now)) as fetcher:
             for source in due:
                 state = states[str(source.url)]
                 state.polls += 1
@@ -406,6 +420,8 @@ def poll_outlet(
                 else:
                     listed[str(source.url)] = _rows(source, entries, _site_host(outlet.base_url),
                                                     now)
+            if fetcher.robots_read:
+                robots = {"read_at": now.isoformat(), "texts": fetcher.robots_read}
     finally:
         session.close()
     report.requests = responses
@@ -417,7 +433,7 @@ def poll_outlet(
         state.interval_s = next_interval(state, state.last_new, len(rows))
         state.successes += 1
         state.next_due = (now + dt.timedelta(seconds=state.interval_s)).isoformat()
-    _write_state(lake_root, outlet, states, storage)
+    _write_state(lake_root, outlet, states, storage, robots)
     report.compacted = _compact_due(lake_root, outlet.id, now, storage)
     report.seconds = round(time.monotonic() - started, 3)
     return report

@@ -332,7 +332,8 @@ def _poll_source(
         def fetch(url: str) -> FetchResult:
             return result if url == source.url else fetcher.fetch(url)
 
-        entries = sitemap_entries(fetch, source.url, now - LOOKBACK, outlet.tz, errors)
+        entries = sitemap_entries(fetch, source.url, (now - LOOKBACK, now + AHEAD), outlet.tz,
+                                  errors)
     state.content_hash = digest  # only once it was read: a bad document is read again
     return entries
 

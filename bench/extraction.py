@@ -1,11 +1,22 @@
-"""Extraction quality and speed: newslake's generic path vs. bare trafilatura.
+"""Extraction quality and speed: newslake's generic path vs. bare trafilatura, same run.
 
-Scores both on the fundus-dev corpus (../shared/corpus/fundus-dev) by the corpus README's
-rules: body bag-of-tokens P/R/F1 (Han/Hiragana/Katakana one token per character), title
-exact match, published_at equal to the minute in UTC, author set match. Prints one table
-per extractor and pages/s (parse only: decoding of the gzip is outside the clock).
+Scores both on the three dev corpora in ../shared/corpus, each by its README's rules:
 
-    .venv/bin/python bench/extraction.py [--corpus DIR] [--repeat N] [--failures]
+- ``fundus-dev`` (178 news pages): body bag-of-tokens P/R/F1 (Han/Hiragana/Katakana one
+  token per character), title exact match, published_at equal to the minute in UTC,
+  author set match;
+- ``dates-dev`` (583 pages of 553 sites): coverage (a day predicted), day accuracy (the
+  day as the prediction writes it, in the page's own offset: no time-zone conversion),
+  day accuracy over covered pages, within one day;
+- ``snippets-dev`` (580 pages): must-contain / must-not-contain snippets summed over
+  all pages, precision / recall / F1, and author exact match.
+
+Web pages are decoded as the pipeline decodes a fetched page (``decode_html``, no
+header), outside the clock; both extractors get the same text. Prints one table, the
+refusals (``ParseError`` reasons) per set, and pages/s over all pages (parse only).
+
+    .venv/bin/python bench/extraction.py [--sets fundus,dates,snippets] [--repeat N]
+                                         [--failures] [--save DIR]
 """
 
 from __future__ import annotations
@@ -28,14 +39,18 @@ from _common import report
 
 from newslake.errors import ParseError
 from newslake.parse import parse_article
+from newslake.parse.decode import decode_html
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "fundus-dev"
+CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SETS = ("fundus", "dates", "snippets")
 INVISIBLE_RE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 CJK_RE = r"\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 TOKEN_RE = re.compile(rf"[{CJK_RE}]|(?:(?![{CJK_RE}])\w)+")
 WS_RE = re.compile(r"\s+")
+DAY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
 Prediction = dict[str, Any]
+Metrics = dict[str, tuple[float, int]]
 
 
 @dataclass
@@ -46,7 +61,7 @@ class Case:
     expected: dict[str, Any]
 
 
-def load_cases(corpus: Path) -> list[Case]:
+def load_fundus(corpus: Path) -> list[Case]:
     index = json.loads((corpus / "index.json").read_text(encoding="utf-8"))
     cases = []
     for entry in index["cases"]:
@@ -55,6 +70,22 @@ def load_cases(corpus: Path) -> list[Case]:
         html = gzip.decompress((corpus / entry["html"]).read_bytes()).decode("utf-8")
         expected = json.loads((corpus / entry["expected"]).read_text(encoding="utf-8"))
         cases.append(Case(entry["case_id"], entry["url"], html, expected))
+    return cases
+
+
+def load_web(corpus: Path) -> list[Case]:
+    """dates-dev / snippets-dev: bytes decoded as a fetched page is (no HTTP header)."""
+    index = json.loads((corpus / "index.json").read_text(encoding="utf-8"))
+    cases = []
+    for entry in index["cases"]:
+        case_id = entry["case_id"]
+        data = gzip.decompress((corpus / f"{case_id}.html.gz").read_bytes())
+        try:
+            html = decode_html(data)
+        except ParseError:
+            html = ""
+        expected = json.loads((corpus / f"{case_id}.json").read_text(encoding="utf-8"))
+        cases.append(Case(case_id, entry["url"], html, expected))
     return cases
 
 
@@ -89,8 +120,24 @@ def minute_utc(value: str | None) -> dt.datetime | None:
     return parsed.astimezone(dt.UTC).replace(second=0, microsecond=0)
 
 
+def day_of(value: str | None) -> dt.date | None:
+    """The day at the start of an ISO string, as written (no time-zone conversion)."""
+    match = DAY_RE.match(value or "")
+    if not match:
+        return None
+    try:
+        return dt.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
 def author_set(names: list[str] | None) -> set[str]:
     return {norm_ws(n).casefold() for n in names or [] if norm_ws(n)}
+
+
+def body_text(pred: Prediction) -> str:
+    body = pred.get("body") or ""
+    return "\n".join(body) if isinstance(body, list) else str(body)
 
 
 def newslake_predict(case: Case) -> Prediction:
@@ -98,16 +145,22 @@ def newslake_predict(case: Case) -> Prediction:
         article = parse_article(case.html, case.url)
     except ParseError as exc:
         return {"error": exc.reason}
+    except Exception as exc:  # a crash is scored as an empty prediction and counted
+        return {"error": f"crash:{type(exc).__name__}"}
     return {
         "title": article.title,
         "authors": article.authors,
         "published_at": article.published_at.isoformat() if article.published_at else None,
+        "published_at_source": getattr(article, "published_at_source", None),
         "body": article.body,
     }
 
 
 def trafilatura_predict(case: Case) -> Prediction:
-    doc = trafilatura.bare_extraction(case.html, url=case.url, with_metadata=True)
+    try:
+        doc = trafilatura.bare_extraction(case.html, url=case.url, with_metadata=True)
+    except Exception as exc:
+        return {"error": f"crash:{type(exc).__name__}"}
     if not isinstance(doc, trafilatura.settings.Document):  # None, or a dict on request
         return {}
     authors = [a.strip() for a in (doc.author or "").split(";") if a.strip()]
@@ -115,15 +168,16 @@ def trafilatura_predict(case: Case) -> Prediction:
     return {"title": doc.title, "authors": authors, "published_at": doc.date, "body": doc.text}
 
 
-def score(cases: list[Case], predictions: dict[str, Prediction]) -> dict[str, tuple[float, int]]:
+def mean(values: list[Any]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def score_fundus(cases: list[Case], predictions: dict[str, Prediction]) -> Metrics:
     prf: list[tuple[float, float, float]] = []
     titles, dates, authors, jaccard = [], [], [], []
     for case in cases:
         exp, pred = case.expected, predictions.get(case.case_id, {})
-        body = pred.get("body") or ""
-        if isinstance(body, list):
-            body = "\n".join(body)
-        prf.append(body_prf("\n".join(exp["body_paragraphs"]), body))
+        prf.append(body_prf("\n".join(exp["body_paragraphs"]), body_text(pred)))
         titles.append(norm_ws(exp["title"] or "") == norm_ws(pred.get("title") or ""))
         if exp.get("published_at"):
             want = minute_utc(exp["published_at"])
@@ -132,10 +186,6 @@ def score(cases: list[Case], predictions: dict[str, Prediction]) -> dict[str, tu
             e, p = author_set(exp["authors"]), author_set(pred.get("authors"))
             authors.append(bool(p) and e == p)
             jaccard.append(len(e & p) / len(e | p) if e | p else 1.0)
-
-    def mean(values: list[Any]) -> float:
-        return sum(values) / len(values) if values else 0.0
-
     return {
         "body precision": (mean([x[0] for x in prf]), len(prf)),
         "body recall": (mean([x[1] for x in prf]), len(prf)),
@@ -147,10 +197,84 @@ def score(cases: list[Case], predictions: dict[str, Prediction]) -> dict[str, tu
     }
 
 
+def score_dates(cases: list[Case], predictions: dict[str, Prediction]) -> Metrics:
+    covered, right, near = [], [], []
+    abstained = []
+    for case in cases:
+        predicted = day_of(predictions.get(case.case_id, {}).get("published_at"))
+        if case.expected.get("date") is None:
+            abstained.append(predicted is None)
+            continue
+        gold = dt.date.fromisoformat(case.expected["date"])
+        covered.append(predicted is not None)
+        right.append(predicted == gold)
+        near.append(predicted is not None and abs((predicted - gold).days) <= 1)
+    n_covered = sum(covered)
+    return {
+        "coverage": (mean(covered), len(covered)),
+        "day accuracy": (mean(right), len(right)),
+        "day accuracy (covered)": (sum(right) / n_covered if n_covered else 0.0, n_covered),
+        "within one day": (mean(near), len(near)),
+        "null gold: abstained": (mean(abstained), len(abstained)),
+    }
+
+
+def snippet_counts(case: Case, pred: Prediction) -> tuple[int, int, int, int]:
+    body = norm_ws(WS_RE.sub(" ", body_text(pred)))
+    wanted = [norm_ws(s) for s in case.expected.get("with", [])]
+    unwanted = [norm_ws(s) for s in case.expected.get("without", [])]
+    tp = sum(1 for s in wanted if body and s in body)
+    fp = sum(1 for s in unwanted if body and s in body)
+    return tp, len(wanted) - tp, fp, len(unwanted) - fp
+
+
+def author_string(pred: Prediction) -> str:
+    if pred.get("authors") is not None:
+        return norm_ws("; ".join(pred["authors"]))
+    return norm_ws(pred.get("author") or "")
+
+
+def score_snippets(cases: list[Case], predictions: dict[str, Prediction]) -> Metrics:
+    tp = fn = fp = tn = 0
+    authors, days = [], []
+    for case in cases:
+        pred = predictions.get(case.case_id, {})
+        a, b, c, d = snippet_counts(case, pred)
+        tp, fn, fp, tn = tp + a, fn + b, fp + c, tn + d
+        gold_author = case.expected.get("author")
+        if gold_author:
+            gold = "; ".join(gold_author) if isinstance(gold_author, list) else gold_author
+            authors.append(norm_ws(gold) == author_string(pred))
+        if case.expected.get("date"):
+            days.append(day_of(pred.get("published_at")) == dt.date.fromisoformat(
+                case.expected["date"]))
+    n = len(cases)
+    return {
+        "snippet precision": (tp / (tp + fp) if tp + fp else 0.0, n),
+        "snippet recall": (tp / (tp + fn) if tp + fn else 0.0, n),
+        "snippet F1": (2 * tp / (2 * tp + fp + fn) if tp else 0.0, n),
+        "snippet accuracy": ((tp + tn) / (tp + fn + fp + tn) if n else 0.0, n),
+        "author exact": (mean(authors), len(authors)),
+        "date day accuracy": (mean(days), len(days)),
+    }
+
+
+SCORERS: dict[str, Callable[[list[Case], dict[str, Prediction]], Metrics]] = {
+    "fundus": score_fundus,
+    "dates": score_dates,
+    "snippets": score_snippets,
+}
+
+
+def load(name: str) -> list[Case]:
+    corpus = CORPORA / f"{name}-dev"
+    return load_fundus(corpus) if name == "fundus" else load_web(corpus)
+
+
 def run_interleaved(
     cases: list[Case], predictors: list[Callable[[Case], Prediction]], repeat: int
 ) -> list[tuple[dict[str, Prediction], float]]:
-    """Each extractor's predictions and its best pages/s; the extractors take turns within
+    """Each extractor's predictions and its best seconds; the extractors take turns within
     each repetition, so that a busy machine slows them alike."""
     predictions: list[dict[str, Prediction]] = [{} for _ in predictors]
     best = [float("inf")] * len(predictors)
@@ -160,50 +284,32 @@ def run_interleaved(
             for case in cases:
                 predictions[index][case.case_id] = predict(case)
             best[index] = min(best[index], time.perf_counter() - start)
-    return [(p, len(cases) / seconds) for p, seconds in zip(predictions, best, strict=True)]
+    return list(zip(predictions, best, strict=True))
 
 
-def print_table(name: str, metrics: dict[str, tuple[float, int]], pages_per_s: float) -> None:
-    print(f"\n{name}  ({pages_per_s:.1f} pages/s)")
-    print(f"  {'metric':<28}{'value':>8}{'cases':>8}")
-    for metric, (value, n) in metrics.items():
-        print(f"  {metric:<28}{value:>8.3f}{n:>8}")
+def refusals(predictions: dict[str, Prediction]) -> Counter[str]:
+    return Counter(p["error"] for p in predictions.values() if "error" in p)
 
 
-def main() -> None:
-    args = argparse.ArgumentParser(description=__doc__)
-    args.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    args.add_argument("--repeat", type=int, default=3, help="timing runs; the best is kept")
-    args.add_argument("--failures", action="store_true", help="list newslake's misses")
-    options = args.parse_args()
+def print_table(results: dict[str, dict[str, Any]]) -> None:
+    print(f"\n  {'set':<10}{'metric':<28}{'newslake':>10}{'trafil.':>10}{'cases':>7}")
+    for name, result in results.items():
+        for metric, (value, n) in result["newslake"].items():
+            theirs = result["trafilatura"][metric][0]
+            print(f"  {name:<10}{metric:<28}{value:>10.3f}{theirs:>10.3f}{n:>7}")
+        print(f"  {name:<10}{'pages/s':<28}{result['newslake_pps']:>10.1f}"
+              f"{result['trafilatura_pps']:>10.1f}{result['cases']:>7}")
+        print(f"  {name:<10}refused: {dict(sorted(result['refused'].items()))}")
 
-    cases = load_cases(options.corpus)
-    newslake_case = cases[0]
-    newslake_predict(newslake_case), trafilatura_predict(newslake_case)  # warm up models
-    (ours, ours_speed), (theirs, theirs_speed) = run_interleaved(
-        cases, [newslake_predict, trafilatura_predict], options.repeat
-    )
-    print(f"fundus-dev: {len(cases)} cases")
-    print_table("newslake generic@1 (parse_article, no outlet)", score(cases, ours), ours_speed)
-    print_table("trafilatura bare_extraction (with metadata)", score(cases, theirs), theirs_speed)
-    print(f"\nspeed ratio newslake/trafilatura: {ours_speed / theirs_speed:.2f}x")
-    report("extraction", {
-        "cases": len(cases),
-        "newslake": {"pages_per_s": round(ours_speed, 1),
-                     **{m: v for m, (v, _) in score(cases, ours).items()}},
-        "trafilatura": {"pages_per_s": round(theirs_speed, 1),
-                        **{m: v for m, (v, _) in score(cases, theirs).items()}},
-        "speed_ratio": round(ours_speed / theirs_speed, 2),
-    })
 
-    if options.failures:
-        for case in cases:
-            pred, exp = ours[case.case_id], case.expected
-            if "error" in pred:
-                print(f"{case.case_id}: ParseError {pred['error']}")
-                continue
-            _, _, f1 = body_prf("\n".join(exp["body_paragraphs"]), pred["body"])
-            problems = []
+def print_failures(name: str, cases: list[Case], ours: dict[str, Prediction]) -> None:
+    for case in cases:
+        pred, exp = ours[case.case_id], case.expected
+        problems = []
+        if "error" in pred:
+            problems.append(f"refused {pred['error']}")
+        elif name == "fundus":
+            _, _, f1 = body_prf("\n".join(exp["body_paragraphs"]), body_text(pred))
             if f1 < 0.9:
                 problems.append(f"body F1 {f1:.2f}")
             if norm_ws(exp["title"]) != norm_ws(pred["title"] or ""):
@@ -215,8 +321,82 @@ def main() -> None:
                 pred.get("authors")
             ):
                 problems.append(f"authors {pred.get('authors')} != {exp['authors']}")
-            if problems:
-                print(f"{case.case_id}: " + "; ".join(problems))
+        elif name == "dates":
+            if exp.get("date") and day_of(pred.get("published_at")) != dt.date.fromisoformat(
+                exp["date"]
+            ):
+                problems.append(f"date {pred.get('published_at')} "
+                                f"({pred.get('published_at_source')}) != {exp['date']}")
+        else:
+            _, fn, fp, _ = snippet_counts(case, pred)
+            if fn or fp:
+                problems.append(f"snippets missed {fn}, unwanted {fp}")
+            gold = exp.get("author")
+            if gold and norm_ws("; ".join(gold) if isinstance(gold, list) else gold) != (
+                author_string(pred)
+            ):
+                problems.append(f"author {author_string(pred)!r} != {gold!r}")
+        if problems:
+            print(f"{name} {case.case_id}: " + "; ".join(problems))
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__)
+    args.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS))
+    args.add_argument("--repeat", type=int, default=1, help="timing runs; the best is kept")
+    args.add_argument("--failures", action="store_true", help="list newslake's misses")
+    args.add_argument("--save", type=Path, help="write newslake's predictions as JSON here")
+    options = args.parse_args()
+
+    names = [n for n in options.sets.split(",") if n]
+    corpora = {name: load(name) for name in names}
+    first = next(iter(corpora.values()))[0]
+    newslake_predict(first), trafilatura_predict(first)  # warm up models
+    results: dict[str, dict[str, Any]] = {}
+    ours_seconds = theirs_seconds = 0.0
+    all_ours: dict[str, dict[str, Prediction]] = {}
+    for name, cases in corpora.items():
+        (ours, ours_s), (theirs, theirs_s) = run_interleaved(
+            cases, [newslake_predict, trafilatura_predict], options.repeat
+        )
+        all_ours[name] = ours
+        ours_seconds += ours_s
+        theirs_seconds += theirs_s
+        results[name] = {
+            "cases": len(cases),
+            "newslake": SCORERS[name](cases, ours),
+            "trafilatura": SCORERS[name](cases, theirs),
+            "newslake_pps": len(cases) / ours_s,
+            "trafilatura_pps": len(cases) / theirs_s,
+            "refused": refusals(ours),
+        }
+    print_table(results)
+    pages = sum(len(c) for c in corpora.values())
+    ratio = theirs_seconds / ours_seconds
+    print(f"\n  all {pages} pages: newslake {pages / ours_seconds:.1f} pages/s, trafilatura "
+          f"{pages / theirs_seconds:.1f} pages/s, speed ratio {ratio:.2f}x")
+    fundus = results.get("fundus")
+    report("extraction", {
+        "cases": fundus["cases"] if fundus else 0,
+        **({"newslake": {"pages_per_s": round(fundus["newslake_pps"], 1),
+                         **{m: v for m, (v, _) in fundus["newslake"].items()}},
+            "trafilatura": {"pages_per_s": round(fundus["trafilatura_pps"], 1),
+                            **{m: v for m, (v, _) in fundus["trafilatura"].items()}}}
+           if fundus else {}),
+        "speed_ratio": round(ratio, 2),
+        "sets": {name: {"cases": r["cases"], "refused": dict(r["refused"]),
+                        "newslake": {m: v for m, (v, _) in r["newslake"].items()},
+                        "trafilatura": {m: v for m, (v, _) in r["trafilatura"].items()}}
+                 for name, r in results.items()},
+    })
+    if options.save:
+        options.save.mkdir(parents=True, exist_ok=True)
+        for name, ours in all_ours.items():
+            (options.save / f"{name}.json").write_text(
+                json.dumps(ours, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8")
+    if options.failures:
+        for name, cases in corpora.items():
+            print_failures(name, cases, all_ours[name])
 
 
 if __name__ == "__main__":

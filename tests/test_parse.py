@@ -418,10 +418,10 @@ def test_published_at_from_url_as_local_midnight() -> None:
     assert article.published_at == dt.datetime(2024, 5, 1, 4, 0, tzinfo=UTC)
 
 
-def test_no_published_at_raises() -> None:
-    with pytest.raises(ParseError) as err:
-        parse_article(make_page(published=None), "https://daily.example.com/news/bike-lanes")
-    assert err.value.reason == "no_published_at"
+def test_no_published_at_keeps_the_article_for_validation_to_quarantine() -> None:
+    article = parse_article(make_page(published=None), "https://daily.example.com/news/bike-lanes")
+    assert article.published_at is None and article.published_at_source is None
+    assert article.title == "Council expands bike lanes" and PARAGRAPHS[0] in article.body
 
 
 # -- section, tags, image, description, paywall --------------------------------------------
@@ -963,3 +963,124 @@ def test_jsonld_dates_that_are_no_dates_give_way_to_the_url(value: str) -> None:
     head = f'<script type="application/ld+json">{data}</script>'
     article = parse_article(make_page(head, published=None), ARTICLE_URL)
     assert article.published_at == dt.datetime(2024, 5, 1, tzinfo=UTC)
+
+
+# -- issue 14: the date fallback chain, its source, listing paths -----------------------------
+
+
+def _dated_page(dateline: str = "", head: str = "", lang: str = "de") -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = (f"<article><h1>Council expands bike lanes</h1>{dateline}"
+            f"<div class='entry-content'>{paragraphs}</div></article>")
+    return make_page(head, body=body, published=None, lang=lang)
+
+
+UNDATED_URL = "https://daily.example.com/news/council-expands-bike-lanes"
+
+
+@pytest.mark.parametrize(
+    ("dateline", "lang", "expected"),
+    [
+        ("<p>publiziert am 5. Juli 2024</p>", "de", dt.datetime(2024, 7, 5, tzinfo=UTC)),
+        ("<p>Veröffentlicht: 2024-07-05 10:41</p>", "de", dt.datetime(2024, 7, 5, 10, 41,
+                                                                      tzinfo=UTC)),
+        ("<p>Опубликовано 5 марта 2025, 10:41</p>", "ru", dt.datetime(2025, 3, 5, 10, 41,
+                                                                     tzinfo=UTC)),
+        ("<p>Publié le 12 février 2023 à 14h30</p>", "fr", dt.datetime(2023, 2, 12, 14, 30,
+                                                                      tzinfo=UTC)),
+        ("<p>Publicado el 5 de julio de 2024</p>", "es", dt.datetime(2024, 7, 5, tzinfo=UTC)),
+        ("<p>Published: 05/07/2024</p>", "de", dt.datetime(2024, 7, 5, tzinfo=UTC)),
+        ("<p>Published: 05/07/2024</p>", "en-US", dt.datetime(2024, 5, 7, tzinfo=UTC)),
+        ("<div class='meta'>5 марта 2025, 10:41</div>", "ru", dt.datetime(2025, 3, 5, 10, 41,
+                                                                         tzinfo=UTC)),
+    ],
+)
+def test_published_at_from_visible_text_in_other_languages(
+    dateline: str, lang: str, expected: dt.datetime
+) -> None:
+    article = parse_article(_dated_page(dateline, lang=lang), UNDATED_URL)
+    assert article.published_at == expected
+    assert article.published_at_source == "text"
+
+
+@pytest.mark.parametrize(
+    ("head", "dateline", "source"),
+    [
+        ('<meta property="article:published:time" content="2024-07-05T10:41:00+02:00">', "",
+         "meta"),
+        ('<meta name="DC.Date.Issued" content="2024-07-05T10:41:00+02:00">', "", "meta"),
+        ("", "<span itemprop='datePublished'>5. Juli 2024, 10:41 +02:00</span>", "markup"),
+        ("", "<input type='hidden' name='publishDate' value='2024-07-05T10:41:00+02:00'>",
+         "markup"),
+        ("", "<span data-utc-time='1720168860000'>vor 2 Stunden</span>", "markup"),
+    ],
+)
+def test_published_at_from_markup_other_parsers_miss(head: str, dateline: str, source: str
+                                                      ) -> None:
+    article = parse_article(_dated_page(dateline, head), UNDATED_URL)
+    assert article.published_at == dt.datetime(2024, 7, 5, 8, 41, tzinfo=UTC)
+    assert article.published_at_source == source
+
+
+def test_published_at_keeps_the_pages_offset_and_the_row_stores_utc() -> None:
+    head = '<meta property="article:published_time" content="2024-07-05T00:30:00+02:00">'
+    article = parse_article(_dated_page(head=head), UNDATED_URL)
+    assert article.published_at is not None
+    assert article.published_at.date() == dt.date(2024, 7, 5)  # the page's own day
+    assert article.to_row()["published_at"] == dt.datetime(2024, 7, 4, 22, 30, tzinfo=UTC)
+
+
+def test_jsonld_time_without_offset_takes_the_offset_of_the_same_clock_time() -> None:
+    head = jsonld({"@type": "NewsArticle", "headline": "Council expands bike lanes",
+                   "datePublished": "2024-07-05T10:41:00"})
+    dateline = "<time class='x' datetime='2024-07-05T10:41:00-04:00'>July 5</time>"
+    article = parse_article(_dated_page(dateline, head), UNDATED_URL)
+    assert article.published_at == dt.datetime(2024, 7, 5, 14, 41, tzinfo=UTC)
+    assert article.published_at_source == "jsonld"
+    other_clock = dateline.replace("10:41", "09:00")
+    article = parse_article(_dated_page(other_clock, head), UNDATED_URL)  # no match: UTC
+    assert article.published_at == dt.datetime(2024, 7, 5, 10, 41, tzinfo=UTC)
+
+
+def test_published_at_from_url_and_htmldate_last() -> None:
+    article = parse_article(_dated_page(), ARTICLE_URL)
+    assert (article.published_at, article.published_at_source) == (
+        dt.datetime(2024, 5, 1, tzinfo=UTC), "url")
+    # a bare date in an unlabelled block: only htmldate's text search reads it
+    article = parse_article(_dated_page("<div>12.03.2024</div>"), UNDATED_URL)
+    assert (article.published_at, article.published_at_source) == (
+        dt.datetime(2024, 3, 12, tzinfo=UTC), "htmldate")
+
+
+def test_published_at_source_is_a_column_of_schema_version_2() -> None:
+    from newslake.record import ARTICLE_SCHEMA, SCHEMA_VERSION
+
+    assert SCHEMA_VERSION == 2
+    assert ARTICLE_SCHEMA.field("published_at_source").nullable
+    article = parse_article(make_page(), ARTICLE_URL)
+    assert article.to_row()["published_at_source"] == "meta"
+
+
+def test_lake_reads_partitions_of_schema_version_1_with_the_new_column_null(
+    tmp_path: Path,
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from newslake import lake
+    from newslake.record import ARTICLE_FILE_SCHEMA, rows_to_table
+
+    article = parse_article(make_page(), ARTICLE_URL)
+    article.fetched_at, article.run_id = dt.datetime(2024, 5, 2, tzinfo=UTC), "run"
+    row = article.to_row()
+    old_schema = ARTICLE_FILE_SCHEMA.remove(ARTICLE_FILE_SCHEMA.get_field_index(
+        "published_at_source"))
+    for day, schema in (("2024-05-01", old_schema), ("2024-05-02", ARTICLE_FILE_SCHEMA)):
+        folder = tmp_path / "articles" / "outlet=daily" / f"date={day}"
+        folder.mkdir(parents=True)
+        pq.write_table(rows_to_table([row], schema), folder / "part-00000.parquet")
+    dataset = lake.dataset(str(tmp_path), "articles")
+    assert dataset is not None
+    table = dataset.to_table().sort_by("date")
+    assert table.column("published_at_source").to_pylist() == [None, "meta"]
+    assert table.schema.field("published_at_source").type == pa.string()

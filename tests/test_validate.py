@@ -59,7 +59,7 @@ BREAKERS: dict[str, dict[str, Any]] = {
     "is_paywalled_boolean": {"is_paywalled": "sometimes"},
     "parser_format": {"parser": "mystery-parser"},
     "run_id_not_null": {"run_id": None},
-    "schema_version_known": {"schema_version": 2},
+    "schema_version_known": {"schema_version": 99},
     "fetched_url_shape": {"fetched_url": "ftp://example.org/x"},
 }
 

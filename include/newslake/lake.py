@@ -58,6 +58,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from newslake.errors import NewslakeError
+from newslake.record import ARTICLE_FILE_SCHEMA, QUARANTINE_FILE_SCHEMA
 from newslake.settings import STORAGE_KEYS, storage_from_env
 
 ZONES = ("articles", "quarantine", "raw")
@@ -427,12 +428,22 @@ def list_manifests(lake: str, outlet: str, day: dt.date) -> list[Path]:
     return [Path(p) for p in list_manifest_uris(lake, outlet, day)]
 
 
+ZONE_SCHEMAS = {"articles": ARTICLE_FILE_SCHEMA, "quarantine": QUARANTINE_FILE_SCHEMA}
+
+
 def dataset(lake: str, zone: str = "articles", storage: Storage = None) -> ds.Dataset | None:
     """A zone of the lake as a Hive-partitioned pyarrow dataset; None while it is empty."""
     fs, path = filesystem(zone_uri(lake, zone), storage)
     if fs.get_file_info(path).type == pafs.FileType.NotFound:
         return None
-    return ds.dataset(path, filesystem=fs, format="parquet", partitioning="hive")
+    # The record's current columns, whatever the first file found holds: files written
+    # under an older schema_version lack newer columns, which read as null.
+    file_schema = ZONE_SCHEMAS.get(zone)
+    schema = None
+    if file_schema is not None:
+        schema = pa.schema([*file_schema, pa.field("outlet", pa.string()),
+                            pa.field("date", pa.string())])
+    return ds.dataset(path, filesystem=fs, format="parquet", partitioning="hive", schema=schema)
 
 
 # --------------------------------------------------------------------------- publishing

@@ -12,7 +12,10 @@ from typing import Any
 import pyarrow as pa
 import regex
 
-SCHEMA_VERSION = 1
+# 2: ``published_at_source`` added (files of version 1 lack it: read as null).
+SCHEMA_VERSION = 2
+# Where ``published_at`` came from (``newslake.parse.dates``), for analysts to filter on.
+PUBLISHED_AT_SOURCES = ("jsonld", "meta", "markup", "text", "url", "script", "htmldate")
 
 ARTICLE_SCHEMA = pa.schema(
     [
@@ -24,6 +27,7 @@ ARTICLE_SCHEMA = pa.schema(
         pa.field("description", pa.string()),
         pa.field("authors", pa.list_(pa.string()), nullable=False),
         pa.field("published_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("published_at_source", pa.string()),
         pa.field("modified_at", pa.timestamp("us", tz="UTC")),
         pa.field("section", pa.string()),
         pa.field("tags", pa.list_(pa.string()), nullable=False),
@@ -97,12 +101,15 @@ class Article:
 
     ``parse_article`` fills what the page says; the pipeline fills the fetch and run
     fields (``fetched_url``, ``http_status``, ``fetched_at``, ``run_id``).
+    ``published_at`` is aware, in the offset the page wrote (the day as the page names
+    it); the row stores it in UTC.
     """
 
     url: str
     title: str
     body: str
     published_at: dt.datetime | None
+    published_at_source: str | None = None
     outlet: str = ""
     fetched_url: str = ""
     description: str | None = None
@@ -137,6 +144,8 @@ class Article:
         row["article_id"] = self.article_id
         row["word_count"] = self.word_count
         row["content_hash"] = self.content_hash
+        if self.published_at is not None:  # the page's own offset in, UTC out
+            row["published_at"] = self.published_at.astimezone(dt.UTC)
         return {name: row.get(name) for name in ARTICLE_COLUMNS}
 
 # What a Parquet file holds: the partition column ``outlet`` lives in the path only.

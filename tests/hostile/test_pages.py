@@ -108,10 +108,10 @@ CASES: dict[str, Case] = {
     # Implausible dates are no dates: the parser refuses them, the page is quarantined.
     "published in 2099": (
         {"body": html(article(published="2099-01-01T10:00:00+00:00"))},
-        "quarantine:parse:no_published_at"),
+        "quarantine:published_at_not_null"),
     "published in 1970 (epoch zero)": (
         {"body": html(article(published="1970-01-01T00:00:00+00:00"))},
-        "quarantine:parse:no_published_at"),
+        "quarantine:published_at_not_null"),
     "published the day after (its own day's run)": (
         {"body": html(article(published="2025-03-18T10:00:00+00:00"))}, "skip:out_of_window"),
     "local 10:30 without offset (Chicago)": (
@@ -119,9 +119,10 @@ CASES: dict[str, Case] = {
     # 20:30 in Chicago is 01:30 UTC the next day: proof that it is not read as UTC.
     "local 20:30 without offset is the next UTC day": (
         {"body": html(article(published="2025-03-17T20:30:00"))}, "skip:out_of_window"),
-    "no date anywhere": (
-        {"body": html(article().replace('<meta property="article:published_time"', "<meta x"))},
-        "quarantine:"),
+    "no date anywhere": (  # (htmldate reads a date from any <meta content>: none left)
+        {"body": html(article().replace(
+            '<meta property="article:published_time" content="2025-03-17T10:00:00+00:00">', ""))},
+        "quarantine:published_at_not_null"),
     "soft 404 served with 200": (
         {"body": html("<html><head><title>Page not found - Hostile Herald</title></head><body>"
                       "<h1>Page not found</h1><p>Sorry, nothing here.</p></body></html>")},
@@ -274,3 +275,12 @@ def test_no_article_id_twice_and_nothing_lost(landed: dict[str, Any]) -> None:
     accounted = (len(landed["articles"]) + len(landed["quarantine"])
                  + len(landed["out_of_window"]) + landed["summary"]["duplicates"])
     assert accounted == landed["inputs"]
+
+
+def test_an_article_without_a_date_is_quarantined_with_its_title_and_body(
+    landed: dict[str, Any],
+) -> None:
+    url = f"{BASE}/news/{list(CASES).index('no date anywhere')}"
+    rows = [q for q in landed["quarantine"] if q["fetched_url"] == url]
+    assert [r["failed_checks"] for r in rows] == [["published_at_not_null"]]
+    assert rows[0]["title"] and rows[0]["body"] and rows[0]["published_at_source"] is None

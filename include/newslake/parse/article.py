@@ -20,7 +20,7 @@ from newslake.errors import ParseError
 from newslake.parse import fields
 from newslake.parse.authors import find_authors
 from newslake.parse.body import Body, generic_body, rules_body
-from newslake.parse.dates import UTC, find_modified_at, find_published_at
+from newslake.parse.dates import UTC, find_modified_at, find_published
 from newslake.parse.decode import decode_html
 from newslake.parse.embedded import embedded_body
 from newslake.parse.language import detect_language
@@ -116,9 +116,11 @@ def parse_article(
     """Parse one fetched page into an ``Article`` (fetch and run fields left to the caller).
 
     Raises ``ParseError`` with a reason (``undecodable``, ``soft_404``, ``not_article``,
-    ``no_title``, ``empty_body``, ``no_published_at``) for pages that are not articles,
-    and (``too_large``, ``too_complex``) for pages over the limits of the work one page
-    may cost (``MAX_PAGE_CHARS``, ``MAX_PAGE_ELEMENTS``).
+    ``no_title``, ``empty_body``) for pages that are not articles, and (``too_large``,
+    ``too_complex``) for pages over the limits of the work one page may cost
+    (``MAX_PAGE_CHARS``, ``MAX_PAGE_ELEMENTS``). An article whose date is nowhere on the
+    page comes back with ``published_at`` None: validation decides (its row goes to
+    quarantine with its title and body).
     """
     text = decode_html(html_source, headers)
     tree = _parse_tree(text)
@@ -131,7 +133,8 @@ def parse_article(
     title = fields.find_title(page, url, outlet_name)
     if not title:
         raise ParseError("no_title", "no headline, og:title, <h1> or <title>")
-    published_at = find_published_at(page, tree, canonical, timezone, text)
+    published = find_published(page, tree, canonical, timezone, text)
+    published_at = published.at if published is not None else None
     modified_at = find_modified_at(page, timezone)
     authors = find_authors(page, tree, outlet_name)
     section = fields.find_section(page, tree)
@@ -147,9 +150,7 @@ def parse_article(
         body = embedded_body(text, outlet.parse.drop_patterns if outlet else (), title)
     if not _has_text(body):
         raise ParseError("empty_body", "no article text found")
-    if published_at is None:
-        raise ParseError("no_published_at", "no publication date in metadata, page or URL")
-    if modified_at is not None and modified_at < published_at:
+    if modified_at is not None and published_at is not None and modified_at < published_at:
         modified_at = None
 
     return Article(
@@ -160,6 +161,7 @@ def parse_article(
         description=description,
         authors=authors,
         published_at=published_at,
+        published_at_source=published.source if published is not None else None,
         modified_at=modified_at,
         section=section,
         tags=tags,

@@ -1,10 +1,32 @@
-"""Publication and update times, as aware UTC datetimes.
+"""Publication and update times.
 
-Sources, most trusted first: JSON-LD, ``article:published_time``-style meta, ``<time
-datetime>``, other meta (``pubdate``, ``date``, Dublin Core, Parse.ly ...), a visible
-dateline, the page's script data (client-rendered pages: ``"publishedAt": …``) where it
-agrees with the URL's day, the URL. A time printed without an offset is read in the
-outlet's time zone (UTC without an outlet); a date without a time is midnight there.
+``find_published`` walks a fallback chain, most trusted source first, and says which
+source gave the time (the ``published_at_source`` column):
+
+1. ``jsonld``: the article's JSON-LD ``datePublished`` / ``dateCreated``;
+2. ``meta``: ``article:published_time``-style meta (names compared without punctuation, so
+   ``article:published:time`` counts), ``<time pubdate>``-style elements (``time``), the
+   other date meta (``pubdate``, ``date``, Dublin Core, Parse.ly ...), then a
+   ``datePublished`` of any other JSON-LD object (a ``WebPage``);
+3. ``markup``: ``itemprop="datePublished"`` on any element (``content``, ``datetime`` or
+   its text), any ``<time datetime>``, a hidden ``<input>`` named for the publication
+   date, a ``data-utc-time``-style epoch attribute;
+4. ``text``: a dateline element (a class naming a date), then a date after a label
+   ("Published", "Veröffentlicht am", "publié le", "Опубликовано" ...) in the visible
+   text; dates are read in many languages (English, German, French, Spanish, Italian,
+   Portuguese, Dutch, Scandinavian, Polish, Czech, Turkish, Russian, Ukrainian month
+   names; ``d.m.yyyy``, ``d/m/yyyy``, ISO, ``yyyy年m月d日``);
+5. ``url``: the date in the URL (``/2025/03/17/``), with the time of day from the page's
+   script data (``"publishedAt": …``) when that names the same day; ``script`` when only
+   the script data names a time;
+6. ``htmldate``: the ``htmldate`` library's guess (a day), only when all of the above
+   found nothing: it costs several times the rest.
+
+A time printed without an offset is read in the outlet's time zone (UTC without an
+outlet); a date without a time is midnight there. A JSON-LD time without an offset takes
+the offset of another source on the page that gives the same clock time with one.
+``find_published`` keeps the offset the page wrote (the day "as the page says it");
+``parse_datetime`` and the record store UTC.
 """
 
 from __future__ import annotations
@@ -12,8 +34,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
+import htmldate
+import regex
 from dateutil import parser as dateutil_parser
 from lxml import etree
 
@@ -76,21 +102,105 @@ DATELINE_XPATH = etree.XPath(
     " or contains(@class, 'datum') or contains(@class, 'tarih') or contains(@class, 'fecha')]"
     "[not(*[3])]"
 )
-MONTHS = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+# Month names (and their usual abbreviations), the case each language writes a date in
+# ("5 марта", "5. März", "5 de julio"): English, German, French, Spanish, Italian,
+# Portuguese, Dutch, Scandinavian, Polish, Czech, Turkish, Russian, Ukrainian.
+MONTH_NAMES = (
+    "january jan januar jänner janvier janv enero ene gennaio gen janeiro januari ocak"
+    " stycznia styczeń ledna leden января январь янв січня січень",
+    "february feb februar feber février fevrier févr fevr febrero febbraio fevereiro fev"
+    " februari şubat subat lutego luty února únor февраля февраль фев лютого лютий",
+    "march mar märz maerz mrz mär mars marzo março marco maart marts mart marca marzec"
+    " března březen марта март березня березень",
+    "april apr avril avr abril abr aprile apr. nisan kwietnia kwiecień dubna duben апреля"
+    " апрель апр квітня квітень",
+    "may mai mayo maggio maio mei maj mayıs mayis maja května květen мая май травня"
+    " травень",
+    "june jun juni juin junio giugno junho haziran czerwca czerwiec června červen июня"
+    " июнь червня червень",
+    "july jul juli juillet juil julio luglio julho temmuz lipca lipiec července červenec"
+    " июля июль липня липень",
+    "august aug august août aout agosto augustus augusti ağustos agustos sierpnia sierpień"
+    " srpna srpen августа август авг серпня серпень",
+    "september sep sept septembre septiembre setiembre settembre setembro set eylül eylul"
+    " września wrzesień září сентября сентябрь сен вересня вересень",
+    "october oct oktober okt octobre octubre ottobre outubro out ekim października"
+    " październik října říjen октября октябрь окт жовтня жовтень",
+    "november nov novembre noviembre novembro kasım kasim listopada listopad listopadu"
+    " ноября ноябрь листопада листопад",
+    "december dec dezember dez décembre decembre déc diciembre dic dicembre dezembro"
+    " desember aralık aralik grudnia grudzień prosince prosinec декабря декабрь дек"
+    " грудня грудень",
 )
-TIME_OF_DAY = r"(?:,?\s*(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*[A-Z]{2,4})?)?"
-DATELINE_RE = re.compile(
-    rf"\b(?:{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\.?\s+{MONTHS},?\s+\d{{4}}"
-    rf"|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}\.\d{{1,2}}\.\d{{4}}){TIME_OF_DAY}",
-    re.IGNORECASE,
+MONTH_NUMBERS = {
+    name.rstrip("."): number
+    for number, names in enumerate(MONTH_NAMES, start=1)
+    for name in names.split()
+}
+_MONTH_ALTERNATION = "|".join(
+    regex.escape(name) for name in sorted(MONTH_NUMBERS, key=lambda n: (-len(n), n))
 )
+_MONTH = rf"(?P<month_name>(?i:{_MONTH_ALTERNATION}))(?:\.|\b)"
+_YEAR = r"(?P<year>(?:19|20)\d{2})"
+_DAY = r"(?<!\d)(?P<day>[0-3]?\d)"
+# A time after the date: "10:41", "3:05 p.m.", "14h30", "um 10:41 Uhr", "10:41 CET",
+# "T10:41:00+02:00".
+_TIME = (
+    r"(?:(?:T|\s*(?:,|-|–|—|\||/|·|(?i:um|à|a las|alle|at|в|о|o|kl\.?))?\s*)"
+    r"(?P<hour>[0-2]?\d)[:h](?P<minute>[0-5]\d)(?::[0-5]\d(?:\.\d+)?)?"
+    r"\s*(?P<meridiem>(?i:[ap]\.?m\.?))?(?:\s*(?i:Uhr))?"
+    r"(?:\s*(?P<zone>Z|[+-]\d{2}:?\d{2}|[A-Z]{2,4}\b))?)?"
+)
+TEXT_DATE_RE = regex.compile(
+    r"(?:"
+    rf"{_YEAR}-(?P<month>[01]?\d)-(?P<day>[0-3]?\d)(?!\d)"  # ISO
+    rf"|{_YEAR}[./](?P<month>[01]?\d)[./](?P<day>[0-3]?\d)(?![\d./])"  # 2024.07.05
+    rf"|{_YEAR}\s*[年년]\s*(?P<month>[01]?\d)\s*[月월]\s*(?P<day>[0-3]?\d)\s*[日일]?"
+    rf"|{_DAY}\.\s?(?P<month>[01]?\d)\.\s?(?P<year>(?:19|20)\d{{2}}|\d{{2}})(?![\d.])"
+    rf"|(?<!\d)(?P<slash_a>[0-3]?\d)/(?P<slash_b>[0-3]?\d)/{_YEAR}(?!\d)"
+    rf"|{_DAY}(?:\.|er|st|nd|rd|th|º|°)?\s*(?:de\s+)?{_MONTH},?\s*(?:de\s+|del\s+)?{_YEAR}"
+    rf"|{_MONTH}\s*{_DAY}(?:st|nd|rd|th)?,?\s+{_YEAR}"
+    rf"){_TIME}"
+)
+# Words that announce the publication date in a page's text (not "updated").
+PUBLISHED_LABEL_RE = regex.compile(
+    r"(?i:\b(?:published|posted|first published|publication date|date published|"
+    r"released|veröffentlicht|publiziert|erschienen|erstellt|datum|publié|publie|"
+    r"publicado|publicada|fecha de publicación|pubblicato|gepubliceerd|publicerad|"
+    r"publisert|udgivet|opublikowano|data publikacji|publikováno|zveřejněno|"
+    r"yayınlanma|yayın tarihi|опубликовано|опубликован|дата публикации|опубліковано|"
+    r"дата публікації)\b)"
+)
+LABEL_WINDOW = 80  # characters after a label searched for its date
+LABEL_GAP = 12  # at most this much ("am", "le", ": ", "on") between a label and its date
+META_PUNCTUATION_RE = re.compile(r"[^a-z0-9]")
+ITEMPROP_PUBLISHED_XPATH = etree.XPath("//*[@itemprop='datePublished' or @itemprop='dateCreated']")
+# A hidden form field carrying the publication date ("publishDate", "post_date").
+HIDDEN_DATE_INPUT_XPATH = etree.XPath(
+    "//input[@type='hidden'][@value][contains(translate(concat(@name, ' ', @id),"
+    " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'publish')]"
+)
+# data-* attributes named for a time or date (``data-utc-time``), read when they hold an epoch.
+DATA_TIME_ATTR_XPATH = etree.XPath(
+    "//@*[starts-with(name(), 'data-') and (contains(name(), 'time') or contains(name(), 'date'))]"
+)
+VISIBLE_TEXT_XPATH = etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+)
+# An ISO time with seconds in the page's source (markup or script data), offset optional.
+ISO_IN_SOURCE_RE = re.compile(
+    r"(?:19|20)\d{2}-[01]\d-[0-3]\d[T ][0-2]\d:[0-5]\d:[0-5]\d(?:Z|[+-][01]\d:?[0-5]\d)?"
+)
+MAX_OFFSET = dt.timedelta(hours=14)
+HALF_HOUR = dt.timedelta(minutes=30)
+# Stands for "no offset written" while reading a written date (never stored).
+NAIVE = dt.timezone(dt.timedelta(0), "naive")
 URL_DATE_RE = re.compile(
     r"/((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?=[/_.-]|$)"
 )
 EPOCH_RE = re.compile(r"^\d{10}(?:\d{3})?$")
-DOTTED_DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(.*)$")
+# 17.03.2025 and 17-03-2025 are day first wherever they are written (the US writes 3/17).
+DOTTED_DATE_RE = re.compile(r"^(\d{1,2})([.-])(\d{1,2})\2(\d{4})(.*)$")
 # US abbreviations dateutil does not know; others are ambiguous and left alone.
 TZ_ABBREVIATIONS = {
     "EST": -5,
@@ -135,8 +245,8 @@ def _convertible(value: dt.datetime) -> bool:
     return offset is None or abs(offset) < dt.timedelta(days=1)
 
 
-def parse_datetime(value: str | int | float | None, tz: dt.tzinfo = UTC) -> dt.datetime | None:
-    """``value`` as an aware UTC datetime; naive values are read in ``tz``. None if no date."""
+def _read(value: str | int | float | None) -> dt.datetime | None:
+    """``value`` as a datetime, naive when the value names no offset. None if no date."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, float) and not math.isfinite(value):  # JSON reads 1e999 and NaN
@@ -144,28 +254,49 @@ def parse_datetime(value: str | int | float | None, tz: dt.tzinfo = UTC) -> dt.d
     text = str(int(value)) if isinstance(value, int | float) else clean_text(value)
     if not text or not any(ch.isdigit() for ch in text):
         return None
-    parsed: dt.datetime | None = None
     if EPOCH_RE.match(text):
         seconds = int(text) / (1000 if len(text) == 13 else 1)
-        parsed = dt.datetime.fromtimestamp(seconds, UTC)
-    else:
         try:
-            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" UTC", ""))
-        except ValueError:
-            dotted = DOTTED_DATE_RE.match(text)
-            if dotted:  # 17.03.2025 is day first everywhere it is written
-                day, month, year, rest = dotted.groups()
-                text = f"{year}-{int(month):02d}-{int(day):02d}{rest}"
-            try:
+            return dt.datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" UTC", ""))
+    except ValueError:
+        dotted = DOTTED_DATE_RE.match(text)
+        if dotted:
+            day, _, month, year, rest = dotted.groups()
+            text = f"{year}-{int(month):02d}-{int(day):02d}{rest}"
+        try:
+            with warnings.catch_warnings():  # an unknown zone name ("ZZ") is no offset
+                warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
                 parsed = dateutil_parser.parse(text, tzinfos=TZINFOS)
-            except (ValueError, OverflowError, TypeError):
-                return None
+        except (ValueError, OverflowError, TypeError):
+            return None
     if not _convertible(parsed):
         return None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        parsed = parsed.replace(tzinfo=tz)
-    parsed = parsed.astimezone(UTC)
-    return parsed if _plausible(parsed) else None
+    return parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=None)
+
+
+def _localise(value: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
+    """An aware, plausible ``value``: naive values are read in ``tz``."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value if _plausible(value) else None
+
+
+def read_datetime(value: str | int | float | None, tz: dt.tzinfo = UTC) -> dt.datetime | None:
+    """``value`` as an aware datetime in the offset it was written with (naive values are
+    read in ``tz``). None if no plausible date."""
+    return _localise(_read(value), tz)
+
+
+def parse_datetime(value: str | int | float | None, tz: dt.tzinfo = UTC) -> dt.datetime | None:
+    """``value`` as an aware UTC datetime; naive values are read in ``tz``. None if no date."""
+    found = read_datetime(value, tz)
+    return found.astimezone(UTC) if found is not None else None
 
 
 def _first_datetime(values: Iterable[object], tz: dt.tzinfo) -> dt.datetime | None:
@@ -179,19 +310,104 @@ def _first_datetime(values: Iterable[object], tz: dt.tzinfo) -> dt.datetime | No
     return None
 
 
-def _dateline(tree: etree._Element, tz: dt.tzinfo) -> dt.datetime | None:
+def _dateline(tree: etree._Element, tz: dt.tzinfo, month_first_slashes: bool = False
+              ) -> dt.datetime | None:
     for element in DATELINE_XPATH(tree):
         text = clean_text(element.text_content())
         if len(text) > 200:
             continue
-        match = DATELINE_RE.search(text)
-        if match:
-            found = match.group(0)
-            for abbr in ("at ", "a.m.", "p.m."):
-                found = found.replace(abbr, {"at ": "", "a.m.": "am", "p.m.": "pm"}[abbr])
-            parsed = parse_datetime(found, tz)
-            if parsed is not None:
-                return parsed
+        found = first_text_date(text, tz, month_first_slashes=month_first_slashes)
+        if found is not None:
+            return found
+    return None
+
+
+def _month_number(name: str) -> int | None:
+    return MONTH_NUMBERS.get(name.casefold().rstrip("."))
+
+
+def _time_of_day(match: re.Match[str]) -> dt.time:
+    """The time written after a date (``10:41``, ``3.05 pm``, ``14h30``), else midnight."""
+    if match.group("hour") is None:
+        return dt.time()
+    hour, minute = int(match.group("hour")), int(match.group("minute"))
+    meridiem = (match.group("meridiem") or "").replace(".", "").lower()
+    if meridiem == "pm" and hour < 12:
+        hour += 12
+    elif meridiem == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        return dt.time()
+    return dt.time(hour, minute)
+
+
+def _zone(text: str | None) -> dt.tzinfo | None:
+    """The offset a zone written after a time names: ``Z``, ``+02:00``, ``CET``."""
+    if not text:
+        return None
+    if text == "Z":
+        return UTC
+    if text[0] in "+-":
+        digits = text[1:].replace(":", "")
+        minutes = int(digits[:2]) * 60 + int(digits[2:])
+        if minutes > 14 * 60:
+            return None
+        return dt.timezone(dt.timedelta(minutes=minutes if text[0] == "+" else -minutes))
+    return TZINFOS.get(text)
+
+
+def _match_date(match: re.Match[str], month_first_slashes: bool) -> dt.date | None:
+    groups = match.groupdict()
+    year = int(groups["year"])
+    if groups.get("month_name"):
+        month = _month_number(groups["month_name"])
+        day = int(groups["day"])
+    elif groups.get("slash_a"):  # d/m/yyyy, or m/d/yyyy where the page is US English
+        a, b = int(groups["slash_a"]), int(groups["slash_b"])
+        day, month = (b, a) if (month_first_slashes and b <= 31 and a <= 12) or b > 12 else (a, b)
+    else:
+        month, day = int(groups["month"]), int(groups["day"])
+    if month is None:
+        return None
+    if year < 100:
+        year += 2000
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def text_dates(text: str, tz: dt.tzinfo = UTC, *, month_first_slashes: bool = False
+               ) -> Iterator[tuple[int, dt.datetime]]:
+    """The dates written in ``text``, in order: (position, aware datetime in ``tz`` or in
+    the offset written after it)."""
+    for match in TEXT_DATE_RE.finditer(text):
+        day = _match_date(match, month_first_slashes)
+        if day is None:
+            continue
+        value = dt.datetime.combine(day, _time_of_day(match))
+        zone = _zone(match.group("zone"))
+        found = _localise(value.replace(tzinfo=zone) if zone else value, tz)
+        if found is not None:
+            yield match.start(), found
+
+
+def first_text_date(text: str, tz: dt.tzinfo = UTC, *, month_first_slashes: bool = False
+                    ) -> dt.datetime | None:
+    """The first plausible date written in ``text`` (see ``text_dates``)."""
+    for _, found in text_dates(text, tz, month_first_slashes=month_first_slashes):
+        return found
+    return None
+
+
+def _labelled_date(text: str, tz: dt.tzinfo, month_first_slashes: bool) -> dt.datetime | None:
+    """The date right after a publication label ("Veröffentlicht am 5. Juli 2024")."""
+    for label in PUBLISHED_LABEL_RE.finditer(text):
+        window = text[label.end() : label.end() + LABEL_WINDOW]
+        for position, found in text_dates(window, tz, month_first_slashes=month_first_slashes):
+            if position <= LABEL_GAP:
+                return found
+            break
     return None
 
 
@@ -227,28 +443,174 @@ def url_date(url: str, tz: dt.tzinfo = UTC) -> dt.datetime | None:
     return value if _plausible(value) else None
 
 
+@dataclass(frozen=True)
+class Published:
+    """A publication time (aware, in the offset the page wrote) and the source that gave
+    it: ``jsonld``, ``meta``, ``markup``, ``text``, ``url``, ``script`` or ``htmldate``."""
+
+    at: dt.datetime
+    source: str
+
+
+def _normalised_meta(page: PageMeta) -> dict[str, list[str]]:
+    """The page's meta values by name without punctuation (``article:published:time`` and
+    ``article:published_time`` are one name)."""
+    found: dict[str, list[str]] = {}
+    for key, values in page.meta.items():
+        found.setdefault(META_PUNCTUATION_RE.sub("", key), []).extend(values)
+    return found
+
+
+def _structured(page: PageMeta, tree: etree._Element) -> Iterator[tuple[str, object]]:
+    """(source, raw value) of the machine-readable publication dates, most trusted first."""
+    yield "jsonld", page.ld("datePublished")
+    yield "jsonld", page.ld("dateCreated")
+    meta = _normalised_meta(page)
+    for key in PUBLISHED_META_KEYS[:8]:
+        yield "meta", meta.get(META_PUNCTUATION_RE.sub("", key))
+    for element in PUBDATE_TIME_XPATH(tree):
+        yield "markup", element.get("datetime")
+    for key in PUBLISHED_META_KEYS[8:]:
+        yield "meta", meta.get(META_PUNCTUATION_RE.sub("", key))
+    for obj in page.jsonld:
+        yield "jsonld", obj.get("datePublished")
+    for element in ITEMPROP_PUBLISHED_XPATH(tree):
+        value = element.get("content") or element.get("datetime")
+        yield "markup", value if value else _ItempropText(element.text_content())
+    yield "markup", _unanimous(element.get("datetime") for element in TIME_XPATH(tree))
+    for element in HIDDEN_DATE_INPUT_XPATH(tree):
+        yield "markup", element.get("value")
+    epochs = (str(value).strip() for value in DATA_TIME_ATTR_XPATH(tree))
+    yield "markup", _unanimous(value for value in epochs if EPOCH_RE.match(value))
+
+
+def _unanimous(values: Iterable[str | None]) -> str | None:
+    """The first of ``values`` when all that read as dates name one day; None when they
+    name several (the times of a list: comments, related stories, a feed)."""
+    first: str | None = None
+    days: set[dt.date] = set()
+    for value in values:
+        read = _read(value)
+        if read is None:
+            continue
+        days.add(read.date())
+        if len(days) > 1:
+            return None
+        first = first or value
+    return first
+
+
+class _ItempropText(str):
+    """The text of an ``itemprop="datePublished"`` element: a written date, not ISO."""
+
+
+def _read_value(value: object) -> dt.datetime | None:
+    """A raw structured value as a datetime (naive when it names no offset)."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, _ItempropText):
+        for _, found in text_dates(clean_text(value)[:200], NAIVE):
+            return found.replace(tzinfo=None) if found.tzinfo is NAIVE else found
+        return None
+    if isinstance(value, str | int | float):
+        return _read(value)
+    return None
+
+
+def _offset_from_others(naive: dt.datetime, page: PageMeta, tree: etree._Element
+                        ) -> dt.tzinfo | None:
+    """The offset of another structured source that gives the same clock time (to the
+    minute) with an offset."""
+    wall = naive.replace(second=0, microsecond=0)
+    for _, value in _structured(page, tree):
+        other = _read_value(value)
+        if (
+            other is not None
+            and other.tzinfo is not None
+            and other.replace(tzinfo=None, second=0, microsecond=0) == wall
+        ):
+            return other.tzinfo
+    return None
+
+
+def _local_offset(found: dt.datetime, page_text: str) -> dt.tzinfo | None:
+    """For a time written in UTC: the offset of the same instant written elsewhere in the
+    page's source in local time (with its offset, or without one but to the second a
+    whole number of half hours away), so that the day is the page's own."""
+    if found.utcoffset() != dt.timedelta(0) or (found.minute, found.second) == (0, 0):
+        return None
+    wall = found.replace(tzinfo=None, microsecond=0)
+    for match in ISO_IN_SOURCE_RE.finditer(page_text):
+        other = _read(match.group(0))
+        if other is None:
+            continue
+        if other.tzinfo is not None:
+            if other.utcoffset() and other == found:
+                return other.tzinfo
+            continue
+        shift = other.replace(microsecond=0) - wall
+        if shift and abs(shift) <= MAX_OFFSET and not shift % HALF_HOUR:
+            return dt.timezone(shift)
+    return None
+
+
+def _visible_text(tree: etree._Element) -> str:
+    return " ".join(VISIBLE_TEXT_XPATH(tree))
+
+
+def _month_first_slashes(page: PageMeta) -> bool:
+    """US English writes 7/5/2024 for 5 July; pages in other languages (and en-GB...) do not."""
+    return (page.html_lang or "").lower().replace("_", "-") in {"en", "en-us"}
+
+
+def _htmldate(tree: etree._Element, url: str, tz: dt.tzinfo) -> dt.datetime | None:
+    found = htmldate.find_date(tree, extensive_search=True, original_date=True, url=url)
+    if not found:
+        return None
+    try:
+        return _localise(dt.datetime.fromisoformat(found), tz)
+    except ValueError:
+        return None
+
+
+def find_published(
+    page: PageMeta, tree: etree._Element, url: str, tz: dt.tzinfo | None = None,
+    page_text: str = "",
+) -> Published | None:
+    """The publication time by the fallback chain of the module doc, or None."""
+    tz = tz or UTC
+    for source, value in _structured(page, tree):
+        read = _read_value(value)
+        if read is None:
+            continue
+        if read.tzinfo is None:
+            read = read.replace(tzinfo=_offset_from_others(read, page, tree) or tz)
+        if _plausible(read):
+            local = _local_offset(read, page_text) if page_text else None
+            return Published(read.astimezone(local) if local else read, source)
+    month_first = _month_first_slashes(page)
+    found = _dateline(tree, tz, month_first)
+    if found is None:
+        found = _labelled_date(_visible_text(tree), tz, month_first)
+    if found is not None:
+        return Published(found, "text")
+    from_url = url_date(url, tz)
+    scripted = script_published_at(page_text, tz) if page_text else None
+    if scripted is not None and (from_url is None or _same_day(scripted, from_url, tz)):
+        return Published(scripted, "script")  # the time of day the URL's date lacks
+    if from_url is not None:
+        return Published(from_url, "url")
+    found = _htmldate(tree, url, tz)
+    return Published(found, "htmldate") if found is not None else None
+
+
 def find_published_at(
     page: PageMeta, tree: etree._Element, url: str, tz: dt.tzinfo | None = None,
     page_text: str = "",
 ) -> dt.datetime | None:
-    tz = tz or UTC
-    found = _first_datetime([page.ld("datePublished"), page.ld("dateCreated")], tz)
-    if found is None:
-        found = _first_datetime((page.first(key) for key in PUBLISHED_META_KEYS[:8]), tz)
-    if found is None:
-        found = _first_datetime((el.get("datetime") for el in PUBDATE_TIME_XPATH(tree)), tz)
-    if found is None:
-        found = _first_datetime((page.first(key) for key in PUBLISHED_META_KEYS[8:]), tz)
-    if found is None:
-        found = _first_datetime((el.get("datetime") for el in TIME_XPATH(tree)), tz)
-    if found is None:
-        found = _dateline(tree, tz)
-    if found is None:
-        found = url_date(url, tz)
-        scripted = script_published_at(page_text, tz) if page_text else None
-        if scripted is not None and (found is None or _same_day(scripted, found, tz)):
-            found = scripted  # the time of day the URL's date lacks
-    return found
+    """``find_published``'s time in UTC."""
+    found = find_published(page, tree, url, tz, page_text)
+    return found.at.astimezone(UTC) if found is not None else None
 
 
 def _same_day(a: dt.datetime, b: dt.datetime, tz: dt.tzinfo) -> bool:

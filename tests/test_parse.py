@@ -711,8 +711,11 @@ def test_home_page_raises() -> None:
     "path", ["/tag/cycling/", "/category/city-hall/", "/author/jane-doe/", "/news/page/2/"]
 )
 def test_listing_pages_raise(path: str) -> None:
+    cards = "".join(f"<article><h2><a href='/a{i}'>Story {i}</a></h2><p>{p}</p></article>"
+                    for i, p in enumerate(PARAGRAPHS))
+    listing = make_page(body=f"<h1>Cycling</h1><div class='entry-content'>{cards}</div>")
     with pytest.raises(ParseError) as err:
-        parse_article(make_page(), "https://daily.example.com" + path)
+        parse_article(listing, "https://daily.example.com" + path)
     assert err.value.reason == "not_article"
 
 
@@ -1050,6 +1053,14 @@ def test_published_at_from_url_and_htmldate_last() -> None:
     article = parse_article(_dated_page("<div>12.03.2024</div>"), UNDATED_URL)
     assert (article.published_at, article.published_at_source) == (
         dt.datetime(2024, 3, 12, tzinfo=UTC), "htmldate")
+
+
+@pytest.mark.parametrize(
+    "path", ["/archive/12345", "/themen/council-expands-bike-lanes-downtown", "/?p=123"]
+)
+def test_article_markup_on_a_listing_like_path_is_an_article(path: str) -> None:
+    article = parse_article(make_page(), "https://daily.example.com" + path)
+    assert article.title == "Council expands bike lanes"
 
 
 def test_published_at_source_is_a_column_of_schema_version_2() -> None:

@@ -41,7 +41,11 @@ SOFT_404_RE = re.compile(
     r"|страница не найдена|сторінку не знайдено|сторінка не знайдена)\b",
     re.IGNORECASE,
 )
-NON_ARTICLE_OG_TYPES = frozenset({"website", "profile", "object"})
+ARTICLE_MARKUP_XPATH = etree.XPath(
+    "//*[@itemprop='articleBody'] | (//h1)[1][ancestor::article]"
+)
+SLUG_SPLIT_RE = re.compile(r"[-_+]+|%20")
+MIN_SLUG_WORDS = 4
 # Bounds on the work one page may cost: past them the page is quarantined
 # (``too_large``, ``too_complex``) instead of holding a worker for minutes. trafilatura's
 # time grows faster than the page's element count (a 5 MB page of short paragraphs: 96 s
@@ -86,20 +90,47 @@ def _parse_tree(text: str) -> etree._Element:
     return tree
 
 
-def _check_is_article(page: PageMeta, url: str) -> None:
-    """Raise for pages that say they are a 404, a home page or a listing."""
+def _has_article_markup(page: PageMeta, tree: etree._Element) -> bool:
+    """The page marks itself up as one article: JSON-LD of an article type, ``og:type``
+    article, ``itemprop="articleBody"``, or an ``<article>`` that holds the first ``<h1>``."""
+    if page.article_ld is not None:
+        return True
+    if (page.first("og:type") or "").lower().startswith("article"):
+        return True
+    return bool(ARTICLE_MARKUP_XPATH(tree))
+
+
+def _is_story_slug(path: str) -> bool:
+    """The path's last segment names a story ("eu-taxonomie-atomkraft-sind-nicht-
+    nachhaltig"): four or more words, where listings name a tag or a section."""
+    segment = path.rstrip("/").rsplit("/", 1)[-1]
+    segment = segment.rsplit(".", 1)[0]
+    return len([w for w in SLUG_SPLIT_RE.split(segment) if w]) >= MIN_SLUG_WORDS
+
+
+def _check_is_article(page: PageMeta, url: str, tree: etree._Element) -> None:
+    """Raise for pages that say they are a 404, a home page or a listing.
+
+    The home page is the path ``/`` without a query (``/?p=123`` is a WordPress post).
+    A listing-like path (``/tag/…``, ``/themen/…``, ``/archive/…``, ``/page/2``) refuses
+    a page only when the page carries no article markup and the path ends in no story
+    slug: the path alone decides too much."""
     if page.article_ld is None:
         for text in (page.title_tag, page.h1, page.first("og:title") or ""):
             if text and SOFT_404_RE.search(text):
                 raise ParseError("soft_404", f"the page says {text!r}")
-    path = urlsplit(url).path or "/"
-    if path == "/" or (page.article_ld is None and LISTING_PATH_RE.search(path)):
-        raise ParseError("not_article", f"{path!r} is a home or listing page")
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if path == "/" and not parts.query:
+        raise ParseError("not_article", "the home page")
     if page.is_listing:
         raise ParseError("not_article", "JSON-LD describes a listing page")
-    og_type = (page.first("og:type") or "").lower()
-    if page.article_ld is None and og_type in NON_ARTICLE_OG_TYPES and LISTING_PATH_RE.search(path):
-        raise ParseError("not_article", f"og:type {og_type!r} on a listing URL")
+    if (
+        LISTING_PATH_RE.search(path)
+        and not _is_story_slug(path)
+        and not _has_article_markup(page, tree)
+    ):
+        raise ParseError("not_article", f"{path!r} is a listing page without article markup")
 
 
 def _has_text(body: Body | None) -> TypeGuard[Body]:
@@ -125,7 +156,7 @@ def parse_article(
     text = decode_html(html_source, headers)
     tree = _parse_tree(text)
     page = read_page_meta(tree)
-    _check_is_article(page, url)
+    _check_is_article(page, url, tree)
 
     outlet_name = outlet.name if outlet else None
     timezone = outlet.tz if outlet else UTC

@@ -539,6 +539,8 @@ def _local_offset(found: dt.datetime, page_text: str) -> dt.tzinfo | None:
     whole number of half hours away), so that the day is the page's own."""
     if found.utcoffset() != dt.timedelta(0) or (found.minute, found.second) == (0, 0):
         return None
+    if page_text.count(f":{found.minute:02d}:{found.second:02d}") < 2:  # only itself
+        return None
     wall = found.replace(tzinfo=None, microsecond=0)
     for match in ISO_IN_SOURCE_RE.finditer(page_text):
         other = _read(match.group(0))
@@ -563,8 +565,13 @@ def _month_first_slashes(page: PageMeta) -> bool:
     return (page.html_lang or "").lower().replace("_", "-") in {"en", "en-us"}
 
 
-def _htmldate(tree: etree._Element, url: str, tz: dt.tzinfo) -> dt.datetime | None:
-    found = htmldate.find_date(tree, extensive_search=True, original_date=True, url=url)
+def _htmldate(tree: etree._Element, page_text: str, url: str, tz: dt.tzinfo
+              ) -> dt.datetime | None:
+    """htmldate's day for the page (its extensive search: ~0.1-0.2 s a page, which is why
+    it comes last). Given the page's text when there is one, htmldate prunes a tree of its
+    own instead of deep-copying ours (a little faster, same answers)."""
+    document: str | etree._Element = page_text or tree
+    found = htmldate.find_date(document, extensive_search=True, original_date=True, url=url)
     if not found:
         return None
     try:
@@ -600,7 +607,7 @@ def find_published(
         return Published(scripted, "script")  # the time of day the URL's date lacks
     if from_url is not None:
         return Published(from_url, "url")
-    found = _htmldate(tree, url, tz)
+    found = _htmldate(tree, page_text, url, tz)
     return Published(found, "htmldate") if found is not None else None
 
 

@@ -1095,3 +1095,28 @@ def test_lake_reads_partitions_of_schema_version_1_with_the_new_column_null(
     table = dataset.to_table().sort_by("date")
     assert table.column("published_at_source").to_pylist() == [None, "meta"]
     assert table.schema.field("published_at_source").type == pa.string()
+
+
+def test_authors_from_a_nested_jsonld_author_list() -> None:
+    head = jsonld({"@type": "NewsArticle", "headline": "Council expands bike lanes",
+                   "author": [[{"@type": "Person", "name": "Jane Doe"},
+                               {"@type": "Person", "name": "John Roe"}]]})
+    assert parse_article(make_page(head), ARTICLE_URL).authors == ["Jane Doe", "John Roe"]
+
+
+@pytest.mark.parametrize("byline", ["Autor: Jane Doe", "Auteur : Jane Doe", "Yazar: Jane Doe",
+                                    "Von Jane Doe"])
+def test_byline_labels_in_other_languages_are_not_names(byline: str) -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = (f"<article><h1>Council expands bike lanes</h1><div class='byline'>{byline}</div>"
+            f"<div class='entry-content'>{paragraphs}</div></article>")
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+
+
+def test_bylines_are_read_inside_the_article_that_holds_the_headline() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = ("<aside><article><h2>Other story</h2><div class='byline'>By Card Writer</div>"
+            "</article></aside><article><h1>Council expands bike lanes</h1>"
+            f"<div class='byline'>By Jane Doe</div><div class='entry-content'>{paragraphs}"
+            "</div></article>")
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]

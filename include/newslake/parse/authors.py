@@ -23,16 +23,23 @@ AUTHOR_META_KEYS = (
     "byl",
     "cxenseparse:author",
 )
-BYLINE_XPATH = etree.XPath(
-    "(//*[@rel='author' or @itemprop='author']"
-    " | //*[contains(concat(' ', normalize-space(@class), ' '), ' byline ')"
+_BYLINE = (
+    "(.//*[@rel='author' or @itemprop='author']"
+    " | .//*[contains(concat(' ', normalize-space(@class), ' '), ' byline ')"
     " or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
     " or contains(@class, 'author-name') or contains(@class, 'td-post-author-name')"
     " or contains(@class, 'article-author') or contains(@class, 'byline__name')])"
 )
+BYLINE_XPATH = etree.XPath(_BYLINE)
+# The <article> that holds the headline: its bylines are the story's, not those of the
+# related-story cards around it.
+HEADLINE_ARTICLE_XPATH = etree.XPath("(//h1)[1]/ancestor::article[1]")
 BY_PREFIX_RE = re.compile(
     r"^(?:(?:written|posted|reported|story|text|words)\s+)?"
-    r"(?:by|von|par|por|di|door|av|af|przez|от|автор|авторы|著者)\s*[:\-]?\s+",
+    r"(?:by|von|par|por|di|door|av|af|przez|от|автор|авторы|著者)\s*[:\-]?\s+"
+    # "Autor: Jane Doe": the word "author" as a label, in the languages of the dev sets
+    r"|^(?:authors?|autor(?:in|en|es|a)?|auteurs?|autore|autori|forfatter|författare|yazar"
+    r"|tekst|texto?|testo|redakteur(?:in)?|автори?)\s*:\s*",
     re.IGNORECASE,
 )
 NAME_SEPARATOR_RE = re.compile(
@@ -76,7 +83,7 @@ def _names_from_ld(value: Any, page: PageMeta) -> tuple[list[str], list[str]]:
     credits: list[str] = []
     orgs: list[str] = []
     own_names = _own_names(page)
-    for item in value if isinstance(value, list) else [value]:
+    for item in _flat(value):
         item = page.resolve(item)
         if isinstance(item, str):
             credits.extend(split_names(item, declared=True))
@@ -95,6 +102,13 @@ def _names_from_ld(value: Any, page: PageMeta) -> tuple[list[str], list[str]]:
                     n for raw in names if raw for n in split_names(str(raw), declared=True)
                 )
     return credits, orgs
+
+
+def _flat(value: Any) -> list[Any]:
+    """A JSON-LD value as a flat list: nested author lists (``[[{...}, {...}]]``) unrolled."""
+    if not isinstance(value, list):
+        return [value]
+    return [item for part in value for item in _flat(part)]
 
 
 def split_names(raw: str, *, declared: bool = False) -> list[str]:
@@ -145,10 +159,14 @@ def find_authors(page: PageMeta, tree: etree._Element, outlet_name: str | None =
             if candidates:
                 break
     if not candidates:
-        for element in BYLINE_XPATH(tree):
-            text = clean_text(element.text_content())
-            if text and len(text) < 200:
-                candidates.extend(split_names(text))
+        scopes = [*HEADLINE_ARTICLE_XPATH(tree), tree]
+        for scope in scopes:
+            for element in BYLINE_XPATH(scope):
+                text = clean_text(element.text_content())
+                if text and len(text) < 200:
+                    candidates.extend(split_names(text))
+            if candidates:
+                break
     if not candidates:
         candidates = [org for org in orgs if org]
     names = _dedupe(candidates)

@@ -1120,3 +1120,10 @@ def test_bylines_are_read_inside_the_article_that_holds_the_headline() -> None:
             f"<div class='byline'>By Jane Doe</div><div class='entry-content'>{paragraphs}"
             "</div></article>")
     assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+
+
+def test_title_is_the_shared_tail_of_sources_with_different_kickers() -> None:
+    head = jsonld({"@type": "NewsArticle", "headline": "Bike lanes: Council expands the lanes"})
+    head += '<meta property="og:title" content="City hall: Council expands the lanes">'
+    page = make_page(head, title="Something else")
+    assert parse_article(page, ARTICLE_URL).title == "Council expands the lanes"

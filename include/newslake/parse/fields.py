@@ -25,6 +25,8 @@ SECTION_TAIL_SEPARATOR_RE = re.compile(rf"(?:{TITLE_SEPARATORS}|\s*：\s*|[-–�
 # Quote marks whose presence is the only difference between two renderings of a headline.
 HEADLINE_QUOTES = frozenset('"“”„«»「」『』')
 WORD_RE = re.compile(r"\w+")
+KICKER_SEPARATOR = ": "
+MIN_TAIL_WORDS = 3
 # meta names of the page's section ("Title - Section | Site" in <title> and og:title).
 SECTION_NAME_KEYS = ("content_category", "article:section", "og:section", "section", "category")
 # An unknown "<title>" tail this short is a site name, not part of the headline.
@@ -157,6 +159,16 @@ def _extends(longer: str, shorter: str) -> bool:
     return False
 
 
+def _shared_tail(a: str, b: str) -> str | None:
+    """The headline two sources share after different kickers ("Topic: Headline" and
+    "Other topic: Headline"), else None."""
+    a_kicker, a_sep, a_tail = a.partition(KICKER_SEPARATOR)
+    b_kicker, b_sep, b_tail = b.partition(KICKER_SEPARATOR)
+    if a_sep and b_sep and a_tail == b_tail and a_kicker != b_kicker:
+        return a_tail if len(a_tail.split()) >= MIN_TAIL_WORDS else None
+    return None
+
+
 def _quote_count(title: str) -> int:
     return sum(char in HEADLINE_QUOTES for char in title)
 
@@ -181,6 +193,9 @@ def _settle_variants(title: str, others: list[str], h1: str, title_tag: str) -> 
     for other in others:
         if title.startswith(other) and _extends(title, other):
             return other
+        tail = _shared_tail(title, other)
+        if tail:
+            return tail
         if other != title and other == h1 and (_extends(title, other) or _extends(other, title)):
             return other
     words = WORD_RE.findall(title.casefold())

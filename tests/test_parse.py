@@ -1127,3 +1127,13 @@ def test_title_is_the_shared_tail_of_sources_with_different_kickers() -> None:
     head += '<meta property="og:title" content="City hall: Council expands the lanes">'
     page = make_page(head, title="Something else")
     assert parse_article(page, ARTICLE_URL).title == "Council expands the lanes"
+
+
+def test_time_elements_naming_several_days_are_a_list_not_the_date() -> None:
+    comments = ("<ol class='comments'><li><time pubdate datetime='2024-07-09T08:00:00Z'>9 July"
+                "</time></li><li><time pubdate datetime='2024-07-08T08:00:00Z'>8 July</time>"
+                "</li></ol>")
+    page = _dated_page("<p>Veröffentlicht am 5. Juli 2024</p>" + comments)
+    article = parse_article(page, UNDATED_URL)
+    assert (article.published_at, article.published_at_source) == (
+        dt.datetime(2024, 7, 5, tzinfo=UTC), "text")

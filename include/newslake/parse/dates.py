@@ -5,12 +5,14 @@ source gave the time (the ``published_at_source`` column):
 
 1. ``jsonld``: the article's JSON-LD ``datePublished`` / ``dateCreated``;
 2. ``meta``: ``article:published_time``-style meta (names compared without punctuation, so
-   ``article:published:time`` counts), ``<time pubdate>``-style elements (``time``), the
-   other date meta (``pubdate``, ``date``, Dublin Core, Parse.ly ...), then a
-   ``datePublished`` of any other JSON-LD object (a ``WebPage``);
+   ``article:published:time`` counts), then (``markup``) ``<time pubdate>``-style elements,
+   then the other date meta (``pubdate``, ``date``, Dublin Core, Parse.ly ...), then
+   (``jsonld``) a ``datePublished`` of any other JSON-LD object (a ``WebPage``);
 3. ``markup``: ``itemprop="datePublished"`` on any element (``content``, ``datetime`` or
    its text), any ``<time datetime>``, a hidden ``<input>`` named for the publication
-   date, a ``data-utc-time``-style epoch attribute;
+   date, a ``data-utc-time``-style epoch attribute. ``<time>`` elements and epochs count
+   only when all of them name one day: several days are a list (comments, related
+   stories), not the article's date;
 4. ``text``: a dateline element (a class naming a date), then a date after a label
    ("Published", "Veröffentlicht am", "publié le", "Опубликовано" ...) in the visible
    text; dates are read in many languages (English, German, French, Spanish, Italian,
@@ -468,8 +470,7 @@ def _structured(page: PageMeta, tree: etree._Element) -> Iterator[tuple[str, obj
     meta = _normalised_meta(page)
     for key in PUBLISHED_META_KEYS[:8]:
         yield "meta", meta.get(META_PUNCTUATION_RE.sub("", key))
-    for element in PUBDATE_TIME_XPATH(tree):
-        yield "markup", element.get("datetime")
+    yield "markup", _unanimous(element.get("datetime") for element in PUBDATE_TIME_XPATH(tree))
     for key in PUBLISHED_META_KEYS[8:]:
         yield "meta", meta.get(META_PUNCTUATION_RE.sub("", key))
     for obj in page.jsonld:

@@ -1049,8 +1049,14 @@ def test_published_at_from_url_and_htmldate_last() -> None:
     article = parse_article(_dated_page(), ARTICLE_URL)
     assert (article.published_at, article.published_at_source) == (
         dt.datetime(2024, 5, 1, tzinfo=UTC), "url")
-    # a bare date in an unlabelled block: only htmldate's text search reads it
+    # a bare date next to the headline: read as the page's dateline
     article = parse_article(_dated_page("<div>12.03.2024</div>"), UNDATED_URL)
+    assert (article.published_at, article.published_at_source) == (
+        dt.datetime(2024, 3, 12, tzinfo=UTC), "text")
+    # a bare date far from it, in an unlabelled block: only htmldate's text search reads it
+    far = _dated_page().replace("</article>", "<p>" + "Filler words. " * 40
+                                + "</p><div>12.03.2024</div></article>")
+    article = parse_article(far, UNDATED_URL)
     assert (article.published_at, article.published_at_source) == (
         dt.datetime(2024, 3, 12, tzinfo=UTC), "htmldate")
 

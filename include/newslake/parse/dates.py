@@ -15,9 +15,10 @@ source gave the time (the ``published_at_source`` column):
    stories), not the article's date;
 4. ``text``: a dateline element (a class naming a date), then a date after a label
    ("Published", "Veröffentlicht am", "publié le", "Опубликовано" ...) in the visible
-   text; dates are read in many languages (English, German, French, Spanish, Italian,
-   Portuguese, Dutch, Scandinavian, Polish, Czech, Turkish, Russian, Ukrainian month
-   names; ``d.m.yyyy``, ``d/m/yyyy``, ISO, ``yyyy年m月d日``);
+   text; after step 5, the first date within 300 characters of the headline. Dates are
+   read in many languages (English, German, French, Spanish, Italian, Portuguese, Dutch,
+   Scandinavian, Polish, Czech, Turkish, Russian, Ukrainian month names; ``d.m.yyyy``,
+   ``d/m/yyyy``, ISO, ``yyyy年m月d日``);
 5. ``url``: the date in the URL (``/2025/03/17/``), with the time of day from the page's
    script data (``"publishedAt": …``) when that names the same day; ``script`` when only
    the script data names a time;
@@ -173,6 +174,7 @@ PUBLISHED_LABEL_RE = regex.compile(
     r"yayınlanma|yayın tarihi|опубликовано|опубликован|дата публикации|опубліковано|"
     r"дата публікації)\b)"
 )
+NEAR_HEADLINE = 300  # characters before and after the headline searched for a date
 LABEL_WINDOW = 80  # characters after a label searched for its date
 LABEL_GAP = 12  # at most this much ("am", "le", ": ", "on") between a label and its date
 META_PUNCTUATION_RE = re.compile(r"[^a-z0-9]")
@@ -558,7 +560,18 @@ def _local_offset(found: dt.datetime, page_text: str) -> dt.tzinfo | None:
 
 
 def _visible_text(tree: etree._Element) -> str:
-    return " ".join(VISIBLE_TEXT_XPATH(tree))
+    return clean_text(" ".join(VISIBLE_TEXT_XPATH(tree)))
+
+
+def _near_headline(visible: str, headline: str, tz: dt.tzinfo, month_first_slashes: bool
+                   ) -> dt.datetime | None:
+    """The first date written within ``NEAR_HEADLINE`` characters of the headline in the
+    visible text (an unlabelled dateline above or below the ``<h1>``)."""
+    position = visible.find(headline) if headline else -1
+    if position < 0:
+        return None
+    window = visible[max(0, position - NEAR_HEADLINE) : position + len(headline) + NEAR_HEADLINE]
+    return first_text_date(window, tz, month_first_slashes=month_first_slashes)
 
 
 def _month_first_slashes(page: PageMeta) -> bool:
@@ -598,8 +611,10 @@ def find_published(
             return Published(read.astimezone(local) if local else read, source)
     month_first = _month_first_slashes(page)
     found = _dateline(tree, tz, month_first)
+    visible = ""
     if found is None:
-        found = _labelled_date(_visible_text(tree), tz, month_first)
+        visible = _visible_text(tree)
+        found = _labelled_date(visible, tz, month_first)
     if found is not None:
         return Published(found, "text")
     from_url = url_date(url, tz)
@@ -608,6 +623,9 @@ def find_published(
         return Published(scripted, "script")  # the time of day the URL's date lacks
     if from_url is not None:
         return Published(from_url, "url")
+    found = _near_headline(visible, page.h1, tz, month_first)
+    if found is not None:
+        return Published(found, "text")
     found = _htmldate(tree, page_text, url, tz)
     return Published(found, "htmldate") if found is not None else None
 

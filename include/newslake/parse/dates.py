@@ -581,11 +581,20 @@ def _month_first_slashes(page: PageMeta) -> bool:
 
 def _htmldate(tree: etree._Element, page_text: str, url: str, tz: dt.tzinfo
               ) -> dt.datetime | None:
-    """htmldate's day for the page (its extensive search: ~0.1-0.2 s a page, which is why
-    it comes last). Given the page's text when there is one, htmldate prunes a tree of its
-    own instead of deep-copying ours (a little faster, same answers)."""
+    """htmldate's day for the page: its quick search of the markup first (~10 ms), its
+    extensive search of the text (~0.1-0.2 s, which is why this step comes last) only when
+    that finds nothing; on the pages of dates-dev and snippets-dev that reach this step
+    that is 3 in 10 fewer extensive searches and 2 more right days than the extensive
+    search alone. Given the page's text when there is one, htmldate prunes a tree of its
+    own instead of deep-copying ours."""
     document: str | etree._Element = page_text or tree
-    found = htmldate.find_date(document, extensive_search=True, original_date=True, url=url)
+    found = None
+    for extensive in (False, True):
+        found = htmldate.find_date(
+            document, extensive_search=extensive, original_date=True, url=url
+        )
+        if found:
+            break
     if not found:
         return None
     try:

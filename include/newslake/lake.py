@@ -515,7 +515,13 @@ def publish_partition(
     name = ZONE_FILES[zone]
     if os.path.basename(staged_file) != name:
         raise NewslakeError(f"a {zone} partition is one file named {name}, not {staged_file}")
-    target_dir = partition_uri(lake, zone, outlet, day)
+    return publish_file(staged_file, partition_uri(lake, zone, outlet, day), storage)
+
+
+def publish_file(staged_file: str, target_dir: str, storage: Storage = None) -> str:
+    """Make the one staged file the only file of the folder ``target_dir`` (same name),
+    atomically as ``publish_partition`` describes; return its location. Any kind of lake."""
+    name = os.path.basename(staged_file)
     target = join(target_dir, name)
     fs, target_path = filesystem(target, storage)
     if isinstance(fs, pafs.LocalFileSystem):
@@ -523,7 +529,7 @@ def publish_partition(
         partition = Path(target_dir)
         partition.parent.mkdir(parents=True, exist_ok=True)
         if _same_filesystem(staged.parent, partition.parent):
-            swap = staged.parent.with_name(f".{zone}.publish-{uuid.uuid4().hex}")
+            swap = staged.parent.with_name(f".publish-{uuid.uuid4().hex}")
         else:
             swap = partition.with_name(f".{partition.name}.publish-{uuid.uuid4().hex}")
         swap.mkdir(parents=True)

@@ -1,0 +1,221 @@
+"""The corpus: every outlet of a day in one Parquet file, for analysts.
+
+Layout (beside the per-outlet zones, which stay the ingest's unit)::
+
+    <lake>/corpus/date=<YYYY-MM-DD>/part-00000.parquet   all outlets' articles of the day
+    <lake>/_corpus/date=<YYYY-MM-DD>.json               how that file was built (its sources)
+
+The corpus file holds the article schema of ``newslake.record`` with ``outlet`` as a real
+column (the day stays in the path), rows ordered by outlet, then ``published_at``, then
+url, in row groups of ``ROW_GROUP_ROWS``: min/max statistics of ``outlet`` and
+``published_at`` let DuckDB, pyarrow, Polars and Spark skip the groups a filter excludes.
+
+A corpus day is derived data: ``build_day`` rebuilds it whole from the day's
+``articles/outlet=*/date=D`` partitions and replaces it atomically (``lake.publish_file``:
+the contract of ``publish_partition``, local and S3). Its manifest records every source
+partition's size and modification time as listed *before* reading them, so
+``stale_days`` finds the days whose outlet partitions changed since (a rerun, a backfill,
+a reparse), and a partition replaced during a build is simply seen as stale next time.
+Rebuilding an unchanged day writes the same rows; ``stale_days`` then reports nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from newslake import lake
+from newslake.lake import Storage
+from newslake.record import ARTICLE_SCHEMA
+
+log = logging.getLogger(__name__)
+
+ZONE = "corpus"
+MANIFEST_ZONE = "_corpus"
+FILE = lake.PARQUET_FILE
+SORT_KEYS = ("outlet", "published_at", "url")
+# Rows a row group holds. At ~300-word articles (~2 KB of body) 4,096 rows are ~8 MB
+# before compression: a day of 1,000 outlets × 50 is a dozen groups, so an outlet or
+# time filter reads one group instead of the day, while a group is still big enough for
+# fast scans (bench/corpus_layout.py measures 1k, 4k, 16k and 64k).
+ROW_GROUP_ROWS = 4096
+# The corpus's columns: the article record, outlet included (no outlet folder here).
+CORPUS_SCHEMA = ARTICLE_SCHEMA
+_DATE_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")
+_OUTLET_DIR = re.compile(r"outlet=([^/]+)$")
+
+Sources = dict[str, str]  # outlet -> "<size>:<mtime_ns>" of its articles partition file
+
+
+def day_uri(lake_uri: str, day: dt.date) -> str:
+    return lake.join(lake.lake_uri(lake_uri), ZONE, f"date={day.isoformat()}")
+
+
+def manifest_uri(lake_uri: str, day: dt.date) -> str:
+    return lake.join(lake.lake_uri(lake_uri), MANIFEST_ZONE, f"date={day.isoformat()}.json")
+
+
+def source_partitions(lake_uri: str, storage: Storage = None) -> dict[dt.date, Sources]:
+    """Every day of ``articles/`` → its outlets' partition files, fingerprinted by size
+    and modification time. One recursive listing of the zone (on S3, one LIST per 1,000
+    objects)."""
+    found: dict[dt.date, Sources] = {}
+    for info in lake.list_files(lake.zone_uri(lake_uri, "articles"), storage):
+        if info.base_name != lake.PARQUET_FILE:
+            continue
+        parts = info.path.rstrip("/").split("/")
+        day_match, outlet_match = _DATE_DIR.search(parts[-2]), _OUTLET_DIR.search(parts[-3])
+        if not day_match or not outlet_match:
+            continue
+        day = dt.date.fromisoformat(day_match.group(1))
+        found.setdefault(day, {})[outlet_match.group(1)] = f"{info.size}:{info.mtime_ns}"
+    return found
+
+
+def built_sources(lake_uri: str, day: dt.date, storage: Storage = None) -> Sources | None:
+    """The sources the corpus day was built from; None when it was never built."""
+    uri = manifest_uri(lake_uri, day)
+    if not lake.exists(uri, storage):
+        return None
+    return dict(lake.read_json(uri, storage)["sources"])
+
+
+def stale_days(lake_uri: str, storage: Storage = None) -> list[dt.date]:
+    """The days whose corpus file is missing, out of date (an outlet partition added,
+    replaced or removed since it was built) or left over (no outlet partition any more)."""
+    sources = source_partitions(lake_uri, storage)
+    built = {
+        dt.date.fromisoformat(m.group(1)): info
+        for info in lake.list_files(lake.zone_uri(lake_uri, MANIFEST_ZONE), storage)
+        if (m := re.search(r"date=(\d{4}-\d{2}-\d{2})\.json$", info.base_name))
+    }
+    stale = {day for day, now in sources.items()
+             if day not in built or built_sources(lake_uri, day, storage) != now}
+    stale |= set(built) - set(sources)
+    return sorted(stale)
+
+
+def _conform(table: pa.Table, outlet: str) -> pa.Table:
+    """An outlet partition's rows in the corpus schema: ``outlet`` added, columns the
+    file predates (an older schema_version) as nulls, in the record's order."""
+    columns = []
+    for field in CORPUS_SCHEMA:
+        if field.name == "outlet":
+            columns.append(pa.array([outlet] * table.num_rows, pa.string()))
+        elif field.name in table.column_names:
+            columns.append(table.column(field.name).cast(field.type))
+        else:
+            columns.append(pa.nulls(table.num_rows, field.type))
+    return pa.Table.from_arrays(columns, schema=CORPUS_SCHEMA)
+
+
+def _outlet_rows(lake_uri: str, day: dt.date, outlets: list[str],
+                 storage: Storage) -> Iterator[pa.Table]:
+    for outlet in outlets:
+        uri = lake.join(lake.partition_uri(lake_uri, "articles", outlet, day), lake.PARQUET_FILE)
+        if not lake.exists(uri, storage):  # removed since listed: stale next time
+            continue
+        table = _conform(lake.read_parquet(uri, storage=storage), outlet)
+        yield table.sort_by([(k, "ascending") for k in SORT_KEYS])
+
+
+def _row_groups(tables: Iterator[pa.Table], rows: int) -> Iterator[pa.Table]:
+    """``tables`` re-cut into groups of exactly ``rows`` rows (the last may be shorter)."""
+    pending: list[pa.Table] = []
+    held = 0
+    for table in tables:
+        pending.append(table)
+        held += table.num_rows
+        while held >= rows:
+            merged = pa.concat_tables(pending)
+            yield merged.slice(0, rows)
+            rest = merged.slice(rows)
+            pending, held = [rest], rest.num_rows
+    if held:
+        yield pa.concat_tables(pending)
+
+
+def build_day(lake_uri: str, day: dt.date, storage: Storage = None,
+              row_group_rows: int = ROW_GROUP_ROWS) -> dict[str, Any]:
+    """Rebuild ``corpus/date=<day>`` from the day's outlet partitions and replace it
+    atomically; write and return its manifest. A day without outlet partitions has its
+    corpus file and manifest removed (``rows`` 0). Outlets are read one at a time: memory
+    is one outlet-day plus one row group, whatever the number of outlets."""
+    started = time.monotonic()
+    sources = source_partitions(lake_uri, storage).get(day, {})
+    target_dir = day_uri(lake_uri, day)
+    if not sources:
+        lake.remove_tree(target_dir, storage)
+        _remove_file(manifest_uri(lake_uri, day), storage)
+        log.info("corpus %s: no outlet partitions, removed", day)
+        return {"date": day.isoformat(), "rows": 0, "outlets": 0, "sources": {}}
+    outlets = sorted(sources)
+    staging = lake.join(lake.lake_uri(lake_uri), "_staging", ZONE, day.isoformat(),
+                        uuid.uuid4().hex)
+    staged = lake.join(staging, FILE)
+    rows = 0
+
+    def counted(groups: Iterator[pa.Table]) -> Iterator[pa.Table]:
+        nonlocal rows
+        for group in groups:
+            rows += group.num_rows
+            yield group
+
+    try:
+        groups = _row_groups(_outlet_rows(lake_uri, day, outlets, storage), row_group_rows)
+        lake.write_parquet_groups(counted(groups), CORPUS_SCHEMA, staged, storage)
+        location = lake.publish_file(staged, target_dir, storage)
+    finally:
+        lake.remove_tree(staging, storage)
+    manifest = {
+        "date": day.isoformat(),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(),
+        "file": location,
+        "rows": rows,
+        "outlets": len(outlets),
+        "row_group_rows": row_group_rows,
+        "sources": sources,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    lake.write_json(manifest_uri(lake_uri, day), manifest, storage)
+    log.info("corpus %s: %d rows of %d outlets in %.1f s", day, rows, len(outlets),
+             manifest["seconds"])
+    return manifest
+
+
+def _remove_file(location: str, storage: Storage) -> None:
+    fs, path = lake.filesystem(location, storage)
+    if fs.get_file_info(path).type == pafs.FileType.File:
+        fs.delete_file(path)
+
+
+def read_day(lake_uri: str, day: dt.date, storage: Storage = None) -> pa.Table:
+    """The corpus file of a day (empty with the corpus schema when it was never built)."""
+    uri = lake.join(day_uri(lake_uri, day), FILE)
+    if not lake.exists(uri, storage):
+        return CORPUS_SCHEMA.empty_table()
+    return lake.read_parquet(uri, storage=storage)
+
+
+def is_ordered(table: pa.Table) -> bool:
+    """Whether rows are in corpus order (outlet, published_at, url)."""
+    if table.num_rows < 2:
+        return True
+    order = pc.sort_indices(table, [(k, "ascending") for k in SORT_KEYS])
+    return bool(pc.all(pc.equal(order, pa.array(range(table.num_rows), pa.uint64()))).as_py())
+
+
+def row_group_count(lake_uri: str, day: dt.date, storage: Storage = None) -> int:
+    fs, path = lake.filesystem(lake.join(day_uri(lake_uri, day), FILE), storage)
+    with fs.open_input_file(path) as handle:
+        return int(pq.ParquetFile(handle).metadata.num_row_groups)

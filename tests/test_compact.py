@@ -1,0 +1,164 @@
+"""The corpus (``corpus/date=D/``): one file per day of every outlet's articles, rebuilt
+from the per-outlet partitions, on a local lake and on the S3 server."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from newslake import compact, lake
+from newslake.record import ARTICLE_FILE_SCHEMA, Article, rows_to_table
+
+pytestmark = pytest.mark.timeout(120)
+
+DAY = dt.date(2025, 3, 17)
+NEXT = DAY + dt.timedelta(days=1)
+
+
+def _table(outlet: str, day: dt.date, count: int, run: str = "run-1") -> pa.Table:
+    rows = [
+        Article(
+            url=f"https://{outlet}.example/{day}/{n}",
+            title=f"{outlet} headline {n} ({run})",
+            body=f"Body of {outlet} article {n} on {day}. " * 20,
+            # published out of order: the corpus orders them
+            published_at=dt.datetime.combine(day, dt.time((n * 7) % 24), tzinfo=dt.UTC),
+            outlet=outlet, fetched_url=f"https://{outlet}.example/{day}/{n}",
+            authors=["Ann Author"], fetched_at=dt.datetime.combine(day, dt.time(23), dt.UTC),
+            parser="generic@1", run_id=run,
+        ).to_row()
+        for n in range(count)
+    ]
+    return rows_to_table(rows, ARTICLE_FILE_SCHEMA)
+
+
+def _publish(lake_uri: str, storage: Any, outlet: str, day: dt.date, table: pa.Table) -> None:
+    """What an ingest run's publish does to the articles zone."""
+    staging = lake.staging_uri(lake_uri, outlet, day, "test-run")
+    staged = lake.join(staging, lake.PARQUET_FILE)
+    lake.write_parquet(table, staged, storage=storage)
+    lake.publish_partition(lake_uri, "articles", outlet, day, staged, storage)
+    lake.remove_tree(staging, storage)
+
+
+def _outlet_rows(lake_uri: str, storage: Any, day: dt.date) -> list[dict[str, Any]]:
+    """The day's rows as the per-outlet layout gives them, outlet column included."""
+    data = lake.dataset(lake_uri, "articles", storage)
+    assert data is not None
+    table = data.to_table(filter=pa.compute.field("date") == day.isoformat())
+    rows = table.drop_columns(["date"]).to_pylist()
+    for row in rows:
+        row["outlet"] = str(row["outlet"])
+    return sorted(rows, key=lambda r: (r["outlet"], r["url"]))
+
+
+def _corpus_rows(lake_uri: str, storage: Any, day: dt.date) -> list[dict[str, Any]]:
+    return sorted(compact.read_day(lake_uri, day, storage).to_pylist(),
+                  key=lambda r: (r["outlet"], r["url"]))
+
+
+@pytest.fixture(params=["local", "s3"])
+def where(request: pytest.FixtureRequest, tmp_path: Any) -> tuple[str, Any]:
+    if request.param == "local":
+        return str(tmp_path / "lake"), None
+    server = request.getfixturevalue("s3_server")
+    return request.getfixturevalue("s3_lake"), server.storage
+
+
+def test_a_day_holds_every_outlets_rows_in_outlet_then_time_order(
+    where: tuple[str, Any]
+) -> None:
+    lake_uri, storage = where
+    for outlet, count in [("zeta", 5), ("alpha", 7), ("mid", 3)]:
+        _publish(lake_uri, storage, outlet, DAY, _table(outlet, DAY, count))
+    _publish(lake_uri, storage, "alpha", NEXT, _table("alpha", NEXT, 2))
+    assert compact.stale_days(lake_uri, storage) == [DAY, NEXT]
+
+    manifest = compact.build_day(lake_uri, DAY, storage)
+    assert manifest["rows"] == 15 and manifest["outlets"] == 3
+    assert compact.stale_days(lake_uri, storage) == [NEXT]
+    table = compact.read_day(lake_uri, DAY, storage)
+    assert table.schema.names == list(compact.CORPUS_SCHEMA.names)
+    assert compact.is_ordered(table)
+    assert _corpus_rows(lake_uri, storage, DAY) == _outlet_rows(lake_uri, storage, DAY)
+    # readers see one object in the day's folder: no leftovers, no staging
+    day_files = [i.base_name for i in lake.list_files(compact.day_uri(lake_uri, DAY), storage)]
+    assert day_files == [compact.FILE]
+    assert lake.list_files(lake.join(lake_uri, "_staging", compact.ZONE), storage) == []
+
+
+def test_rebuilding_is_idempotent_and_a_rerun_of_an_outlet_day_makes_the_day_stale(
+    where: tuple[str, Any]
+) -> None:
+    lake_uri, storage = where
+    for outlet in ("alpha", "beta"):
+        _publish(lake_uri, storage, outlet, DAY, _table(outlet, DAY, 4))
+    compact.build_day(lake_uri, DAY, storage)
+    first = _corpus_rows(lake_uri, storage, DAY)
+    compact.build_day(lake_uri, DAY, storage)
+    assert _corpus_rows(lake_uri, storage, DAY) == first
+    assert compact.stale_days(lake_uri, storage) == []
+
+    # a rerun of beta's day with other rows, and a backfill of a new outlet
+    _publish(lake_uri, storage, "beta", DAY, _table("beta", DAY, 2, run="rerun"))
+    _publish(lake_uri, storage, "gamma", DAY, _table("gamma", DAY, 1))
+    assert compact.stale_days(lake_uri, storage) == [DAY]
+    compact.build_day(lake_uri, DAY, storage)
+    rows = _corpus_rows(lake_uri, storage, DAY)
+    assert rows == _outlet_rows(lake_uri, storage, DAY)
+    assert {r["title"] for r in rows if r["outlet"] == "beta"} == {
+        "beta headline 0 (rerun)", "beta headline 1 (rerun)"}
+    assert compact.stale_days(lake_uri, storage) == []
+
+
+def test_a_day_whose_outlet_partitions_are_gone_loses_its_corpus_file(
+    where: tuple[str, Any]
+) -> None:
+    lake_uri, storage = where
+    _publish(lake_uri, storage, "alpha", DAY, _table("alpha", DAY, 3))
+    compact.build_day(lake_uri, DAY, storage)
+    lake.remove_tree(lake.partition_uri(lake_uri, "articles", "alpha", DAY), storage)
+    assert compact.stale_days(lake_uri, storage) == [DAY]
+    assert compact.build_day(lake_uri, DAY, storage)["rows"] == 0
+    assert compact.read_day(lake_uri, DAY, storage).num_rows == 0
+    assert compact.stale_days(lake_uri, storage) == []
+
+
+def test_row_group_statistics_let_duckdb_prune_an_outlet_filter(tmp_path: Any) -> None:
+    lake_uri = str(tmp_path / "lake")
+    outlets = [f"outlet{n:02d}" for n in range(12)]
+    for outlet in outlets:
+        _publish(lake_uri, None, outlet, DAY, _table(outlet, DAY, 10))
+    compact.build_day(lake_uri, DAY, row_group_rows=25)
+    path = lake.join(compact.day_uri(lake_uri, DAY), compact.FILE)
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_row_groups == 5  # 120 rows in groups of 25
+    column = compact.CORPUS_SCHEMA.names.index("outlet")
+    ranges = [(meta.row_group(g).column(column).statistics.min,
+               meta.row_group(g).column(column).statistics.max)
+              for g in range(meta.num_row_groups)]
+    assert ranges == sorted(ranges)
+    assert all(ranges[g][1] <= ranges[g + 1][0] for g in range(len(ranges) - 1))
+
+    query = (f"SELECT outlet, count(*) FROM read_parquet('{lake_uri}/corpus/**/*.parquet', "
+             "hive_partitioning=true) WHERE outlet = 'outlet05' AND date = '2025-03-17' "
+             "GROUP BY outlet")
+    assert duckdb.sql(query).fetchall() == [("outlet05", 10)]
+
+
+def test_files_of_an_older_schema_get_the_new_columns_as_nulls(tmp_path: Any) -> None:
+    lake_uri = str(tmp_path / "lake")
+    newest = _table("alpha", DAY, 2)
+    nullable = [n for n, f in zip(newest.schema.names, newest.schema, strict=True)
+                if f.nullable and n != "published_at"]
+    older = newest.drop_columns(nullable[:1])
+    _publish(lake_uri, None, "alpha", DAY, older)
+    compact.build_day(lake_uri, DAY)
+    table = compact.read_day(lake_uri, DAY)
+    assert table.num_rows == 2
+    assert table.column(nullable[0]).null_count == 2

@@ -31,7 +31,7 @@ def test_one_dag_per_outlet_without_errors_or_deprecations(airflow_db: object) -
     ]
     assert ours == [], [str(w.message) for w in ours]
     expected = {f"{kind}_{o}" for o in load_outlets() for kind in ("ingest", "reparse")}
-    assert set(bag.dag_ids) == expected | {"poll_frontier"}
+    assert set(bag.dag_ids) == expected | {"poll_frontier", "compact_corpus"}
 
 
 def test_dags_are_wired_as_designed(airflow_db: object) -> None:
@@ -61,6 +61,9 @@ def test_dags_are_wired_as_designed(airflow_db: object) -> None:
             assert set(dag.task_ids) == {"plan", "reparse"}
             assert {"from", "to"} <= set(dag.params)
             continue
+        if dag_id == "compact_corpus":  # tests/test_compact_dag.py
+            assert type(dag.timetable).__name__ == "AssetTriggeredTimetable"
+            continue
         assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
         assert set(dag.task_ids) == {"discover", "fetch", "parse", "validate", "publish"}
         assert dag.get_task("fetch").downstream_task_ids == {"parse", "publish"}
@@ -76,7 +79,7 @@ def test_dag_file_imports_only_light_modules() -> None:
 
     code = (
         "import sys, runpy; runpy.run_path('dags/ingest.py'); runpy.run_path('dags/reparse.py');"
-        "runpy.run_path('dags/poll.py');"
+        "runpy.run_path('dags/poll.py'); runpy.run_path('dags/compact.py');"
         "heavy = [m for m in ('great_expectations', 'pandas', 'pyarrow', 'trafilatura', "
         "'newslake.pipeline', 'newslake.reparse', 'newslake.frontier') if m in sys.modules];"
         "print(','.join(heavy))"
@@ -117,7 +120,7 @@ def test_one_bad_outlet_file_breaks_only_its_own_dags(
     bag = _load_bag()
     assert set(bag.dag_ids) == {f"{kind}_{o}" for kind in ("ingest", "reparse")
                                 for o in ("demo_bayside_press", "demo_metro_ledger")} | {
-        "poll_frontier"}  # one DAG for every outlet: it reads the configs when it runs
+        "poll_frontier", "compact_corpus"}  # one DAG each for every outlet
     assert {Path(f).name for f in bag.import_errors} == {"ingest.py", "reparse.py"}
     for message in bag.import_errors.values():
         assert f"{bad}: timezone: unknown time zone 'Europe/Kyjiw'" in message, message

@@ -1,0 +1,88 @@
+"""``compact_corpus`` through Airflow (``dag.test()``): wired to the ingest DAGs' Assets,
+and keeping ``corpus/`` equal to the per-outlet partitions, locally and on S3."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers.clock import days_ago
+from helpers.dags import assert_succeeded, load_dag, run_day
+from test_compact import _corpus_rows, _outlet_rows, _publish, _table
+
+from newslake import compact, lake
+from newslake.config import load_outlets
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _compact(dag: Any) -> dict[str, Any]:
+    """One run of the compaction DAG; the days it rebuilt (``date`` → rows)."""
+    dag_run = assert_succeeded(dag.test())
+    rebuilt = {}
+    for ti in dag_run.get_task_instances():
+        if ti.task_id == "compact" and str(ti.state) == "success":
+            rebuilt[ti.xcom_pull(task_ids="compact", map_indexes=ti.map_index)["date"]] = ti
+    return rebuilt
+
+
+def test_compaction_is_triggered_by_every_outlets_articles_asset(airflow_db: Path) -> None:
+    dag = load_dag("compact_corpus")
+    assert type(dag.timetable).__name__ == "AssetTriggeredTimetable"
+    condition = dag.timetable.asset_condition
+    assert type(condition).__name__ == "AssetAny", "any one outlet's update triggers it"
+    triggers = {asset.uri for asset in condition.objects}
+    published = set()
+    for outlet in load_outlets():
+        for kind, task_id in (("ingest", "publish"), ("reparse", "reparse")):
+            task = load_dag(f"{kind}_{outlet}").get_task(task_id)
+            published |= {asset.uri for asset in task.outlets}
+    assert published == triggers
+    assert all(t.execution_timeout is not None for t in dag.tasks)
+
+
+def test_an_ingested_day_reaches_the_corpus_and_a_rerun_refreshes_it(
+    airflow_db: Path, demo_site: str, lake: str
+) -> None:
+    day = days_ago(4)
+    run_day(load_dag("ingest_demo_metro_ledger"), day)
+    dag = load_dag("compact_corpus")
+    assert set(_compact(dag)) == {day.isoformat()}
+    assert _corpus_rows(lake, None, day) == _outlet_rows(lake, None, day)
+    assert _compact(dag) == {}, "nothing changed, nothing rebuilt"
+
+    run_day(load_dag("ingest_demo_bayside_press"), day)  # another outlet, same day
+    assert set(_compact(dag)) == {day.isoformat()}
+    rows = _corpus_rows(lake, None, day)
+    assert rows == _outlet_rows(lake, None, day)
+    assert {r["outlet"] for r in rows} == {"demo_metro_ledger", "demo_bayside_press"}
+
+
+def test_compaction_on_s3_through_airflow(
+    airflow_db: Path, s3_server: Any, s3_lake: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = s3_server.storage
+    monkeypatch.setenv("AIRFLOW_VAR_NEWSLAKE_LAKE", s3_lake)
+    monkeypatch.setenv("AIRFLOW_VAR_NEWSLAKE_LAKE_CONN_ID", "newslake_s3_test")
+    monkeypatch.setenv("AIRFLOW_CONN_NEWSLAKE_S3_TEST", json.dumps({
+        "conn_type": "aws", "login": storage["access_key_id"],
+        "password": storage["secret_access_key"],
+        "extra": {"endpoint_url": storage["endpoint_url"], "region_name": storage["region"]},
+    }))
+    first, second = dt.date(2025, 3, 17), dt.date(2025, 3, 18)
+    for outlet in ("beta", "alpha"):
+        for day in (first, second):
+            _publish(s3_lake, storage, outlet, day, _table(outlet, day, 3))
+    dag = load_dag("compact_corpus")
+    assert set(_compact(dag)) == {first.isoformat(), second.isoformat()}
+    _publish(s3_lake, storage, "beta", second, _table("beta", second, 5, run="backfill"))
+    assert set(_compact(dag)) == {second.isoformat()}
+    for day in (first, second):
+        assert _corpus_rows(s3_lake, storage, day) == _outlet_rows(s3_lake, storage, day)
+    objects = sorted(i.path.rsplit("/", 3)[-2] + "/" + i.base_name
+                     for i in lake.list_files(lake.join(s3_lake, compact.ZONE), storage))
+    assert objects == [f"date={first}/{compact.FILE}", f"date={second}/{compact.FILE}"]
+    assert compact.stale_days(s3_lake, storage) == []

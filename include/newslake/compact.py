@@ -65,6 +65,11 @@ def manifest_uri(lake_uri: str, day: dt.date) -> str:
     return lake.join(lake.lake_uri(lake_uri), MANIFEST_ZONE, f"date={day.isoformat()}.json")
 
 
+def _fingerprint(info: pafs.FileInfo) -> str:
+    """Size and modification second: S3 gives whole seconds in a HEAD, finer in a LIST."""
+    return f"{info.size}:{(info.mtime_ns or 0) // 1_000_000_000}"
+
+
 def source_partitions(lake_uri: str, storage: Storage = None) -> dict[dt.date, Sources]:
     """Every day of ``articles/`` → its outlets' partition files, fingerprinted by size
     and modification time. One recursive listing of the zone (on S3, one LIST per 1,000
@@ -78,8 +83,23 @@ def source_partitions(lake_uri: str, storage: Storage = None) -> dict[dt.date, S
         if not day_match or not outlet_match:
             continue
         day = dt.date.fromisoformat(day_match.group(1))
-        found.setdefault(day, {})[outlet_match.group(1)] = f"{info.size}:{info.mtime_ns}"
+        found.setdefault(day, {})[outlet_match.group(1)] = _fingerprint(info)
     return found
+
+
+def day_sources(lake_uri: str, day: dt.date, storage: Storage = None) -> Sources:
+    """The outlets' partition files of one day, fingerprinted as ``source_partitions``
+    does: a listing of the outlet folders, then one look-up per outlet (whatever the
+    length of the history)."""
+    fs, zone = lake.filesystem(lake.zone_uri(lake_uri, "articles"), storage)
+    selector = pafs.FileSelector(zone, recursive=False, allow_not_found=True)
+    outlets = sorted(m.group(1) for info in fs.get_file_info(selector)
+                     if info.type == pafs.FileType.Directory
+                     and (m := _OUTLET_DIR.search(info.path.rstrip("/"))))
+    paths = [f"{zone}/outlet={o}/date={day.isoformat()}/{lake.PARQUET_FILE}" for o in outlets]
+    return {outlet: _fingerprint(info)
+            for outlet, info in zip(outlets, fs.get_file_info(paths), strict=True)
+            if info.type == pafs.FileType.File}
 
 
 def built_sources(lake_uri: str, day: dt.date, storage: Storage = None) -> Sources | None:
@@ -152,7 +172,7 @@ def build_day(lake_uri: str, day: dt.date, storage: Storage = None,
     corpus file and manifest removed (``rows`` 0). Outlets are read one at a time: memory
     is one outlet-day plus one row group, whatever the number of outlets."""
     started = time.monotonic()
-    sources = source_partitions(lake_uri, storage).get(day, {})
+    sources = day_sources(lake_uri, day, storage)
     target_dir = day_uri(lake_uri, day)
     if not sources:
         lake.remove_tree(target_dir, storage)

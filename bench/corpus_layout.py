@@ -10,6 +10,12 @@ per choice, on one day) and one monthly file against the 30 day files.
 
     .venv/bin/python bench/corpus_layout.py [--outlets 1000] [--days 30] [--per-day 50]
         [--root /tmp/corpus-bench] [--keep]
+    .venv/bin/python bench/corpus_layout.py --s3 [--outlets 1000] [--days 3]
+
+``--s3``: the same on the SeaweedFS S3 server (``tests/helpers/s3server.py``, started
+and stopped here): both layouts written straight to S3, each day compacted on S3, the
+four queries with DuckDB's httpfs (the per-outlet layout timed once, not best of 3: each
+run is one request per file). No month file, no row-group sizes.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ def build_outlet_layout(root: str, outlets: list[str], days: list[dt.date], n: i
     for day in days:
         for outlet in outlets:
             path = lake.join(lake.partition_uri(root, "articles", outlet, day), lake.PARQUET_FILE)
-            lake.write_parquet(_outlet_day(pool, rng, outlet, day, n), path)
+            lake.write_parquet(_outlet_day(pool, rng, outlet, day, n), path)  # env's storage
     return time.perf_counter() - started
 
 
@@ -115,12 +121,70 @@ def queries(glob: str, outlet: str, day: dt.date, month_file: bool = False) -> d
     }
 
 
-def time_queries(named: dict[str, str]) -> dict[str, float]:
-    con = duckdb.connect()
+def time_queries(named: dict[str, str], con: duckdb.DuckDBPyConnection | None = None,
+                 repeat: int = 3) -> dict[str, float]:
+    con = con or duckdb.connect()
     timed = {}
     for name, sql in named.items():
-        timed[name] = round(best_of(_fetch(con, sql)), 3)
+        timed[name] = round(best_of(_fetch(con, sql), repeat), 3)
     return timed
+
+
+def s3_connection(storage: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    """DuckDB with httpfs (the ``duckdb-extension-httpfs`` package) and the server's key."""
+    import duckdb_extension_httpfs
+
+    ext = next(Path(duckdb_extension_httpfs.__file__).parent.glob(
+        f"extensions/v{duckdb.__version__}/httpfs.duckdb_extension"))
+    con = duckdb.connect()
+    con.load_extension(str(ext))
+    scheme, host = storage["endpoint_url"].split("://", 1)
+    con.execute("CREATE SECRET lake (TYPE s3, KEY_ID ?, SECRET ?, REGION ?, ENDPOINT ?, "
+                "URL_STYLE 'path', USE_SSL ?)",
+                [storage["access_key_id"], storage["secret_access_key"], storage["region"],
+                 host, scheme == "https"])
+    return con
+
+
+def main_s3(args: argparse.Namespace) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from helpers.s3server import SeaweedS3
+
+    data = Path(args.root).resolve().with_name(Path(args.root).name + "-s3")
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    outlets = [f"o{n:04d}" for n in range(args.outlets)]
+    days = [FIRST_DAY + dt.timedelta(days=d) for d in range(args.days)]
+    one_outlet, one_day = outlets[len(outlets) // 2], days[len(days) // 2]
+    try:
+        with SeaweedS3(data) as server:
+            storage = server.storage
+            os.environ.update({"NEWSLAKE_S3_ENDPOINT": storage["endpoint_url"],
+                               "AWS_ACCESS_KEY_ID": storage["access_key_id"],
+                               "AWS_SECRET_ACCESS_KEY": storage["secret_access_key"],
+                               "AWS_REGION": storage["region"]})
+            root = f"s3://{server.bucket}/bench"
+            figures: dict[str, Any] = {
+                "store": "SeaweedFS S3 on loopback", "outlets": args.outlets,
+                "days": args.days, "per_day": args.per_day,
+                "build_outlet_layout_s": round(build_outlet_layout(root, outlets, days,
+                                                                     args.per_day), 1),
+            }
+            figures.update(compact_days(root, days))
+            con = s3_connection(storage)
+            outlet_name = f"{args.outlets * args.days:,} outlet-day objects"
+            corpus_name = f"{args.days} corpus day objects"
+            timed = {
+                outlet_name: time_queries(
+                    queries(f"{root}/articles/**/*.parquet", one_outlet, one_day), con, 1),
+                corpus_name: time_queries(
+                    queries(f"{root}/corpus/**/*.parquet", one_outlet, one_day), con),
+            }
+            figures["queries_s"] = timed
+            report("corpus_layout_s3", figures)
+            print(_table(timed, list(timed)))
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> Callable[[], Any]:
@@ -174,7 +238,11 @@ def main() -> None:
     parser.add_argument("--per-day", type=int, default=50)
     parser.add_argument("--root", default="/tmp/corpus-bench")
     parser.add_argument("--keep", action="store_true", help="keep the lake afterwards")
+    parser.add_argument("--s3", action="store_true", help="on the SeaweedFS S3 server")
     args = parser.parse_args()
+    if args.s3:
+        main_s3(args)
+        return
     root = str(Path(args.root).resolve())
     shutil.rmtree(root, ignore_errors=True)
     outlets = [f"o{n:04d}" for n in range(args.outlets)]

@@ -21,8 +21,10 @@ Rebuilding an unchanged day writes the same rows; ``stale_days`` then reports no
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import os
 import re
 import time
 import uuid
@@ -215,6 +217,9 @@ def build_day(lake_uri: str, day: dt.date, storage: Storage = None,
         location = lake.publish_file(staged, target_dir, storage)
     finally:
         lake.remove_tree(staging, storage)
+        if not lake.is_s3(staging):  # and the day's folder, once no build uses it
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.dirname(staging))
     manifest = {
         "date": day.isoformat(),
         "built_at": dt.datetime.now(dt.UTC).isoformat(),

@@ -116,6 +116,9 @@ def queries(glob: str, outlet: str, day: dt.date, month_file: bool = False) -> d
         "text search over one day's bodies":
             f"SELECT count(*) FROM {source} WHERE date = '{day}' "
             "AND body ILIKE '%harbour storm vote%'",
+        "text search, case-sensitive (contains)":
+            f"SELECT count(*) FROM {source} WHERE date = '{day}' "
+            "AND contains(body, 'harbour storm vote')",
         "title search over the month":
             f"SELECT count(*) FROM {source} WHERE title ILIKE '%Harbour Storm%'",
     }

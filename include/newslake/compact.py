@@ -62,7 +62,7 @@ CORPUS_SCHEMA = ARTICLE_SCHEMA
 _DATE_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")
 _OUTLET_DIR = re.compile(r"outlet=([^/]+)$")
 
-Sources = dict[str, str]  # outlet -> "<size>:<mtime_ns>" of its articles partition file
+Sources = dict[str, str]  # outlet -> "<size>:<mtime second>" of its articles partition file
 
 
 def day_uri(lake_uri: str, day: dt.date) -> str:

@@ -216,12 +216,20 @@ class AirflowStack:
         broker_url: str | None = None,
         worker_concurrency: int = 2,
         scheduler_stall_timeout: float = 90.0,
+        env: dict[str, str] | None = None,
+        components: tuple[tuple[str, tuple[str, ...]], ...] | None = None,
+        component_env: dict[str, dict[str, str]] | None = None,
+        migrate: bool = True,
     ) -> None:
+        """``env``, ``components``, ``component_env`` (a component's own environment
+        instead of ``env``) and ``migrate=False``: a stack whose environments and commands
+        come from elsewhere (docker-compose.yaml in tests/test_compose_stack.py), its DB
+        already migrated; the other settings then only name the port and executor."""
         self.home = Path(home).resolve()
         self.lake = lake
         self.port = port or free_port()  # 0: any free port
         self.executor = executor
-        self.env = stack_env(
+        self.env = env if env is not None else stack_env(
             self.home, lake, self.port, extra_env, parallelism=parallelism,
             use_schedule=use_schedule, executor=executor, database_url=database_url,
             broker_url=broker_url, worker_concurrency=worker_concurrency,
@@ -231,6 +239,10 @@ class AirflowStack:
             self.component_args += (
                 ("celery-worker", ("celery", "worker", "--concurrency", str(worker_concurrency))),
             )
+        if components is not None:
+            self.component_args = components
+        self.migrate = migrate
+        self.component_env = component_env or {}
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.components: list[Component] = []
@@ -292,7 +304,8 @@ class AirflowStack:
             self._lock = None
             raise StackError(f"another Airflow stack is running in {self.home}") from None
         atexit.register(self.stop)
-        migrate_db(self.env)
+        if self.migrate:
+            migrate_db(self.env)
         self._start_watchdog()
         started = time.monotonic()
         for name, args in self.component_args:
@@ -310,7 +323,8 @@ class AirflowStack:
             cmd = [setpriv, "--pdeathsig", "TERM", "--", *cmd]
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
-                cmd, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
+                cmd, env=self.component_env.get(name, self.env), stdin=subprocess.DEVNULL,
+                stdout=log,
                 stderr=subprocess.STDOUT, cwd=self.home, start_new_session=True,
             )
         self.components.append(Component(name, proc, log_path))
@@ -563,6 +577,10 @@ class AirflowStack:
                 )
 
     # -- REST -------------------------------------------------------------------------------
+    def authenticate(self, token: str) -> None:
+        """Send ``token`` (from ``/auth/token``) with every later API request."""
+        self._http.headers["Authorization"] = f"Bearer {token}"
+
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         """One call to ``/api/v2``; raises ``StackError`` with the server's answer on 4xx/5xx."""
         kwargs.setdefault("timeout", 30)

@@ -192,12 +192,14 @@ def storage_options(storage: Storage = None) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=16)
-def _s3_filesystem(options: tuple[tuple[str, str], ...]) -> pafs.S3FileSystem:
+def _s3_filesystem(options: tuple[tuple[str, str], ...],
+                   allow_bucket_creation: bool = False) -> pafs.S3FileSystem:
     opts = dict(options)
     kwargs: dict[str, Any] = {
         "region": opts.get("region") or "us-east-1",
         "connect_timeout": 10,
         "request_timeout": 60,
+        "allow_bucket_creation": allow_bucket_creation,
     }
     if opts.get("access_key_id") and opts.get("secret_access_key"):
         kwargs["access_key"] = opts["access_key_id"]
@@ -224,6 +226,19 @@ def filesystem(location: Location, storage: Storage = None) -> tuple[pafs.FileSy
         options = tuple(sorted(storage_options(storage).items()))
         return _s3_filesystem(options), text[len(S3_SCHEME) :].rstrip("/")
     return pafs.LocalFileSystem(), str(Path(text.removeprefix("file://")).resolve())
+
+
+def ensure_bucket(location: Location, storage: Storage = None) -> str | None:
+    """Create the bucket of an ``s3://bucket/…`` location unless it exists (the team
+    stack's init step). The bucket's name, or None for a local location."""
+    text = os.fspath(location)
+    if not is_s3(text):
+        return None
+    bucket = text[len(S3_SCHEME):].split("/", 1)[0]
+    fs = _s3_filesystem(tuple(sorted(storage_options(storage).items())), True)
+    if fs.get_file_info(bucket).type == pafs.FileType.NotFound:
+        fs.create_dir(bucket)
+    return bucket
 
 
 def _location(fs: pafs.FileSystem, path: str) -> str:

@@ -178,6 +178,10 @@ def compose_run(demo_site: str, compose_day: dt.date) -> Iterator[dict[str, Any]
                     browser.type_into("input[name=username]", admin[0])
                     browser.type_into("input[name=password]", admin[1])
                     browser.evaluate("document.querySelector('button[type=submit]').click()")
+                    # Logged in once the login form has sent the browser on to the UI.
+                    browser.wait_for("!location.pathname.startsWith('/auth')"
+                                     " && !document.querySelector('input[name=password]')"
+                                     " && document.body.innerText.includes('Dags')", 120)
                     browser.open(f"{base}/dags")
                     browser.wait_for(f"document.body.innerText.includes('{DAG_ID}')", 120)
                     found["ui_dags"] = browser.text()

@@ -61,6 +61,9 @@ from newslake.airflow_local import airflow_bin, airflow_env, migrate_db
 log = logging.getLogger(__name__)
 # A scheduler that crashed or hung is restarted this many times a stack, then reported.
 MAX_SCHEDULER_RESTARTS = 3
+# Until a restarted scheduler has heartbeated once, the health endpoint still reports the
+# old one's stale heartbeat: no stall is judged for this long (it starts in ~10 s when idle).
+SCHEDULER_START_GRACE_S = 120.0
 DEFAULT_PORT = 8793
 HOST = "127.0.0.1"
 EXECUTORS = ("LocalExecutor", "CeleryExecutor")
@@ -253,6 +256,7 @@ class AirflowStack:
         self._watchdog: subprocess.Popen[bytes] | None = None
         self.scheduler_stall_timeout = scheduler_stall_timeout
         self._stalled_since: float | None = None
+        self._starting_until: float | None = None  # a restarted scheduler's grace period
         self.scheduler_restarts = 0
 
     # -- where ----------------------------------------------------------------------------
@@ -484,6 +488,7 @@ class AirflowStack:
         log.warning("the scheduler %s: starting it again (log %s)", why, comp.log_path)
         self.restart("scheduler")
         self._stalled_since = None
+        self._starting_until = time.monotonic() + SCHEDULER_START_GRACE_S
         self.scheduler_restarts += 1
 
     def _unhealthy_for(self) -> float:
@@ -494,9 +499,11 @@ class AirflowStack:
         except (requests.RequestException, StackError):
             return 0.0
         if status != "unhealthy":
-            self._stalled_since = None
+            self._stalled_since = self._starting_until = None
             return 0.0
         now = time.monotonic()
+        if self._starting_until is not None and now < self._starting_until:
+            return 0.0  # restarted and not heartbeating yet: starting, not stalled
         if self._stalled_since is None:
             self._stalled_since = now
         return now - self._stalled_since

@@ -184,7 +184,8 @@ def other_filesystem(tmp_path: Path) -> Iterator[Path]:
     """A fresh folder on another filesystem than ``tmp_path`` (the tmpfs /dev/shm)."""
     shm = Path("/dev/shm")
     if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
-        pytest.skip("no tmpfs at /dev/shm on another filesystem than the test's tmp_path")
+        pytest.fail("prerequisite missing: a tmpfs at /dev/shm on another filesystem than "
+                    "the test's tmp_path (Debian mounts one; a container may need --shm-size)")
     folder = Path(tempfile.mkdtemp(prefix="newslake-test-", dir=shm))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)

@@ -238,14 +238,10 @@ def cmd_outlets_check(args: argparse.Namespace) -> int:
     from newslake.onboard.check import dry_run, format_check
 
     try:
-        outlets = load_outlets()
-        if args.outlet not in outlets:
-            print(f"unknown outlet {args.outlet!r}; known: {', '.join(sorted(outlets))}",
-                  file=sys.stderr)
-            return 2
+        outlet = _outlet(load_outlets(), args.outlet)
         day = (dt.date.fromisoformat(args.date) if args.date
                else clock.utc_today() - dt.timedelta(days=1))
-        report = dry_run(outlets[args.outlet], day, args.sample)
+        report = dry_run(outlet, day, args.sample)
     except (NewslakeError, ValueError) as exc:
         print(f"newslake outlets check: {exc}", file=sys.stderr)
         return 2
@@ -297,13 +293,13 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from newslake import summary
     from newslake.airflow_stack import AirflowStack, StackError, days_between
     from newslake.config import load_outlets
+    from newslake.errors import ConfigError
 
-    outlets = load_outlets()
-    if args.outlet not in outlets:
-        print(f"unknown outlet {args.outlet!r}; known: {', '.join(sorted(outlets))}",
-              file=sys.stderr)
+    try:
+        outlet = _outlet(load_outlets(), args.outlet)
+    except ConfigError as exc:
+        print(f"newslake backfill: {exc}", file=sys.stderr)
         return 2
-    outlet = outlets[args.outlet]
     first = dt.date.fromisoformat(args.date_from)
     last = dt.date.fromisoformat(args.date_to or args.date_from)
     today = clock.utc_today()

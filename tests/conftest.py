@@ -100,3 +100,21 @@ def site() -> Iterator[Any]:
     with Loopback({"/robots.txt": Reply(body=b"User-agent: *\nAllow: /\n")}) as server:
         yield server
 
+
+@pytest.fixture
+def airflow_s3_lake(s3_server: Any, s3_lake: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``s3_lake`` as the DAGs' tasks see it: the lake a Variable, its credentials an Airflow
+    connection (``newslake_s3_test``), none in the environment."""
+    import json
+
+    storage = s3_server.storage
+    monkeypatch.setenv("AIRFLOW_VAR_NEWSLAKE_LAKE", s3_lake)
+    monkeypatch.setenv("AIRFLOW_VAR_NEWSLAKE_LAKE_CONN_ID", "newslake_s3_test")
+    monkeypatch.setenv("AIRFLOW_CONN_NEWSLAKE_S3_TEST", json.dumps({
+        "conn_type": "aws", "login": storage["access_key_id"],
+        "password": storage["secret_access_key"],
+        "extra": {"endpoint_url": storage["endpoint_url"], "region_name": storage["region"]},
+    }))
+    for name in ("NEWSLAKE_S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return s3_lake

@@ -4,7 +4,6 @@ and keeping ``corpus/`` equal to the per-outlet partitions, locally and on S3.""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +61,9 @@ def test_an_ingested_day_reaches_the_corpus_and_a_rerun_refreshes_it(
 
 
 def test_compaction_on_s3_through_airflow(
-    airflow_db: Path, s3_server: Any, s3_lake: str, monkeypatch: pytest.MonkeyPatch
+    airflow_db: Path, s3_server: Any, airflow_s3_lake: str
 ) -> None:
-    storage = s3_server.storage
-    monkeypatch.setenv("AIRFLOW_VAR_NEWSLAKE_LAKE", s3_lake)
-    monkeypatch.setenv("AIRFLOW_VAR_NEWSLAKE_LAKE_CONN_ID", "newslake_s3_test")
-    monkeypatch.setenv("AIRFLOW_CONN_NEWSLAKE_S3_TEST", json.dumps({
-        "conn_type": "aws", "login": storage["access_key_id"],
-        "password": storage["secret_access_key"],
-        "extra": {"endpoint_url": storage["endpoint_url"], "region_name": storage["region"]},
-    }))
+    storage, s3_lake = s3_server.storage, airflow_s3_lake
     first, second = dt.date(2025, 3, 17), dt.date(2025, 3, 18)
     for outlet in ("beta", "alpha"):
         for day in (first, second):

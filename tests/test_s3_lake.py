@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -224,20 +223,9 @@ def _duckdb_on_s3(storage: dict[str, str]) -> Any:
 
 
 def test_outlet_day_on_s3_through_airflow(
-    airflow_db: Path, demo_site: str, s3_server: Any, s3_lake: str,
-    monkeypatch: pytest.MonkeyPatch,
+    airflow_db: Path, demo_site: str, s3_server: Any, airflow_s3_lake: str,
 ) -> None:
-    storage = s3_server.storage
-    # The lake and its credentials as Airflow sees them: a Variable and a connection.
-    monkeypatch.setenv("AIRFLOW_VAR_NEWSLAKE_LAKE", s3_lake)
-    monkeypatch.setenv("AIRFLOW_VAR_NEWSLAKE_LAKE_CONN_ID", "newslake_s3_test")
-    monkeypatch.setenv("AIRFLOW_CONN_NEWSLAKE_S3_TEST", json.dumps({
-        "conn_type": "aws", "login": storage["access_key_id"],
-        "password": storage["secret_access_key"],
-        "extra": {"endpoint_url": storage["endpoint_url"], "region_name": storage["region"]},
-    }))
-    for name in ("NEWSLAKE_S3_ENDPOINT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name, raising=False)
+    storage, s3_lake = s3_server.storage, airflow_s3_lake
     lake._s3_filesystem.cache_clear()
     outlet_id = "demo_metro_ledger"
     day = _day_with_bad_case(outlet_id)

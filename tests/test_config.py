@@ -122,3 +122,44 @@ def test_a_yaml_outlet_with_an_hourly_schedule_is_refused(tmp_path: Path) -> Non
                     "timezone: UTC\nstart_date: 2024-01-01\nschedule: '@hourly'\n")
     with pytest.raises(ConfigError, match=f"^{path}: schedule: '@hourly' runs more than once"):
         load_outlet(path)
+
+
+# Selectors the parse rules' translator accepts, one of each form it knows.
+TRANSLATOR_FORMS = [
+    "div.td-post-content", "h3.entry-title a", "ul.archive-list > li > a", "#main",
+    "*", "[data-x]", "a[href='x']", 'a[rel~="tag"]', "a[href^=https]", "a[href$='.pdf']",
+    "a[href*=news]", "p[lang|=en]", "aside, .ad-slot, figure",
+]
+
+
+@pytest.mark.parametrize("selector", TRANSLATOR_FORMS)
+def test_a_selector_the_translator_accepts_soupsieve_compiles(selector: str) -> None:
+    """The loader lets a selector through on the translator's word alone (no soupsieve at
+    DAG parse), which is right only while its forms are a subset of soupsieve's CSS."""
+    import soupsieve
+
+    from newslake.parse.css import css_to_xpath
+
+    css_to_xpath(selector)
+    soupsieve.compile(selector)
+
+
+def test_an_archive_selector_beyond_the_translator_is_judged_by_soupsieve() -> None:
+    data = {**MINIMAL, "discovery": [{
+        "type": "archive", "url_template": "https://example.org/{date:%Y/%m/%d}/",
+        "link_selector": "ul li:nth-child(2) a:not(.sponsored)"}]}
+    outlet = parse_outlet(data)
+    assert outlet.discovery[0].link_selector == "ul li:nth-child(2) a:not(.sponsored)"
+
+
+def test_loading_the_shipped_outlets_does_not_import_soupsieve() -> None:
+    """Every DAG parse loads the outlet configs: soupsieve and bs4 (~0.2 s to import) must
+    not come with them while every shipped selector is within the translator's forms."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from newslake.config import load_outlets; load_outlets(); "
+             "print(sorted(m for m in ('soupsieve', 'bs4') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

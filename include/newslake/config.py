@@ -267,19 +267,21 @@ def _check_template(r: _Reader, key: str, template: str | None) -> None:
 
 def _check_selector(r: _Reader, key: str, selector: str | None, *, rules: bool) -> None:
     """A CSS selector must compile in the engine that runs it: newslake's own translator
-    (``newslake.parse.css``) for the parse rules, soupsieve for archive links. A rules
-    selector meets soupsieve only to say why it failed: this runs at every DAG parse, and
-    soupsieve's import alone costs ~0.2 s."""
+    (``newslake.parse.css``) for the parse rules, soupsieve for archive links.
+
+    The translator's selectors are a subset of CSS that soupsieve also compiles, so a
+    selector it accepts is valid for both, and soupsieve (whose import with bs4 costs
+    ~0.2 s at every DAG parse) is met only by a selector beyond it: to say why a rules
+    selector failed, or to judge an archive selector that uses more of CSS."""
     if selector is None:
         return
-    if rules:
-        from newslake.parse.css import css_to_xpath
+    from newslake.parse.css import css_to_xpath
 
-        try:
-            css_to_xpath(selector)
-            return
-        except ValueError as exc:
-            beyond = exc
+    try:
+        css_to_xpath(selector)
+        return
+    except ValueError as exc:
+        beyond = exc
     import soupsieve
 
     try:

@@ -106,15 +106,30 @@ def build_dag(outlet: Outlet) -> DAG:
 
         @task
         def validate(stats_paths: list[str]) -> str:
-            from newslake.pipeline import validate_step
+            from airflow.sdk.exceptions import AirflowFailException
 
-            return validate_step(_run_spec(outlet), list(stats_paths))
+            from newslake.pipeline import validate_step
+            from newslake.validate import BatchValidationError, CheckCouldNotRunError
+
+            try:
+                return validate_step(_run_spec(outlet), list(stats_paths))
+            except CheckCouldNotRunError:
+                raise  # the checks did not run (a broken install, a full disk): retry
+            except BatchValidationError as exc:
+                # The same rows fail the same checks on every attempt: fail without retries.
+                raise AirflowFailException(str(exc)) from exc
 
         @task(outlets=[Asset(f"newslake://articles/{outlet.id}")])
         def publish(summary_path: str, warc_paths: list[str]) -> dict[str, Any]:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from newslake.errors import ShrinkError
             from newslake.pipeline import publish_step
 
-            manifest = publish_step(_run_spec(outlet), summary_path, list(warc_paths))
+            try:
+                manifest = publish_step(_run_spec(outlet), summary_path, list(warc_paths))
+            except ShrinkError as exc:  # the same rows would leave again: no retry
+                raise AirflowFailException(str(exc)) from exc
             emit_run_stats(manifest)
             return manifest
 

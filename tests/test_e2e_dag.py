@@ -128,12 +128,15 @@ def test_a_broken_batch_check_fails_the_validate_task_and_publishes_nothing(
     )
     monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(outlets))
     dag = load_dag("ingest_demo_metro_ledger")
-    for task in dag.tasks:
-        task.retries = 0  # dag.test() would otherwise wait out the retry delay
+    for task in dag.tasks:  # retries kept, without the wait: a rejected batch is not retried
+        task.retry_delay = dt.timedelta(0)
+        task.retry_exponential_backoff = False
     dag_run = dag.test(logical_date=manual_run_after(past_day))
-    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    tis = {ti.task_id: ti for ti in dag_run.get_task_instances()}
     assert str(dag_run.state) == "failed"
-    assert states["validate"] == "failed" and states["publish"] == "upstream_failed"
+    assert str(tis["validate"].state) == "failed"
+    assert str(tis["publish"].state) == "upstream_failed"
+    assert tis["validate"].try_number == 1, "the same rows fail the same checks: no retry"
 
     evidence = list(Path(lake).glob(f"_runs/outlet=demo_metro_ledger/date={past_day}/*"))
     assert [p.name.endswith(".validation.json") for p in evidence] == [True]

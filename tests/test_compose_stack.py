@@ -1,6 +1,6 @@
 """docker-compose.yaml run service by service without Docker, then used as a team would.
 
-The compose binary interpolates docker-compose.yaml with a ``.env`` made as the README
+The compose binary interpolates docker-compose.yaml with a ``.env`` made as docs/operating.md
 says (``.env.example`` copied, every secret generated). Each service then starts natively
 with its own command and environment (tests/helpers/compose.py): container hosts and
 ports become free loopback ports, container paths folders of this run, named volumes
@@ -12,7 +12,7 @@ their commands. Every healthcheck of the file is run too, against the running se
 
 Then as a user: a token from ``/auth/token`` with the admin from ``.env``, a login in
 headless Chromium, one demo outlet-day backfilled, its rows read back from the S3 lake.
-Not shown here: the official image's entrypoint and bundled providers (README).
+Not shown here: the official image's entrypoint and bundled providers (docs/operating.md).
 
 Test-only settings, beside the port mapping: the demo newsroom's URL and clock, and no
 scheduled runs (only the triggered day runs: the demo's clock is frozen in the past).
@@ -56,7 +56,7 @@ INIT = "airflow-init"
 
 
 def team_env_file(path: Path) -> dict[str, str]:
-    """``.env.example`` copied with every secret generated, as the README tells a team."""
+    """``.env.example`` copied with every secret generated, as docs/operating.md tells a team."""
     values: dict[str, str] = {}
     for line in (PROJECT_ROOT / ".env.example").read_text().splitlines():
         if not line.strip() or line.startswith("#"):

@@ -269,7 +269,7 @@ def test_outlet_day_on_s3_through_airflow(
     with lake.local_copy(raw, storage) as local:
         assert len(list(read_warc(local))) == manifest["fetched"]
 
-    # Analysts' readers, as in the README.
+    # Analysts' readers, as in docs/lake.md.
     import pandas as pd
     import polars as pl
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import ast
 import datetime as dt
+import os
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +202,22 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
     commands = [ln.split("#")[0].strip() for ln in first_shell.text.splitlines()]
     assert command in commands, first_shell.text
     assert "make demo" in commands
+
+
+@pytest.mark.timeout(30)
+def test_the_team_stack_settings_step_gives_every_secret_a_value(tmp_path: Path) -> None:
+    """docs/operating.md's step 1, run on a copy of .env.example: no example value left."""
+    blocks, _ = _split(ROOT / "docs/operating.md")
+    step = next(b for b in blocks if b.lang == "bash" and "secrets.token_hex" in b.text)
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    (tmp_path / ".env").write_text(example, encoding="utf-8")
+    subprocess.run(["bash", "-euo", "pipefail", "-c", step.text], cwd=tmp_path, check=True,
+                   timeout=20)
+    env = dict(line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines()
+               if line and not line.startswith("#"))
+    assert [k for k, v in env.items() if "change-me" in v] == []
+    assert env["AIRFLOW_UID"] == str(os.getuid())
+    assert len({env[k] for k in env if k.endswith(("PASSWORD", "SECRET", "SECRET_KEY"))}) == 4
 
 
 def _python_blocks() -> list[Block]:

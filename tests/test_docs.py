@@ -135,6 +135,22 @@ def test_relative_links_resolve(page: Path) -> None:
     assert bad == []
 
 
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_table_has_a_header(page: Path) -> None:
+    """A run of ``|`` lines is a table only under a header and a ``|---|`` row: rows cut off
+    from their table by a paragraph render as text."""
+    bad = []
+    previous = ""
+    prose = _split(page)[1]
+    for k, (n, line) in enumerate(prose):
+        if line.startswith("|") and not previous.startswith("|"):
+            following = prose[k + 1][1] if k + 1 < len(prose) else ""
+            if not re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", following.strip()):
+                bad.append(f"{page.relative_to(ROOT)}:{n}: {line[:60]}")
+        previous = line
+    assert bad == []
+
+
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):

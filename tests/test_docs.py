@@ -151,6 +151,21 @@ def test_every_table_has_a_header(page: Path) -> None:
     assert bad == []
 
 
+def test_the_record_table_is_the_schema() -> None:
+    """docs/lake.md's record table names every column, and its nullable list is the schema's."""
+    from newslake.record import ARTICLE_SCHEMA
+
+    text = (ROOT / "docs/lake.md").read_text(encoding="utf-8")
+    section = text.split("## The article record", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| ([a-z_, /]+) \|", section, flags=re.M)
+    documented = {name.strip() for row in rows for name in re.split(r"[,/]", row)} - {"column"}
+    assert documented == set(ARTICLE_SCHEMA.names)
+    listed = re.search(r"Nullable in `articles/`: (.*?)\. Every other", section, flags=re.S)
+    assert listed is not None
+    nullable = set(re.findall(r"`(\w+)`", listed.group(1)))
+    assert nullable == {f.name for f in ARTICLE_SCHEMA if f.nullable}
+
+
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):

@@ -251,6 +251,19 @@ def test_the_team_stack_settings_step_gives_every_secret_a_value(tmp_path: Path)
     assert len({env[k] for k in env if k.endswith(("PASSWORD", "SECRET", "SECRET_KEY"))}) == 4
 
 
+def test_the_outlet_example_is_the_shipped_config() -> None:
+    """docs/outlets.md's example is include/outlets/tampafp.yaml, and it loads."""
+    from newslake.config import load_outlet
+
+    blocks, _ = _split(ROOT / "docs/outlets.md")
+    example = next(b for b in blocks if b.lang == "yaml")
+    path = ROOT / "include/outlets/tampafp.yaml"
+    shipped = [ln for ln in path.read_text(encoding="utf-8").splitlines()
+               if not ln.startswith("#")]
+    assert example.text.splitlines() == shipped
+    assert load_outlet(path).id == "tampafp"
+
+
 def _python_blocks() -> list[Block]:
     return [b for page in PAGES for b in _split(page)[0] if b.lang == "python"]
 

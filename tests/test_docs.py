@@ -264,6 +264,21 @@ def test_the_outlet_example_is_the_shipped_config() -> None:
     assert load_outlet(path).id == "tampafp"
 
 
+def test_every_config_key_is_in_the_outlets_table() -> None:
+    """Each key include/newslake/config.py reads has a row in docs/outlets.md's key table."""
+    source = (ROOT / "include/newslake/config.py").read_text(encoding="utf-8")
+    read = set(re.findall(r"\.(?:get|positive|share)\(\s*\"([a-z_]+)\"", source))
+    read |= set(re.findall(r"(?:_str_list|_non_negative)\(\w+, \"([a-z_]+)\"", source))
+    text = (ROOT / "docs/outlets.md").read_text(encoding="utf-8")
+    section = text.split("## The config keys", 1)[1].split("\n## ", 1)[0]
+    first_cells = [line.split(" | ")[0] for line in section.splitlines()
+                   if line.startswith("| `")]
+    documented = {part for cell in first_cells for name in re.findall(r"`([a-z_.\[\]]+)`", cell)
+                  for part in name.replace("[]", "").split(".")}
+    assert len(read) > 25
+    assert read - documented == set()
+
+
 def _python_blocks() -> list[Block]:
     return [b for page in PAGES for b in _split(page)[0] if b.lang == "python"]
 

@@ -203,6 +203,27 @@ def test_newslake_commands_quoted_in_the_docs_exist() -> None:
     assert bad == []
 
 
+# Paths the docs name as examples of files a reader would create.
+EXAMPLE_PATHS = {"include/outlets/example_news.yaml"}
+
+
+def test_repository_paths_quoted_in_the_docs_exist() -> None:
+    """``tests/test_x.py``, ``include/newslake/…``, ``newslake/x.py`` (under include/) …"""
+    quoted = 0
+    bad = []
+    for page in PAGES:
+        for where, code in _code(page):
+            for m in re.finditer(r"(?<![\w/.:-])((?:tests|include|bench|scripts|dags|plugins|"
+                                 r"docs|newslake|\.ci)/[\w./-]*[\w/])", code):
+                path = m.group(1)
+                quoted += 1
+                file = ROOT / "include" / path if path.startswith("newslake/") else ROOT / path
+                if not file.exists() and path not in EXAMPLE_PATHS:
+                    bad.append(f"{where}: {path}")
+    assert quoted > 100
+    assert bad == []
+
+
 def _make_targets() -> set[str]:
     text = (ROOT / "Makefile").read_text(encoding="utf-8")
     return set(re.findall(r"^([A-Za-z][\w.-]*)\s*:(?!=)", text, flags=re.M))

@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import ast
 import datetime as dt
+import importlib
 import os
+import pkgutil
 import re
 import subprocess
 from collections.abc import Iterator
@@ -221,6 +223,44 @@ def test_repository_paths_quoted_in_the_docs_exist() -> None:
                 if not file.exists() and path not in EXAMPLE_PATHS:
                     bad.append(f"{where}: {path}")
     assert quoted > 100
+    assert bad == []
+
+
+def _resolves(dotted: str) -> bool:
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
+def test_python_names_quoted_in_the_docs_exist() -> None:
+    """``newslake.lake.dataset``, ``lake.publish_file``, ``config.BATCH_CHECKS`` …: a module
+    of the library and a name in it. (``parse.…`` and ``reparse.…`` are also config and
+    manifest keys, and ``x.py`` a file: not judged here.)"""
+    import newslake
+
+    modules = {m.name for m in pkgutil.iter_modules(newslake.__path__)} - {"parse", "reparse"}
+    quoted = 0
+    bad = []
+    for page in PAGES:
+        for where, code in _code(page):
+            for m in re.finditer(r"(?<![\w./-])(newslake\.)?([a-z_]+)((?:\.[A-Za-z_]\w*)+)"
+                                 r"(?![\w/-]|\.\w)", code):
+                if m.group(3) == ".py" or (not m.group(1) and m.group(2) not in modules):
+                    continue
+                quoted += 1
+                name = f"newslake.{m.group(2)}{m.group(3)}"
+                if not _resolves(name):
+                    bad.append(f"{where}: {m.group(0)}")
+    assert quoted > 20
     assert bad == []
 
 

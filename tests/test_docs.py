@@ -264,6 +264,22 @@ def test_python_names_quoted_in_the_docs_exist() -> None:
     assert bad == []
 
 
+def test_settings_named_in_the_docs_exist() -> None:
+    """``NEWSLAKE_*`` environment variables and ``newslake_*`` Airflow Variables/connections
+    the docs name are read somewhere in the code or the stack's files."""
+    code = "\n".join(
+        p.read_text(encoding="utf-8", errors="replace")
+        for folder in ("include/newslake", "include/demo_site", "dags", "plugins", "scripts")
+        for p in (ROOT / folder).rglob("*.py")
+    ) + "".join((ROOT / f).read_text(encoding="utf-8")
+                for f in ("Makefile", "docker-compose.yaml", ".env.example"))
+    named = {m for page in PAGES
+             for m in re.findall(r"\b(NEWSLAKE_[A-Z0-9_]+|newslake_[a-z_]+)\b",
+                                 page.read_text(encoding="utf-8"))}
+    assert len(named) > 10
+    assert sorted(n for n in named if n not in code) == []
+
+
 def _make_targets() -> set[str]:
     text = (ROOT / "Makefile").read_text(encoding="utf-8")
     return set(re.findall(r"^([A-Za-z][\w.-]*)\s*:(?!=)", text, flags=re.M))

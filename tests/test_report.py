@@ -3,8 +3,8 @@
 The lake: two outlets over three days, one day with two dead links (fetch failures), and
 one run whose batch gate fails (kept GX results, no manifest). Built with the library's
 step functions directly: no Airflow needed. The report is rendered in headless Chromium
-(skipped when ``/usr/bin/chromium`` is absent); the screenshot is kept under the test's
-tmp dir and copied to ``$NEWSLAKE_ARTIFACTS`` when that is set.
+(a missing Chromium fails the test and names it: ``helpers.prereqs``); the screenshot is
+kept under the test's tmp dir and copied to ``$NEWSLAKE_ARTIFACTS`` when that is set.
 """
 
 from __future__ import annotations

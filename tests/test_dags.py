@@ -31,7 +31,7 @@ def test_one_dag_per_outlet_without_errors_or_deprecations(airflow_db: object) -
     ]
     assert ours == [], [str(w.message) for w in ours]
     expected = {f"{kind}_{o}" for o in load_outlets() for kind in ("ingest", "reparse")}
-    assert set(bag.dag_ids) == expected | {"poll_frontier", "compact_corpus"}
+    assert set(bag.dag_ids) == expected | {"poll_frontier", "compact_corpus", "revisit"}
 
 
 def test_dags_are_wired_as_designed(airflow_db: object) -> None:
@@ -54,6 +54,13 @@ def test_dags_are_wired_as_designed(airflow_db: object) -> None:
                 assert task.execution_timeout <= dt.timedelta(minutes=9), task.task_id
             assert [a.uri.rstrip("/") for a in dag.get_task("report").outlets] == [
                 "newslake://frontier"]
+            continue
+        if dag_id == "revisit":  # tests/test_revisit.py
+            assert type(dag.timetable).__name__ == "CronTriggerTimetable"
+            assert set(dag.task_ids) == {"plan", "revisit", "report"}
+            assert dag.max_active_runs == 1
+            assert [a.uri.rstrip("/") for a in dag.get_task("report").outlets] == [
+                "newslake://revisions"]
             continue
         if dag_id.startswith("reparse_"):
             assert "reparse" in dag.tags
@@ -120,7 +127,7 @@ def test_one_bad_outlet_file_breaks_only_its_own_dags(
     bag = _load_bag()
     assert set(bag.dag_ids) == {f"{kind}_{o}" for kind in ("ingest", "reparse")
                                 for o in ("demo_bayside_press", "demo_metro_ledger")} | {
-        "poll_frontier", "compact_corpus"}  # one DAG each for every outlet
+        "poll_frontier", "compact_corpus", "revisit"}  # one DAG each for every outlet
     assert {Path(f).name for f in bag.import_errors} == {"ingest.py", "reparse.py"}
     for message in bag.import_errors.values():
         assert f"{bad}: timezone: unknown time zone 'Europe/Kyjiw'" in message, message

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -203,6 +203,63 @@ def _wire_day(spec: OutletSpec, day: dt.date) -> tuple[DemoArticle, ...]:
                                  _section_slug(section, section_names.index(section)),
                                  authors, stamp, None, i == short, False))
     return tuple(articles)
+
+
+# Wire edits and a takedown, a pure function of the article and the clock: every
+# WIRE_EDIT_EVERY-th story of a day and its last one are updated 1-4 hours after they
+# went out (an added paragraph, a new dateModified, ETag and Last-Modified), and one late
+# story a day is taken down (410 Gone) at 06:00 UTC two days after its day, after the
+# daily ingest has landed it.
+WIRE_EDIT_EVERY = 8
+WIRE_TAKEDOWN_AFTER = dt.timedelta(days=2, hours=6)
+
+
+def _wire_index(a: DemoArticle) -> tuple[int, int]:
+    """The story's place in its day and how many the day has."""
+    spec = OUTLETS[a.outlet_key]
+    n = (a.id - spec.id_base) // WIRE_STRIDE
+    return (a.id - spec.id_base) % WIRE_STRIDE, len(_local_day(spec.key, START + dt.timedelta(n)))
+
+
+def wire_edit_at(a: DemoArticle) -> dt.datetime | None:
+    """When a wire story is updated (None: never)."""
+    if not OUTLETS[a.outlet_key].wire or not a.is_article_ok:
+        return None
+    i, count = _wire_index(a)
+    if i % WIRE_EDIT_EVERY != 3 and i != count - 1:
+        return None
+    return a.published_at + dt.timedelta(hours=1 + i % 4, minutes=(7 * i) % 60)
+
+
+def wire_takedown_at(a: DemoArticle) -> dt.datetime | None:
+    """When a wire story is taken down (None: never): the latest of its day's last four
+    stories that is neither edited nor too short."""
+    if not OUTLETS[a.outlet_key].wire:
+        return None
+    spec = OUTLETS[a.outlet_key]
+    day = START + dt.timedelta((a.id - spec.id_base) // WIRE_STRIDE)
+    pool = [b for b in _local_day(spec.key, day)[-4:]
+            if b.is_article_ok and wire_edit_at(b) is None]
+    if not pool or pool[-1].id != a.id:
+        return None
+    return dt.datetime.combine(day, dt.time(), UTC) + WIRE_TAKEDOWN_AFTER
+
+
+def is_taken_down(a: DemoArticle, now: dt.datetime) -> bool:
+    gone = wire_takedown_at(a)
+    return gone is not None and gone <= now
+
+
+def as_of(a: DemoArticle, now: dt.datetime) -> DemoArticle:
+    """The story as its page shows it at ``now``: updated once its edit time has passed."""
+    edited = wire_edit_at(a)
+    if edited is None or now < edited:
+        return a
+    note = (f"Update, {edited:%H:%M} UTC: this story has been updated with further "
+            f"details from officials and a correction to the time given earlier.")
+    paragraphs = [*a.paragraphs, note]
+    return replace(a, modified_at=edited, paragraphs=paragraphs,
+                   word_count=count_words("\n\n".join(paragraphs)))
 
 
 @lru_cache(maxsize=4096)

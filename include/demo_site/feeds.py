@@ -19,6 +19,7 @@ class FeedItem:
     categories: tuple[str, ...] = ()
     content_html: str | None = None
     enclosure: str | None = None
+    updated: dt.datetime | None = None  # written as atom:updated (the item was edited)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ def _item(item: FeedItem) -> str:
     if item.creator:
         lines.append(f"<dc:creator><![CDATA[{item.creator}]]></dc:creator>")
     lines.append(f"<pubDate>{rfc822(item.published)}</pubDate>")
+    if item.updated is not None:
+        lines.append(f"<atom:updated>{item.updated.isoformat()}</atom:updated>")
     lines += [f"<category><![CDATA[{c}]]></category>" for c in item.categories]
     lines.append(f'<guid isPermaLink="false">{escape(item.guid)}</guid>')
     lines.append(f"<description><![CDATA[{item.description}]]></description>")

@@ -3,6 +3,12 @@
 One to three stories an hour, all day (``catalog._wire_day``): the feed rolls over every
 few hours, so a daily run that reads it after midnight sees the last ten of a day's
 dozens. The feed answers conditional requests (ETag of its bytes, ``304``).
+
+Stories change after publication (``catalog.as_of``): some are updated a few hours later
+(a new paragraph, ``dateModified``, ``Last-Modified`` and ETag; the feed item gets an
+``atom:updated``), and one a day is taken down (``410 Gone``) two days later. A story
+page's ETag names the story's version, not the page's bytes (its "Latest" list changes
+all day), so a conditional request for an unchanged story gets a ``304``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,12 @@ KEY = "demo_harbor_wire"
 PREFIX = "/harbor-wire"
 SITE = "Harbor Wire"
 ARTICLE_RE = re.compile(r"^/harbor-wire/story/\d+-[a-z0-9-]+$")
+
+
+GONE_HTML = """<!DOCTYPE html>
+<html><head><title>410 Gone</title></head>
+<body><h1>This story has been removed</h1></body></html>
+"""
 
 
 def _news_article_ld(a: DemoArticle, base: str) -> str:
@@ -78,8 +90,9 @@ def feed(base: str, now: dt.datetime) -> str:
     items = [
         FeedItem(title=a.title, link=a.url(base), published=a.published_at,
                  guid=a.url(base), description=e(a.description), creator=a.authors[0],
-                 categories=(a.section,))
+                 categories=(a.section,), updated=catalog.as_of(a, now).modified_at)
         for a in catalog.latest(KEY, now, catalog.WIRE_FEED_ITEMS)
+        if not catalog.is_taken_down(a, now)
     ]
     built = items[0].published if items else now
     channel = Channel(SITE, f"{base}{PREFIX}/", f"{base}{PREFIX}/feed.xml",
@@ -98,5 +111,10 @@ def handle(path: str, base: str, now: dt.datetime) -> Response | None:
         a = catalog.find_article(KEY, path)
         if a is None or not catalog.is_live(a, now):
             return None
-        return page(article_page(a, base, now), last_modified=a.last_modified)
+        if catalog.is_taken_down(a, now):
+            return Response(410, GONE_HTML.encode(), "text/html; charset=utf-8")
+        a = catalog.as_of(a, now)
+        response = page(article_page(a, base, now), last_modified=a.last_modified)
+        response.headers["ETag"] = f'"{a.id}-{int(a.last_modified.timestamp())}"'
+        return response
     return None

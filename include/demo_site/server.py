@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -14,6 +15,7 @@ from demo_site.response import Response, not_found, plain
 
 HOST = "127.0.0.1"
 Clock = Callable[[], dt.datetime]
+SERVED_KEPT = 100_000
 ROBOTS = """User-agent: *
 Disallow: /bayside-press/wp-admin/
 Allow: /bayside-press/wp-admin/admin-ajax.php
@@ -70,10 +72,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.errors += 1
         etag = response.headers.get("ETag")
         if etag and etag == self.headers.get("If-None-Match"):
+            self.server.served.append((self.path, 304))
             self.send_response(304)
             self.send_header("ETag", etag)
             self.end_headers()
             return
+        self.server.served.append((self.path, response.status))
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -93,6 +97,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, port: int, clock: Clock, verbose: bool) -> None:
         super().__init__((HOST, port), _Handler)
         self.clock, self.verbose, self.errors = clock, verbose, 0
+        # (path, status) of the latest requests, in order (bounded: a demo runs for days).
+        self.served: deque[tuple[str, int]] = deque(maxlen=SERVED_KEPT)
 
 
 class DemoNewsroom:
@@ -112,6 +118,14 @@ class DemoNewsroom:
         if self._server is None:
             raise RuntimeError("the demo newsroom is not running")
         return f"http://{HOST}:{self._server.server_port}"
+
+    @property
+    def served(self) -> list[tuple[str, int]]:
+        """(path, status) of the requests answered so far (the latest SERVED_KEPT), in order:
+        what tests count."""
+        if self._server is None:
+            raise RuntimeError("the demo newsroom is not running")
+        return list(self._server.served)
 
     @property
     def thread(self) -> threading.Thread | None:

@@ -103,6 +103,12 @@ class Validation:
         return dict(self.batch_checks).get(check, "fail")
 
 
+# Corrections and updates mostly come within days; a week of conditional requests is
+# cheap (a 304 each). More than MAX_REVISIT_DAYS would refetch months every day.
+DEFAULT_REVISIT_DAYS = 7
+MAX_REVISIT_DAYS = 90
+
+
 @dataclass(frozen=True)
 class Outlet:
     id: str
@@ -119,6 +125,9 @@ class Outlet:
     requires_internet: bool = False
     demo: bool = False
     source_path: str = ""
+    # The revisit DAG refetches (conditionally) the articles of the last this many days
+    # and publishes a new revision of those that changed; 0: never revisited.
+    revisit_days: int = DEFAULT_REVISIT_DAYS
 
     @property
     def tz(self) -> ZoneInfo:
@@ -426,6 +435,12 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
     )
     v.finish()
 
+    rv = r.sub("revisit")
+    revisit_days = rv.get("days", int, DEFAULT_REVISIT_DAYS)
+    if not 0 <= revisit_days <= MAX_REVISIT_DAYS:
+        raise rv._err("days", f"must be between 0 and {MAX_REVISIT_DAYS}, got {revisit_days!r}")
+    rv.finish()
+
     outlet = Outlet(
         id=outlet_id,
         name=r.get("name", str),
@@ -441,6 +456,7 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
         requires_internet=r.get("requires_internet", bool, False),
         demo=r.get("demo", bool, False),
         source_path=path,
+        revisit_days=revisit_days,
     )
     r.finish()
     return outlet

@@ -748,7 +748,29 @@ def _check_nothing_leaves(spec: RunSpec) -> None:
         )
 
 
-def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dict[str, Any]:
+def _check_revisions_kept(spec: RunSpec) -> None:
+    """Raise ``ShrinkError`` when a row of the published revisions partition is not in the
+    staged one: another run (a revisit, an ingest rerun) published the day after this one
+    read it, and publishing now would drop that run's revision."""
+    published = _revisions_uri(spec)
+    if not lake.exists(published, spec.storage):
+        return
+    keys = ["article_id", "revision"]
+    before = lake.read_parquet(published, storage=spec.storage, columns=keys).to_pylist()
+    staged_uri = _stage(spec, "out", lake.REVISIONS, lake.PARQUET_FILE)
+    staged = (lake.read_parquet(staged_uri, storage=spec.storage, columns=keys).to_pylist()
+              if lake.exists(staged_uri, spec.storage) else [])
+    kept = {(row["article_id"], row["revision"]) for row in staged}
+    missing = [row for row in before if (row["article_id"], row["revision"]) not in kept]
+    if missing:
+        raise ShrinkError(
+            f"{spec.outlet.id} {spec.day}: {len(missing)} of {len(before)} rows of "
+            f"revisions/ would leave it (another run published the day since this one "
+            f"validated it); nothing is published. Rerun the day.")
+
+
+def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str],
+                 extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Replace the day's partitions atomically and write the run manifest.
 
     Each zone partition is one file: the articles and quarantine Parquet written by
@@ -758,9 +780,11 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
 
     First, the invariant that makes reruns only add knowledge: no article of the published
     partition may leave it unless a staged quarantine row says why (``ShrinkError``
-    otherwise, and nothing is published)."""
+    otherwise, and nothing is published); and no row may leave ``revisions/``.
+    ``extra``: more figures for the manifest (a revisit's)."""
     started = time.monotonic()
     _check_nothing_leaves(spec)
+    _check_revisions_kept(spec)
     validation = _read_json(spec, summary_path)
     discovered = _read_json(spec, _stage(spec, "discovered.json"))
     fetch_errors = _counts_under(validation["counts"], "fetch_error")
@@ -817,6 +841,7 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str]) -> dic
             "publish": round(time.monotonic() - started, 3),
         },
         "schema_version": SCHEMA_VERSION,
+        **(extra or {}),
     }
     lake.write_json(
         lake.manifest_uri(spec.lake, spec.outlet.id, spec.day, spec.run_id), manifest,

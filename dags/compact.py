@@ -1,12 +1,13 @@
 """``compact_corpus``: keeps the analysts' corpus (``corpus/date=D/``) up to date.
 
 Triggered by Airflow whenever any ingest or reparse run publishes an outlet-day (the
-Assets ``newslake://articles/<outlet>``), so ingestion stays per outlet-day and never
-waits for it. ``plan`` lists the days whose outlet partitions changed since their corpus
-file was built (``newslake.compact.stale_days``: each corpus day's manifest records its
-sources); ``compact`` (mapped, one task per day) rebuilds each whole and replaces it
-atomically. A run with nothing stale does nothing; an event it missed (a CLI run, a
-failed attempt) is caught by the next run, since the plan compares the lake, not events.
+Assets ``newslake://articles/<outlet>``) or the revisit DAG has run
+(``newslake://revisions``), so ingestion stays per outlet-day and never waits for it.
+``plan`` lists the days whose outlet partitions changed since their corpus file was
+built (``newslake.compact.stale_days``: each corpus day's manifest records its sources);
+``compact`` (mapped, one task per day) rebuilds each whole and replaces it atomically.
+A run with nothing stale does nothing; an event it missed (a CLI run, a failed attempt)
+is caught by the next run, since the plan compares the lake, not events.
 Only light modules are imported here: the library is imported inside the tasks.
 """
 
@@ -21,6 +22,7 @@ from newslake_storage import lake_storage, lake_uri  # plugins/: on sys.path in 
 from newslake.config import load_outlets_apart
 
 CORPUS_ASSET = Asset("newslake://corpus")
+REVISIONS_ASSET = Asset("newslake://revisions")  # dags/revisit.py: edited articles replaced
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "newslake",
     # A failure is mostly the store (a full disk, S3 unavailable): a retry later helps.
@@ -41,8 +43,8 @@ DOC = """### Compact the corpus
 Rebuilds `corpus/date=D/part-00000.parquet` (every outlet's articles of day D, ordered by
 outlet then `published_at`) for the days whose `articles/outlet=*/date=D` partitions
 changed since it was built, as recorded in `_corpus/date=D.json`. Triggered by the
-ingest and reparse DAGs' Assets; emits `newslake://corpus`. Safe to trigger
-by hand at any time: with nothing stale it does nothing.
+ingest and reparse DAGs' Assets and the revisit DAG's; emits `newslake://corpus`. Safe
+to trigger by hand at any time: with nothing stale it does nothing.
 """
 
 
@@ -54,7 +56,7 @@ def _outlet_assets() -> list[Asset]:
 with DAG(
     dag_id="compact_corpus",
     description="Every outlet of a day in one Parquet file, for analysts",
-    schedule=AssetAny(*_outlet_assets()),
+    schedule=AssetAny(*_outlet_assets(), REVISIONS_ASSET),
     start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,  # two runs would rebuild the same days at once

@@ -39,6 +39,7 @@ def test_compaction_is_triggered_by_every_outlets_articles_asset(airflow_db: Pat
         for kind, task_id in (("ingest", "publish"), ("reparse", "reparse")):
             task = load_dag(f"{kind}_{outlet}").get_task(task_id)
             published |= {asset.uri for asset in task.outlets}
+    published |= {a.uri for a in load_dag("revisit").get_task("report").outlets}
     assert published == triggers
     assert all(t.execution_timeout is not None for t in dag.tasks)
 

@@ -27,7 +27,7 @@ from newslake import lake as lakeio
 from newslake.config import ConfigError, load_outlet
 from newslake.settings import PROJECT_ROOT
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = pytest.mark.timeout(900)
 
 WIRE = "demo_harbor_wire"
 DAY = days_ago(5)

@@ -164,21 +164,22 @@ def _as_candidates(table: pa.Table) -> pa.Table:
 
 
 def _carried_stats(
-    spec: RunSpec, articles: pa.Table, replaced: set[str], counts: Counter[str]
+    spec: RunSpec, articles: pa.Table, replaced: set[str], reparsed: set[str],
+    counts: Counter[str],
 ) -> str:
     """Stage the rows the revisit keeps as they are (every article but the ``replaced``
-    URLs, every quarantine row but an earlier revisit's note on an article URL) as one
-    parse chunk's output; return its stats path for ``validate_step``."""
+    URLs, every quarantine row but an earlier note on a ``reparsed`` article URL: its
+    parse now says again what it finds) as one parse chunk's output; return its stats
+    path for ``validate_step``."""
     keep = pc.invert(pc.is_in(articles.column("url"), pa.array(sorted(replaced), pa.string())))
     carried = articles.filter(keep)
-    article_urls = pa.array(sorted(set(articles.column("url").to_pylist())), pa.string())
     quarantine = QUARANTINE_FILE_SCHEMA.empty_table()
     if lake.exists(_uri(spec, "quarantine"), spec.storage):
         quarantine = lake.read_parquet(_uri(spec, "quarantine"), QUARANTINE_FILE_SCHEMA,
                                        spec.storage)
-        # A changed page that did not parse is noted again below (parse_step).
+        notes = pa.array(sorted(reparsed), pa.string())
         quarantine = quarantine.filter(
-            pc.invert(pc.fill_null(pc.is_in(quarantine.column("url"), article_urls), False)))
+            pc.invert(pc.fill_null(pc.is_in(quarantine.column("url"), notes), False)))
     parsed_path = _stage(spec, "parsed", "carried.parquet")
     quarantine_path = _stage(spec, "parsed", "carried.quarantine.parquet")
     lake.write_parquet(_as_candidates(carried), parsed_path, None, spec.storage)
@@ -218,15 +219,34 @@ def revisit_day(spec: RunSpec) -> dict[str, Any]:
         lake.remove_tree(spec.staging_uri, spec.storage)
 
 
+def _requests(
+    articles: pa.Table, earlier: list[FetchResult]
+) -> tuple[list[str], dict[str, FetchResult]]:
+    """What to request for the day's articles: the URL the raw response that made each row
+    was requested by (a row's ``url`` is the canonical one), with that response, less the
+    note of an earlier failure, for its validators; a row without one: its ``url``."""
+    by_final: dict[str, FetchResult] = {}
+    for record in earlier:
+        if is_complete(record):
+            by_final[record.final_url or record.url] = record
+    urls: dict[str, None] = {}  # ordered, once each
+    previous: dict[str, FetchResult] = {}
+    for row in articles.select(["url", "fetched_url"]).to_pylist():
+        source = by_final.get(row["fetched_url"])
+        target = source.url if source is not None else row["url"]
+        if target in urls:
+            continue
+        urls[target] = None
+        if source is not None:
+            previous[target] = replace(source, kept_after=None, kept_at=None)
+    return list(urls), previous
+
+
 def _revisit(spec: RunSpec, before: list[str]) -> dict[str, Any]:
     started = time.monotonic()
     articles = lake.read_parquet(_uri(spec, "articles"), storage=spec.storage)
-    urls = list(dict.fromkeys(articles.column("url").to_pylist()))
     earlier = _earlier_raw(spec)
-    wanted = set(urls)
-    # The validators of the last good response, without the note of an earlier failure.
-    previous = {r.url: replace(r, kept_after=None, kept_at=None)
-                for r in earlier if r.url in wanted and is_complete(r)}
+    urls, previous = _requests(articles, earlier)
     answers, changed, counts = _refetch(spec, urls, previous)
     day_warc = _write_warc(spec, _day_raw(earlier, answers), "raw", DAY_WARC)
     fetch_seconds = round(time.monotonic() - started, 3)
@@ -244,10 +264,11 @@ def _revisit(spec: RunSpec, before: list[str]) -> dict[str, Any]:
         parsed = lake.read_json(changed_stats, spec.storage)["parsed_path"]
         replaced = set(lake.read_parquet(parsed, storage=spec.storage,
                                          columns=["url"]).column("url").to_pylist())
-    stats_paths.append(_carried_stats(spec, articles, replaced, counts))
+    stats_paths.append(_carried_stats(spec, articles, replaced, {r.url for r in changed},
+                                      counts))
     summary = validate_step(spec, stats_paths)
     outcome = {
-        "articles": len(urls),
+        "articles": articles.num_rows,
         "requested": counts["requested"],
         "not_modified": counts["not_modified"],
         "unchanged": counts["unchanged"],

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.dataset as ds
 import pytest
 import requests
@@ -34,6 +35,17 @@ DAY = days_ago(5)
 AFTER_MIDNIGHT = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(0, 30), dt.UTC)
 # Two days on: every edit of DAY's stories is out, and the takedown (06:00) has happened.
 REVISIT_AT = dt.datetime.combine(DAY + dt.timedelta(days=2), dt.time(6, 0), dt.UTC)
+
+
+# README "Reading the lake": which stories changed on a day.
+CHANGED = """
+  SELECT a.url, r.revision AS was, a.revision AS now, a.modified_at,
+         r.word_count AS words_before, a.word_count AS words_now
+  FROM read_parquet('lake/revisions/**/*.parquet', hive_partitioning=true) r
+  JOIN read_parquet('lake/articles/**/*.parquet', hive_partitioning=true) a
+    USING (outlet, date, article_id)
+  WHERE outlet = 'demo_harbor_wire' AND date = $day
+  ORDER BY a.modified_at, was"""
 
 
 @dataclass
@@ -135,6 +147,11 @@ def test_revisit_keeps_unchanged_stories_revises_edited_ones_and_keeps_a_taken_d
         assert old["revision"] == 1 and old["body"] == truth[old["url"]].body
         assert {k: v for k, v in old.items() if k != "date"} == {
             k: v for k, v in ingested[old["url"]].items() if k != "date"}
+
+    changes = duckdb.execute(CHANGED.replace("'lake/", f"'{lake}/"),
+                             {"day": DAY.isoformat()}).fetchall()
+    assert sorted(c[0] for c in changes) == sorted(edited)
+    assert all(c[1:3] == (1, 2) and c[5] > c[4] for c in changes)
 
     # The taken-down story is still in the lake, counted in the revisit's manifest, and
     # the raw zone keeps its last good response.

@@ -37,15 +37,15 @@ AFTER_MIDNIGHT = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(0, 30),
 REVISIT_AT = dt.datetime.combine(DAY + dt.timedelta(days=2), dt.time(6, 0), dt.UTC)
 
 
-# README "Reading the lake": which stories changed on a day.
+# docs/lake.md "Reading the lake": which stories of a day changed.
 CHANGED = """
-  SELECT a.url, r.revision AS was, a.revision AS now, a.modified_at,
+  SELECT a.outlet, a.url, r.revision AS was, a.revision AS now, a.modified_at,
          r.word_count AS words_before, a.word_count AS words_now
   FROM read_parquet('lake/revisions/**/*.parquet', hive_partitioning=true) r
   JOIN read_parquet('lake/articles/**/*.parquet', hive_partitioning=true) a
     USING (outlet, date, article_id)
-  WHERE outlet = 'demo_harbor_wire' AND date = $day
-  ORDER BY a.modified_at, was"""
+  WHERE date = $day
+  ORDER BY a.outlet, a.modified_at, was"""
 
 
 @dataclass
@@ -150,8 +150,8 @@ def test_revisit_keeps_unchanged_stories_revises_edited_ones_and_keeps_a_taken_d
 
     changes = duckdb.execute(CHANGED.replace("'lake/", f"'{lake}/"),
                              {"day": DAY.isoformat()}).fetchall()
-    assert sorted(c[0] for c in changes) == sorted(edited)
-    assert all(c[1:3] == (1, 2) and c[5] > c[4] for c in changes)
+    assert sorted(c[1] for c in changes) == sorted(edited)
+    assert all(c[0] == WIRE and c[2:4] == (1, 2) and c[6] > c[5] for c in changes)
 
     # The taken-down story is still in the lake, counted in the revisit's manifest, and
     # the raw zone keeps its last good response.

@@ -206,7 +206,7 @@ def _wire_day(spec: OutletSpec, day: dt.date) -> tuple[DemoArticle, ...]:
 
 
 # Wire edits and a takedown, a pure function of the article and the clock: every
-# WIRE_EDIT_EVERY-th story of a day and its last one are updated 1-4 hours after they
+# WIRE_EDIT_EVERY-th story of a day and its last one are updated 1-5 hours after they
 # went out (an added paragraph, a new dateModified, ETag and Last-Modified), and one late
 # story a day is taken down (410 Gone) at 06:00 UTC two days after its day, after the
 # daily ingest has landed it.

@@ -6,16 +6,23 @@ finds nothing to register, which is fine. Top-level imports stay light (no provi
 Airflow import) because the DAG processor parses the DAG files that import it.
 
 Notifications are off by default. Turn them on with Airflow Variables (or the matching
-``AIRFLOW_VAR_…`` environment variables):
+``AIRFLOW_VAR_…`` environment variables); the servers and secrets live in Airflow
+connections:
 
-- ``newslake_alert_email``: comma-separated addresses; sent through the SMTP provider
-  (``apache-airflow-providers-smtp``, connection ``smtp_default`` or the Variable
-  ``newslake_alert_smtp_conn_id``);
-- ``newslake_alert_slack_conn_id``: a Slack Incoming Webhook connection id; sent through
-  ``apache-airflow-providers-slack`` when installed.
+- ``newslake_alert_email``: comma-separated addresses; sent by the SMTP provider's
+  ``SmtpNotifier`` through the connection named by the Variable
+  ``newslake_alert_smtp_conn_id`` (default: ``[email] email_conn_id``, i.e. ``smtp_default``;
+  its extra ``from_email`` is the sender);
+- ``newslake_alert_slack_conn_id``: a Slack Incoming Webhook connection id
+  (``slackwebhook``: the webhook token in the password); sent by the Slack provider's
+  ``SlackWebhookNotifier``.
 
-A missing provider, a missing connection or a failing server is logged, never raised:
-a callback that raises only hides the original failure.
+The providers' notifiers do the sending (connection lookup, TLS, retries, the Slack API's
+answers); newslake decides whether to send and what the message says
+(``newslake.alerts``: which task of which DAG, the run, the try, the error's first line —
+for a failed batch check its name and value — and the log link). A missing provider, a
+missing connection or a failing server is logged, never raised: a callback that raises only
+hides the original failure.
 """
 
 from __future__ import annotations
@@ -47,19 +54,36 @@ def get_variable(key: str) -> str | None:
     return str(value).strip() or None
 
 
+def _send(notifier: Any, context: Mapping[str, Any]) -> None:
+    """Send through a provider notifier, its content already final.
+
+    ``notify()`` rather than ``notifier(context)``: calling the notifier would first render
+    its fields as Jinja templates, and an error message that happens to contain ``{{`` would
+    then be evaluated (or fail to render) instead of being sent as written."""
+    notifier.notify(context)
+
+
+def email_notifier(to: list[str], context: Mapping[str, Any], conn_id: str | None) -> Any:
+    """The SMTP provider's notifier with newslake's subject and HTML body."""
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    return SmtpNotifier(to=to, smtp_conn_id=conn_id, subject=failure_subject(context),
+                        html_content=failure_html(context))
+
+
+def slack_notifier(conn_id: str, text: str) -> Any:
+    """The Slack provider's Incoming Webhook notifier with newslake's one-line summary."""
+    from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+    return SlackWebhookNotifier(slack_webhook_conn_id=conn_id, text=text)
+
+
 def send_email(to: list[str], context: Mapping[str, Any], conn_id: str | None) -> None:
-    from airflow.providers.smtp.hooks.smtp import SmtpHook
-
-    with SmtpHook(smtp_conn_id=conn_id or "smtp_default") as hook:
-        hook.send_email_smtp(
-            to=to, subject=failure_subject(context), html_content=failure_html(context)
-        )
+    _send(email_notifier(to, context, conn_id), context)
 
 
-def send_slack(conn_id: str, text: str) -> None:
-    from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
-
-    SlackWebhookHook(slack_webhook_conn_id=conn_id).send_text(text)
+def send_slack(conn_id: str, text: str, context: Mapping[str, Any]) -> None:
+    _send(slack_notifier(conn_id, text), context)
 
 
 def _try_send(channel: str, send: Callable[[], None]) -> str:
@@ -96,7 +120,7 @@ def on_failure(
             outcome["email"] = _try_send("email", lambda: send_email(to, context, conn_id))
         slack = variable(SLACK_VARIABLE)
         if slack:
-            outcome["slack"] = _try_send("slack", lambda: send_slack(slack, line))
+            outcome["slack"] = _try_send("slack", lambda: send_slack(slack, line, context))
     except Exception:  # the callback must never be what fails
         log.exception("newslake alert callback failed")
     return outcome

@@ -1,24 +1,31 @@
 """Failure summaries, run metrics and the Airflow callbacks, without a scheduler.
 
-``newslake.alerts`` is plain Python; ``plugins/newslake_callbacks.py`` is exercised with a
-fake Variable lookup, a real SMTP exchange with a loopback sink, the missing Slack
-provider, and Airflow's stats module with a recording backend.
+``newslake.alerts`` is plain Python. ``plugins/newslake_callbacks.py`` hands its messages to
+the SMTP and Slack providers' notifiers; they really send, to an SMTP server (aiosmtpd) and
+a Slack-webhook stand-in (an HTTP server) on 127.0.0.1, both from a direct call and from a
+failing DAG run by ``dag.test()``. Airflow's stats module is checked with a recording
+backend.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import email
+import email.policy
+import json
 import logging
-import socketserver
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from aiosmtpd.controller import Controller
+from helpers.compose import free_port
 
 from newslake.alerts import exception_line, failure_html, failure_summary, run_metrics
 from newslake.settings import PROJECT_ROOT
@@ -110,8 +117,9 @@ def test_default_variable_lookup_is_off_and_safe(callbacks: ModuleType) -> None:
 def test_missing_slack_provider_is_logged_not_raised(
     callbacks: ModuleType, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The Slack provider is not a dependency of newslake; hide it even where it is installed.
-    for name in ("airflow.providers.slack", "airflow.providers.slack.hooks.slack_webhook"):
+    # An image built without the Slack provider: hide it although it is installed here.
+    for name in ("airflow.providers.slack", "airflow.providers.slack.notifications",
+                 "airflow.providers.slack.notifications.slack_webhook"):
         monkeypatch.setitem(sys.modules, name, None)
     with caplog.at_level(logging.INFO, logger="newslake.alerts"):
         outcome = callbacks.on_failure(
@@ -137,61 +145,115 @@ def test_a_broken_notifier_never_breaks_the_callback(
     assert callbacks.on_failure(_context(), variable=broken_variable) == {}
 
 
-class _SmtpSink(socketserver.StreamRequestHandler):
-    """Just enough SMTP to accept one mail; keeps what it got on the server."""
+def test_a_missing_connection_is_a_failed_send_not_a_crash(
+    callbacks: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    outcome = callbacks.on_failure(_context(), variable=_variables(
+        {"newslake_alert_slack_conn_id": "newslake_no_such_connection"}))
+    assert outcome == {"slack": "failed"}
+    assert "newslake_no_such_connection" in caplog.text
 
-    def handle(self) -> None:
-        server: Any = self.server
-        self.wfile.write(b"220 sink ESMTP\r\n")
-        while line := self.rfile.readline():
-            verb = line.decode().strip().upper()
-            if verb.startswith(("EHLO", "HELO")):
-                self.wfile.write(b"250 sink\r\n")
-            elif verb.startswith("RCPT TO"):
-                server.recipients.append(line.decode().strip())
-                self.wfile.write(b"250 OK\r\n")
-            elif verb == "DATA":
-                self.wfile.write(b"354 go on\r\n")
-                data = b""
-                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
-                    data += chunk
-                server.messages.append(data.decode())
-                self.wfile.write(b"250 queued\r\n")
-            elif verb == "QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 OK\r\n")
+
+# --- real servers on loopback --------------------------------------------------------------
+
+@dataclass
+class Mailbox:
+    """What the loopback SMTP server accepted: one parsed message per DATA."""
+
+    port: int
+    messages: list[email.message.EmailMessage] = field(default_factory=list)
+    recipients: list[list[str]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.recipients.append(list(envelope.rcpt_tos))
+        self.messages.append(cast(email.message.EmailMessage, email.message_from_bytes(
+            envelope.content, policy=email.policy.default)))
+        return "250 Message accepted for delivery"
+
+    def conn_uri(self) -> str:
+        """An Airflow SMTP connection to it (plain SMTP, the sender in the extras)."""
+        return (f"smtp://127.0.0.1:{self.port}?disable_tls=true&disable_ssl=true"
+                "&retry_limit=0&timeout=10&from_email=airflow%40example.com")
 
 
 @pytest.fixture
-def smtp_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    server: Any = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpSink)
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox(port=free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def _html_body(message: email.message.EmailMessage) -> str:
+    part = message.get_body(preferencelist=("html",))
+    assert part is not None, message.as_string()
+    return str(cast(Any, part).get_content())
+
+
+class _Webhook(BaseHTTPRequestHandler):
+    """Answers like Slack's Incoming Webhooks (``200 ok``) and keeps each JSON body."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        server: Any = self.server
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        server.posts.append((self.path, json.loads(body)))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def slack_webhook() -> Iterator[Any]:
+    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
     server.daemon_threads = True
-    server.messages, server.recipients = [], []
+    server.posts = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     port = server.server_address[1]
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_NEWSLAKE_TEST_SMTP",
-        f"smtp://127.0.0.1:{port}?disable_tls=true&disable_ssl=true&retry_limit=0"
-        "&from_email=airflow%40example.com&timeout=10",
-    )
+    # A ``slackwebhook`` connection: the webhook's base URL in host, its token as password.
+    server.conn_json = json.dumps({"conn_type": "slackwebhook", "schema": "http",
+                                   "host": f"127.0.0.1:{port}/services",
+                                   "password": "T000/B000/XXXX"})
     yield server
     server.shutdown()
     server.server_close()
+    thread.join(timeout=5)
 
 
-def test_email_goes_through_the_smtp_provider(callbacks: ModuleType, smtp_sink: Any) -> None:
+def test_email_goes_through_the_smtp_notifier(
+    callbacks: ModuleType, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_NEWSLAKE_TEST_SMTP", mailbox.conn_uri())
     outcome = callbacks.on_failure(_context(), variable=_variables({
         "newslake_alert_email": "ops@example.com, oncall@example.com",
         "newslake_alert_smtp_conn_id": "newslake_test_smtp",
     }))
     assert outcome == {"email": "sent"}
-    assert len(smtp_sink.messages) == 1
-    message = smtp_sink.messages[0]
-    assert "Subject: newslake: ingest_demo_metro_ledger.fetch[2] failed (try 3/3)" in message
-    assert any("oncall@example.com" in r for r in smtp_sink.recipients)
+    assert len(mailbox.messages) == 1
+    message = mailbox.messages[0]
+    assert message["Subject"] == "newslake: ingest_demo_metro_ledger.fetch[2] failed (try 3/3)"
+    assert message["From"] == "airflow@example.com"
+    assert sorted(mailbox.recipients[0]) == ["oncall@example.com", "ops@example.com"]
+    assert "ConnectionError: connection refused" in _html_body(message)
+
+
+def test_slack_goes_through_the_webhook_notifier(
+    callbacks: ModuleType, slack_webhook: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_NEWSLAKE_TEST_SLACK", slack_webhook.conn_json)
+    outcome = callbacks.on_failure(
+        _context(), variable=_variables({"newslake_alert_slack_conn_id": "newslake_test_slack"}))
+    assert outcome == {"slack": "sent"}
+    assert slack_webhook.posts == [
+        ("/services/T000/B000/XXXX", {"text": failure_summary(_context())})]
 
 
 def test_emit_run_stats_goes_through_airflow_stats(
@@ -220,7 +282,10 @@ def test_emit_run_stats_goes_through_airflow_stats(
     assert ("gauge", "newslake.demo_metro_ledger.quarantine_share", 0.25) in sent
 
 
-
+# A failed batch check as the ingest DAG raises it; "{{ ti.task_id }}" must arrive as
+# written (the notifiers' Jinja rendering is not applied to a message already built).
+CHECK_FAILURE = ("probe 2026-11-25: batch checks failed: quarantine_share "
+                 "(quarantine_share=1.0) {{ ti.task_id }}")
 PROBE_DAG = """
 import datetime as dt
 from airflow.sdk import DAG, task
@@ -234,11 +299,13 @@ with DAG("newslake_callback_probe", schedule=None,
         assert emit_run_stats({"outlet": "probe", "written": 3, "quarantined": 1})
 
     @task
-    def fetch():
-        raise ValueError("probe failure\\nsecond line")
+    def validate():
+        from newslake.validate import BatchValidationError
 
-    publish() >> fetch()
-"""
+        raise BatchValidationError(CHECK_FAILURE + "\\nsecond line")
+
+    publish() >> validate()
+""".replace("CHECK_FAILURE", repr(CHECK_FAILURE))
 PROBE_RUN = """
 import os, sys
 from pathlib import Path
@@ -246,7 +313,6 @@ from newslake.airflow_local import airflow_env, migrate_db
 home = Path(sys.argv[1])
 os.environ.update(airflow_env(home, str(home / "lake"), {
     "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-    "AIRFLOW_VAR_NEWSLAKE_ALERT_SLACK_CONN_ID": "slack_alerts",
 }))
 migrate_db(dict(os.environ))
 from airflow.dag_processing.dagbag import DagBag
@@ -257,17 +323,45 @@ print("PROBE", sorted((ti.task_id, str(ti.state)) for ti in run.get_task_instanc
 """
 
 
-@pytest.mark.timeout(300)
-def test_callbacks_run_inside_airflow(tmp_path: Path) -> None:
+@pytest.mark.timeout(420)
+def test_a_failing_dag_mails_and_slacks_through_airflow_connections(
+    tmp_path: Path, mailbox: Mailbox, slack_webhook: Any
+) -> None:
     """The wiring the ingest DAGs use, in a probe DAG run by ``dag.test()`` (own Airflow
-    home and DAG folder, in a subprocess, so the session's DB and bundle stay untouched)."""
+    home and DAG folder, in a subprocess, so the session's DB and bundle stay untouched):
+    turned on by Variables, servers and secrets in connections, as a deployment sets them."""
     (tmp_path / "dags").mkdir()
     (tmp_path / "dags" / "probe.py").write_text(PROBE_DAG)
-    done = subprocess.run([sys.executable, "-c", PROBE_RUN, str(tmp_path)],
-                          capture_output=True, text=True, timeout=240)
+    env = {**subprocess_env(),
+           "AIRFLOW_CONN_ALERTS_SMTP": mailbox.conn_uri(),
+           "AIRFLOW_CONN_ALERTS_SLACK": slack_webhook.conn_json,
+           "AIRFLOW_VAR_NEWSLAKE_ALERT_EMAIL": "data-team@example.com",
+           "AIRFLOW_VAR_NEWSLAKE_ALERT_SMTP_CONN_ID": "alerts_smtp",
+           "AIRFLOW_VAR_NEWSLAKE_ALERT_SLACK_CONN_ID": "alerts_slack"}
+    done = subprocess.run([sys.executable, "-c", PROBE_RUN, str(tmp_path)], env=env,
+                          capture_output=True, text=True, timeout=360)
     out = done.stdout + done.stderr
-    assert "PROBE [('fetch', 'failed'), ('publish', 'success')]" in out, out[-3000:]
-    assert "newslake FAILED newslake_callback_probe.fetch run=manual__" in out
-    assert "try=1/1: ValueError: probe failure | log: http" in out
-    if importlib.util.find_spec("airflow.providers.slack") is None:
-        assert "slack notification not available" in out
+    assert "PROBE [('publish', 'success'), ('validate', 'failed')]" in out, out[-3000:]
+    error = f"BatchValidationError: {CHECK_FAILURE}"
+    assert "newslake FAILED newslake_callback_probe.validate run=manual__" in out
+    assert f"try=1/1: {error} | log: http" in out
+
+    assert [path for path, _ in slack_webhook.posts] == ["/services/T000/B000/XXXX"]
+    text = slack_webhook.posts[0][1]["text"]
+    assert text.startswith("newslake FAILED newslake_callback_probe.validate run=manual__")
+    assert f"try=1/1: {error} | log: http" in text and "second line" not in text
+
+    assert mailbox.recipients == [["data-team@example.com"]]
+    message = mailbox.messages[0]
+    assert message["Subject"] == "newslake: newslake_callback_probe.validate failed (try 1/1)"
+    body = _html_body(message)
+    assert "quarantine_share (quarantine_share=1.0) {{ ti.task_id }}" in body
+    assert "newslake_callback_probe" in body and "Task log" in body
+
+
+def subprocess_env() -> dict[str, str]:
+    """This process's environment without its Airflow connections and Variables."""
+    import os
+
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))}

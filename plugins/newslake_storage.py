@@ -20,8 +20,10 @@ def lake_uri() -> str:
 def lake_storage(lake: str) -> dict[str, str]:
     """S3 options for an ``s3://`` lake from the connection named by the Variable
     ``newslake_lake_conn_id`` (default ``newslake_s3``; type aws: login/password =
-    key/secret, extras ``endpoint_url`` and ``region_name``). Without that connection the
-    library falls back to the environment (``newslake.settings.storage_from_env``)."""
+    key/secret, extras ``endpoint_url`` and ``region_name``; see
+    ``newslake.settings.storage_from_connection``, which ``newslake report --conn-id``
+    shares). Without that connection the library falls back to the environment
+    (``newslake.settings.storage_from_env``)."""
     if not lake.startswith("s3://"):
         return {}
     conn_id = Variable.get("newslake_lake_conn_id", default=None) or "newslake_s3"
@@ -29,12 +31,6 @@ def lake_storage(lake: str) -> dict[str, str]:
         conn = BaseHook.get_connection(conn_id)
     except AirflowNotFoundException:
         return {}
-    extra = conn.extra_dejson
-    found = {
-        "access_key_id": conn.login or extra.get("aws_access_key_id"),
-        "secret_access_key": conn.password or extra.get("aws_secret_access_key"),
-        "session_token": extra.get("aws_session_token"),
-        "endpoint_url": extra.get("endpoint_url"),
-        "region": extra.get("region_name"),
-    }
-    return {k: str(v) for k, v in found.items() if v}
+    from newslake.settings import storage_from_connection
+
+    return storage_from_connection(conn.login, conn.password, conn.extra_dejson)

@@ -343,3 +343,55 @@ def test_report_datadocs_and_reparse_work_on_the_s3_lake(
     reparsed = reparse_day(outlet, day, s3_lake, "s3-reparse-run", storage=storage)
     assert reparsed is not None and reparsed["written"] == manifest["written"]
     assert _titles(s3_lake, storage) == before
+
+
+@pytest.mark.timeout(240)
+def test_report_and_datadocs_read_the_lake_through_the_dags_airflow_connection(
+    s3_server: Any, airflow_s3_lake: str, airflow_db: Path, demo_site: str, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--conn-id``: the lake's keys and endpoint come from the Airflow connection the DAGs
+    use, none from the environment: one made in the UI (stored in the metadata DB) and one
+    set as ``AIRFLOW_CONN_…`` (``airflow_s3_lake``)."""
+    import json
+
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    from newslake.cli import main as cli_main
+    from newslake.config import load_outlets
+    from newslake.pipeline import RunSpec, run_day
+
+    storage = s3_server.storage
+    outlet = load_outlets()["demo_metro_ledger"]
+    manifest = run_day(RunSpec(outlet, days_ago(3), "conn-report-run", airflow_s3_lake,
+                               storage=storage))
+    with create_session() as session:
+        session.add(Connection(
+            conn_id="newslake_s3_ui", conn_type="aws", login=storage["access_key_id"],
+            password=storage["secret_access_key"],
+            extra=json.dumps({"endpoint_url": storage["endpoint_url"],
+                              "region_name": storage["region"]})))
+    try:
+        # Data Docs first: it mirrors _runs/ from S3 (a process keeps one mirror per lake).
+        code = cli_main(["datadocs", "--lake", airflow_s3_lake, "--conn-id", "newslake_s3_ui",
+                         "--out", str(tmp_path / "docs")])
+    finally:
+        with create_session() as session:
+            session.query(Connection).filter(Connection.conn_id == "newslake_s3_ui").delete()
+    assert code == 0, capsys.readouterr().err
+    assert "conn-report-run" in (tmp_path / "docs" / "index.html").read_text()
+
+    # The report counts rows from the partitions' footers, read on S3 at each call.
+    code = cli_main(["report", "--lake", airflow_s3_lake, "--conn-id", "newslake_s3_test",
+                     "--out", str(tmp_path / "report.html")])
+    assert code == 0, capsys.readouterr().err
+    page = (tmp_path / "report.html").read_text()
+    assert "conn-report-run" in page and f">{manifest['written']}<" in page
+
+    capsys.readouterr()
+    code = cli_main(["report", "--lake", airflow_s3_lake, "--conn-id", "newslake_s3_typo",
+                     "--out", str(tmp_path / "other.html")])
+    err = capsys.readouterr().err
+    assert code == 2 and not (tmp_path / "other.html").exists()
+    assert err.startswith("newslake report: Airflow connection 'newslake_s3_typo' not found"), err

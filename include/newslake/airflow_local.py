@@ -129,6 +129,28 @@ def collect_results(
                 f"Airflow runner exited with {proc.returncode}:\n{stderr.read()[-5000:]}")
 
 
+def connection_storage(conn_id: str) -> dict[str, str]:
+    """S3 options from an Airflow connection, as the DAGs read it
+    (``plugins/newslake_storage.py``): for ``newslake report/datadocs --conn-id``.
+
+    Airflow resolves the id here as its own CLI does (``airflow connections get``): the
+    configured secrets backend, ``AIRFLOW_CONN_<ID>`` variables, then the metadata DB of
+    this environment's Airflow configuration (a connection made in the UI)."""
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+
+    from newslake.errors import NewslakeError
+    from newslake.settings import storage_from_connection
+
+    try:
+        conn = Connection.get_connection_from_secrets(conn_id)
+    except AirflowNotFoundException as exc:
+        raise NewslakeError(
+            f"Airflow connection {conn_id!r} not found (secrets backend, AIRFLOW_CONN_"
+            f"{conn_id.upper()}, or the metadata DB at [database] sql_alchemy_conn)") from exc
+    return storage_from_connection(conn.login, conn.password, conn.extra_dejson)
+
+
 def manual_run_after(day: dt.date) -> dt.datetime:
     """The logical date of a manual run (``DAG.test()``) whose interval is [D, D+1) UTC:
     a data-interval timetable gives a run at D+1 00:00 the interval that just ended."""

@@ -258,13 +258,24 @@ def cmd_outlets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lake_storage(args: argparse.Namespace) -> dict[str, str] | None:
+    """S3 options from the Airflow connection ``--conn-id`` (the one the DAGs use), or None:
+    the environment's (``newslake.settings.storage_from_env``)."""
+    if not args.conn_id:
+        return None
+    from newslake.airflow_local import connection_storage
+
+    return connection_storage(args.conn_id)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """One self-contained HTML page of the lake's runs, counts and failures."""
     from newslake.errors import NewslakeError
     from newslake.report import write_report
 
     try:
-        path = write_report(args.lake, args.out, days=args.days, runs_limit=args.runs)
+        path = write_report(args.lake, args.out, days=args.days, runs_limit=args.runs,
+                            storage=_lake_storage(args))
     except NewslakeError as exc:
         print(f"newslake report: {exc}", file=sys.stderr)
         return 2
@@ -278,7 +289,7 @@ def cmd_datadocs(args: argparse.Namespace) -> int:
     from newslake.errors import NewslakeError
 
     try:
-        index = build_datadocs(args.lake, args.out)
+        index = build_datadocs(args.lake, args.out, _lake_storage(args))
     except NewslakeError as exc:
         print(f"newslake datadocs: {exc}", file=sys.stderr)
         return 2
@@ -388,6 +399,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+CONN_ID_HELP = ("read an s3:// lake with this Airflow connection's credentials and endpoint "
+                "(the one the DAGs use, e.g. newslake_s3); default: the environment")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newslake", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -474,11 +489,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="report.html")
     report.add_argument("--days", type=int, default=60, help="days shown in the charts")
     report.add_argument("--runs", type=int, default=50, help="rows in the latest-runs table")
+    report.add_argument("--conn-id", help=CONN_ID_HELP)
     report.set_defaults(func=cmd_report)
 
     datadocs = sub.add_parser("datadocs", help="HTML pages of the kept validation results")
     datadocs.add_argument("--lake", default=default_lake())
     datadocs.add_argument("--out", default="datadocs", help="output folder")
+    datadocs.add_argument("--conn-id", help=CONN_ID_HELP)
     datadocs.set_defaults(func=cmd_datadocs)
     return parser
 

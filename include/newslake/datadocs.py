@@ -129,11 +129,13 @@ def _run_page(run: RunRecord, results: Mapping[str, Any], checks: list[Check]) -
     return _page(f"{run.outlet} {run.day} · newslake data docs", body)
 
 
-def build_datadocs(lake_uri: str, out_dir: str | Path) -> Path:
-    """Write ``index.html`` and one page a run with kept results; return the index path."""
+def build_datadocs(lake_uri: str, out_dir: str | Path,
+                   storage: Mapping[str, str] | None = None) -> Path:
+    """Write ``index.html`` and one page a run with kept results; return the index path.
+    ``storage``: S3 options (default: from the environment, ``report.s3_storage``)."""
     out = Path(out_dir)
-    root = local_root(lake_uri)
-    runs = [r for r in load_runs(lake_uri) if r.validation_file]
+    root = local_root(lake_uri, storage)
+    runs = [r for r in load_runs(lake_uri, storage) if r.validation_file]
     runs.sort(key=lambda r: r.finished_at, reverse=True)
     index_rows = []
     for run in runs:

@@ -114,10 +114,18 @@ def _seconds(manifest: Mapping[str, Any]) -> float | None:
 _MIRRORS: dict[str, Path] = {}
 
 
-def local_root(lake_uri: str) -> Path:
+def s3_storage(storage: Mapping[str, str] | None) -> Mapping[str, str]:
+    """``storage`` when given (e.g. from the DAGs' Airflow connection), else the
+    environment's S3 settings (``newslake.settings.storage_from_env``)."""
+    from newslake.settings import storage_from_env
+
+    return storage_from_env() if storage is None else storage
+
+
+def local_root(lake_uri: str, storage: Mapping[str, str] | None = None) -> Path:
     """A local folder holding the lake's ``_runs/``: the lake itself, or for an ``s3://``
     lake a mirror of its (small) manifests and GX results, made once per process.
-    Credentials come from the environment (``newslake.settings.storage_from_env``)."""
+    ``storage``: S3 options (default: from the environment, ``s3_storage``)."""
     if not lake.is_s3(lake_uri):
         return lake.lake_root(lake_uri)
     if lake_uri not in _MIRRORS:
@@ -127,12 +135,10 @@ def local_root(lake_uri: str) -> Path:
 
         import pyarrow.fs as pafs
 
-        from newslake.settings import storage_from_env
-
         mirror = Path(tempfile.mkdtemp(prefix="newslake-report-"))
         atexit.register(shutil.rmtree, mirror, True)
         runs = lake.join(lake_uri, "_runs")
-        fs, path = lake.filesystem(runs, storage_from_env())
+        fs, path = lake.filesystem(runs, s3_storage(storage))
         try:
             if fs.get_file_info(path).type != pafs.FileType.NotFound:
                 pafs.copy_files(path, str(mirror / "_runs"), source_filesystem=fs,
@@ -143,9 +149,9 @@ def local_root(lake_uri: str) -> Path:
     return _MIRRORS[lake_uri]
 
 
-def load_runs(lake_uri: str) -> list[RunRecord]:
+def load_runs(lake_uri: str, storage: Mapping[str, str] | None = None) -> list[RunRecord]:
     """Every run in ``_runs/``, oldest first (by finish time)."""
-    root = local_root(lake_uri)
+    root = local_root(lake_uri, storage)
     runs: list[RunRecord] = []
     for folder in sorted((root / "_runs").glob("outlet=*/date=*")):
         outlet = folder.parent.name.removeprefix("outlet=")
@@ -177,7 +183,7 @@ def load_runs(lake_uri: str) -> list[RunRecord]:
             failures = tuple(summary.get("batch_failures") or ())
             counts = summary.get("counts") or {}
             live = None if failures else live_rows(
-                lake_uri, outlet, day, str(summary.get("run_id", stem)))
+                lake_uri, outlet, day, str(summary.get("run_id", stem)), storage)
             runs.append(RunRecord(
                 outlet=outlet, day=day, run_id=str(summary.get("run_id", stem)),
                 status="failed" if failures else "published" if live else "unpublished",
@@ -192,34 +198,32 @@ def load_runs(lake_uri: str) -> list[RunRecord]:
     return runs
 
 
-def live_rows(lake_uri: str, outlet: str, day: str, run_id: str) -> tuple[int, int] | None:
+def live_rows(lake_uri: str, outlet: str, day: str, run_id: str,
+              storage: Mapping[str, str] | None = None) -> tuple[int, int] | None:
     """(articles, quarantined) rows of the outlet-day's live partitions that ``run_id``
     wrote, or None when neither partition holds a row of it."""
-    from newslake.settings import storage_from_env
-
-    storage = storage_from_env() if lake.is_s3(lake_uri) else None
+    s3 = s3_storage(storage) if lake.is_s3(lake_uri) else None
     found = []
     for zone in ("articles", "quarantine"):
         location = lake.join(lake.partition_uri(lake_uri, zone, outlet, dt.date.fromisoformat(day)),
                              lake.PARQUET_FILE)
-        if not lake.exists(location, storage):
+        if not lake.exists(location, s3):
             found.append(0)
             continue
-        fs, path = lake.filesystem(location, storage)
+        fs, path = lake.filesystem(location, s3)
         ids = pq.read_table(path, columns=["run_id"], filesystem=fs).column("run_id")
         found.append(sum(1 for value in ids.to_pylist() if value == run_id))
     return (found[0], found[1]) if any(found) else None
 
 
-def partition_rows(lake_uri: str, zone: str) -> dict[tuple[str, str], int]:
+def partition_rows(lake_uri: str, zone: str,
+                   storage: Mapping[str, str] | None = None) -> dict[tuple[str, str], int]:
     """Rows per (outlet, date) partition of a zone, from the Parquet footers."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
     if lake.is_s3(lake_uri):  # footers read in place: a few KB a partition
         import pyarrow.fs as pafs
 
-        from newslake.settings import storage_from_env
-
-        fs, base = lake.filesystem(lake.join(lake_uri, zone), storage_from_env())
+        fs, base = lake.filesystem(lake.join(lake_uri, zone), s3_storage(storage))
         if fs.get_file_info(base).type == pafs.FileType.NotFound:
             return {}
         for info in fs.get_file_info(pafs.FileSelector(base, recursive=True)):
@@ -235,13 +239,14 @@ def partition_rows(lake_uri: str, zone: str) -> dict[tuple[str, str], int]:
     return dict(counts)
 
 
-def day_stats(lake_uri: str, runs: list[RunRecord]) -> dict[tuple[str, str], DayStats]:
+def day_stats(lake_uri: str, runs: list[RunRecord],
+              storage: Mapping[str, str] | None = None) -> dict[tuple[str, str], DayStats]:
     """What each outlet-day holds now: rows from the partitions, fetch failures from the
     newest published manifest (the run that wrote those partitions)."""
     stats: dict[tuple[str, str], DayStats] = defaultdict(DayStats)
-    for key, n in partition_rows(lake_uri, "articles").items():
+    for key, n in partition_rows(lake_uri, "articles", storage).items():
         stats[key].articles = n
-    for key, n in partition_rows(lake_uri, "quarantine").items():
+    for key, n in partition_rows(lake_uri, "quarantine", storage).items():
         stats[key].quarantined = n
     for run in runs:  # oldest first: the newest published run wins
         if run.status == "published":
@@ -424,10 +429,11 @@ def _runs_table(runs: list[RunRecord], limit: int) -> str:
 
 
 def build_report(lake_uri: str, *, days: int = DEFAULT_DAYS, runs_limit: int = DEFAULT_RUNS,
-                 now: dt.datetime | None = None) -> str:
-    """The report page as one HTML string."""
-    runs = load_runs(lake_uri)
-    stats = day_stats(lake_uri, runs)
+                 now: dt.datetime | None = None,
+                 storage: Mapping[str, str] | None = None) -> str:
+    """The report page as one HTML string (``storage``: S3 options, see ``s3_storage``)."""
+    runs = load_runs(lake_uri, storage)
+    stats = day_stats(lake_uri, runs, storage)
     window = day_window(list(stats) + [(r.outlet, r.day) for r in runs], days)
     in_window = set(window)
     outlets = sorted({o for o, _ in stats} | {r.outlet for r in runs})

@@ -124,7 +124,7 @@ discovery:
 parse:
   body_selector: div.article-body
 politeness: {{requests_per_second: 10000, concurrency: 8, obey_robots: false,
-             allow_private_addresses: true}}
+             allow_private_addresses: [127.0.0.1/32]}}
 validation: {{min_words: 80}}
 """)
         return path

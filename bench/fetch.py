@@ -81,7 +81,8 @@ def _outlet(base: str, concurrency: int) -> Outlet:
         id="bench", name="Bench", base_url=base, language="en", timezone="UTC",
         start_date=dt.date(2024, 1, 1),
         politeness=Politeness(requests_per_second=1e6, concurrency=concurrency,
-                              allow_private_addresses=True, max_bytes=10 * 1024 * 1024),
+                              allow_private_addresses=("127.0.0.1/32",),
+                              max_bytes=10 * 1024 * 1024),
     )
 
 

@@ -118,7 +118,7 @@ def write_configs(folder: Path, base: str, feeds: int) -> list[str]:
         path.write_text(
             f"id: feed_{i:05d}\nname: Feed {i}\nbase_url: {base}/f/{i}/\nlanguage: en\n"
             f"start_date: 2024-01-01\ndiscovery:\n  - type: rss\n    url: {base}/f/{i}/feed.xml\n"
-            "politeness: {requests_per_second: 50, allow_private_addresses: true}\n"
+            "politeness: {requests_per_second: 50, allow_private_addresses: [127.0.0.1/32]}\n"
         )
         paths.append(str(path))
     return paths

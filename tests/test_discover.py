@@ -34,7 +34,8 @@ def make_outlet(site: Loopback, *sources: DiscoverySource, tz: str = "UTC") -> O
         start_date=dt.date(2024, 1, 1),
         discovery=sources,
         politeness=Politeness(
-            requests_per_second=500.0, allow_private_addresses=True, timeout_seconds=2.0
+            requests_per_second=500.0, allow_private_addresses=("127.0.0.1/32",),
+            timeout_seconds=2.0
         ),
     )
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from helpers.loopback import Loopback, Reply
 
-from newslake import fetch, netguard
+from newslake import addresses as addresses_module
+from newslake import fetch
 from newslake.config import Outlet, Politeness
 from newslake.fetch import DEFAULT_USER_AGENT, FetchResult, fetch_urls, make_session
 
@@ -26,7 +27,7 @@ def make_outlet(base_url: str, **politeness: object) -> Outlet:
     settings: dict[str, object] = {
         "requests_per_second": 500.0,  # the tests measure behaviour, not patience
         "concurrency": 3,
-        "allow_private_addresses": True,
+        "allow_private_addresses": ("127.0.0.1/32",),
         "timeout_seconds": 2.0,
         "max_bytes": 10_000,
     }
@@ -51,8 +52,8 @@ def site() -> Iterator[Loopback]:
 def pretend_public(monkeypatch: pytest.MonkeyPatch, *addresses: str) -> None:
     """Treat ``addresses`` as public (the loopback site plays a public one), everywhere
     the policy is asked: before the request and in the connection."""
-    real = netguard.is_public
-    monkeypatch.setattr(netguard, "is_public", lambda a: a in addresses or real(a))
+    real = addresses_module.is_public
+    monkeypatch.setattr(addresses_module, "is_public", lambda a: a in addresses or real(a))
 
 
 def fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[list[str]]]) -> Counter[str]:

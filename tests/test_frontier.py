@@ -65,7 +65,7 @@ def loop_outlet(site: Loopback, *sources: DiscoverySource) -> Outlet:
     return Outlet(
         id="loop", name="Loopback", base_url=site.url("/"), language="en", timezone="UTC",
         start_date=dt.date(2024, 1, 1), discovery=sources,
-        politeness=Politeness(requests_per_second=500.0, allow_private_addresses=True,
+        politeness=Politeness(requests_per_second=500.0, allow_private_addresses=("127.0.0.1/32",),
                               timeout_seconds=2.0),
     )
 

@@ -59,7 +59,7 @@ timezone: UTC
 start_date: 2026-01-01
 discovery:
   - {{type: rss, url: "{site.base}/feed.xml"}}
-politeness: {{allow_private_addresses: true, requests_per_second: 100}}
+politeness: {{allow_private_addresses: [127.0.0.1/32], requests_per_second: 100}}
 validation: {validation}
 """, encoding="utf-8")
 

@@ -28,7 +28,7 @@ def _outlet(site: Loopback, urls: int) -> Outlet:
         id="limits", name="Limits", base_url=site.url("/"), language="en", timezone="UTC",
         start_date=dt.date(2026, 1, 1),
         discovery=(DiscoverySource("sitemap", url=site.url("/sitemap.xml")),),
-        politeness=Politeness(requests_per_second=500.0, allow_private_addresses=True),
+        politeness=Politeness(requests_per_second=500.0, allow_private_addresses=("127.0.0.1/32",)),
     )
 
 

@@ -42,7 +42,7 @@ def test_round_trip_of_real_fetches(site: Loopback, tmp_path: Path) -> None:
         timezone="UTC",
         start_date=dt.date(2024, 1, 1),
         politeness=Politeness(
-            requests_per_second=500.0, allow_private_addresses=True, max_bytes=1000
+            requests_per_second=500.0, allow_private_addresses=("127.0.0.1/32",), max_bytes=1000
         ),
     )
     paths = ["/a", "/z", "/missing", "/private/x", "/big", "/moved?utm_source=x"]
@@ -169,7 +169,8 @@ def test_a_304_is_kept_as_the_reused_response_with_a_note(tmp_path: Path) -> Non
         outlet = Outlet(
             id="loop", name="Loopback", base_url=site.url("/"), language="en", timezone="UTC",
             start_date=dt.date(2024, 1, 1),
-            politeness=Politeness(requests_per_second=500.0, allow_private_addresses=True),
+            politeness=Politeness(requests_per_second=500.0,
+                                  allow_private_addresses=("127.0.0.1/32",)),
         )
         urls = [site.url(p) for p in ("/etag", "/lm", "/none", "/missing")]
         day_one = tmp_path / "run1"

@@ -51,7 +51,7 @@ def _outlet(demo_site: str, path: str):  # type: ignore[no-untyped-def]
                                      ".jp-relatedposts", "#comments"],
                   "drop_paragraphs": ["^READ:", "^Please make a small donation",
                                       "^Connect with us", "^Sign up:"]},
-        "politeness": {"allow_private_addresses": True},
+        "politeness": {"allow_private_addresses": ["127.0.0.1/32"]},
     })
 
 

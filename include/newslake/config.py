@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 
+from newslake.addresses import AddressPolicy, address_policy
 from newslake.errors import ConfigError
 
 OUTLET_ID_RE = re.compile(r"^[a-z0-9_]+$")
@@ -71,10 +72,17 @@ class Politeness:
     requests_per_second: float = 1.0
     concurrency: int = 2
     obey_robots: bool = True
-    # Loopback/private addresses are refused unless an outlet opts in (demo, tests).
-    allow_private_addresses: bool = False
+    # Non-public addresses are refused unless an outlet lists the networks or host names it
+    # may reach ([127.0.0.1/32]: the demo, tests) or sets true; link-local and metadata
+    # addresses only when a network inside them is listed (``newslake.addresses``).
+    allow_private_addresses: bool | tuple[str, ...] = False
     timeout_seconds: float = 20.0
     max_bytes: int = 10 * 1024 * 1024
+
+    @property
+    def address_policy(self) -> AddressPolicy:
+        """``allow_private_addresses`` as the policy the fetcher's connections apply."""
+        return address_policy(self.allow_private_addresses)
 
 
 @dataclass(frozen=True)
@@ -230,6 +238,19 @@ def _str_list(r: _Reader, key: str) -> tuple[str, ...]:
     if not all(isinstance(v, str) for v in values):
         raise r._err(key, "expected a list of strings")
     return tuple(values)
+
+
+def _address_setting(r: _Reader, key: str) -> bool | tuple[str, ...]:
+    """``true``, ``false`` or a list of networks and host names, each checked."""
+    value = r.get(key, (bool, list, str), False)
+    if isinstance(value, str):
+        raise r._err(key, f"expected true, false or a list, got {value!r}: write [{value}]")
+    setting = value if isinstance(value, bool) else tuple(value)
+    try:
+        address_policy(setting)
+    except ValueError as exc:
+        raise r._err(key, str(exc)) from exc
+    return setting
 
 
 def _non_negative(
@@ -416,7 +437,7 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
         requests_per_second=float(q.positive("requests_per_second", (int, float), 1.0)),
         concurrency=q.positive("concurrency", int, 2),
         obey_robots=q.get("obey_robots", bool, True),
-        allow_private_addresses=q.get("allow_private_addresses", bool, False),
+        allow_private_addresses=_address_setting(q, "allow_private_addresses"),
         timeout_seconds=float(q.positive("timeout_seconds", (int, float), 20.0)),
         max_bytes=q.positive("max_bytes", int, 10 * 1024 * 1024),
     )

@@ -18,8 +18,10 @@ compressed stream that ends before its end marker, is ``truncated_body``; articl
 pages must be HTML (``unsupported_content_type`` otherwise, decided from the header before
 the body is read; a missing ``Content-Type`` is let through for the parser to sniff).
 
-Addresses: unless the outlet allows private addresses, every hop (redirects included) is
-refused before its request when its host resolves to anything but public addresses, and
+Addresses: every hop (redirects included) is refused before its request when its host
+resolves to an address the outlet's policy does not allow (public only, unless
+``allow_private_addresses`` lists networks or host names or is true; link-local and metadata
+addresses only when listed by a network inside them, ``newslake.addresses``), and
 ``make_session``'s connections resolve once more, check those addresses again and connect
 only to one of them (``netguard``), so a DNS answer that changes in between (rebinding)
 cannot reach loopback, private or metadata addresses.
@@ -52,7 +54,6 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 from protego import Protego
-from requests.adapters import HTTPAdapter
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -173,15 +174,15 @@ def default_user_agent() -> str:
 
 def make_session(outlet: Outlet, *, user_agent: str | None = None) -> requests.Session:
     """A session for one outlet: our User-Agent, a pool as wide as its concurrency, no retries
-    of its own (``Fetcher`` retries, with back-off and rate limiting). Unless the outlet
-    allows private addresses, its connections go only to the public addresses they
-    resolved and checked themselves (``netguard.GuardedAdapter``)."""
+    of its own (``Fetcher`` retries, with back-off and rate limiting). Its connections go
+    only to addresses they resolved and checked themselves against the outlet's address
+    policy (``netguard.GuardedAdapter``; public only unless ``allow_private_addresses``)."""
     session = requests.Session()
     session.headers["User-Agent"] = user_agent or default_user_agent()
     session.max_redirects = MAX_REDIRECTS
     width = max(1, outlet.politeness.concurrency)
-    kind = HTTPAdapter if outlet.politeness.allow_private_addresses else netguard.GuardedAdapter
-    adapter = kind(pool_connections=width, pool_maxsize=width, max_retries=0)
+    adapter = netguard.GuardedAdapter(pool_connections=width, pool_maxsize=width, max_retries=0,
+                                      policy=outlet.politeness.address_policy)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -446,14 +447,14 @@ class Fetcher:
         host = parts.hostname
         if not host:
             return ERR_INVALID_URL, False
-        if not self.politeness.allow_private_addresses:
-            try:
-                addresses = resolve_addresses(host, port or DEFAULT_PORTS[parts.scheme])
-            except (OSError, UnicodeError) as exc:
-                return f"{ERR_CONNECTION}: {exc}", True  # resolution can fail for a moment
-            # Refuses early, without a request; the connection checks again what it uses.
-            if not netguard.all_public(addresses):
-                return ERR_PRIVATE, False
+        try:
+            addresses = resolve_addresses(host, port or DEFAULT_PORTS[parts.scheme])
+        except (OSError, UnicodeError) as exc:
+            return f"{ERR_CONNECTION}: {exc}", True  # resolution can fail for a moment
+        # Refuses early, without a request (each redirect hop too); the connection checks
+        # again what it uses.
+        if not self.politeness.address_policy.allows_all(addresses, host):
+            return ERR_PRIVATE, False
         if (
             check_robots
             and self.politeness.obey_robots

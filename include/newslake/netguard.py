@@ -1,27 +1,25 @@
-"""Which addresses the fetcher may connect to, and connections that go only there.
+"""Connections that go only where an outlet's address policy allows.
 
-``is_public`` is the address policy: global unicast only (no private, loopback,
-link-local, metadata, multicast, reserved or shared addresses). An IPv6 address that
-carries an IPv4 one (IPv4-mapped, IPv4-compatible, ``::ffff:0:a.b.c.d``, NAT64, 6to4,
-Teredo) is judged by the IPv4 address too, so ``::127.0.0.1`` is loopback; the legacy
-IPv4 spellings (``2130706433``, ``0177.0.0.1``, ``0x7f.1``) are read as the system reads
-them.
+The policy itself (public addresses only by default; an outlet's
+``politeness.allow_private_addresses`` list or ``true``; link-local and metadata
+addresses refused unless listed by a network inside them) is ``newslake.addresses``,
+re-exported here.
 
 Checking a name's addresses and then letting urllib3 resolve the name again to connect
 leaves a gap (DNS rebinding: a public answer for the check, ``127.0.0.1`` or
 ``169.254.169.254`` for the connection). ``GuardedAdapter`` closes it: its connections
-resolve the host once, refuse the connection (``BlockedAddressError``) unless every
-address is public, and connect to one of exactly those addresses. The connection keeps
-the host *name*, so the ``Host`` header, TLS SNI and certificate verification are the
-name's, as without the guard. Connections through a proxy are not guarded (the proxy
-resolves the target; see ``GuardedAdapter``).
+resolve the host once, refuse the connection (``BlockedAddressError``) unless the policy
+allows every address, and connect to one of exactly those addresses. Every connection is
+checked, so every redirect hop is. The connection keeps the host *name*, so the ``Host``
+header, TLS SNI and certificate verification are the name's, as without the guard.
+Connections through a proxy are not guarded (the proxy resolves the target; see
+``GuardedAdapter``).
 """
 
 from __future__ import annotations
 
-import ipaddress
+import functools
 import socket
-from collections.abc import Sequence
 from typing import Any
 
 from requests.adapters import HTTPAdapter
@@ -30,89 +28,35 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family, create_connection
 
-# IPv6 prefixes whose last 32 bits are an IPv4 address (RFC 4291 §2.5.5, RFC 2765,
-# RFC 6052). Through the first three an IPv4 host is reached; ``::/96`` (deprecated
-# "IPv4-compatible") is matched by ``::127.0.0.1``, which Python 3.11 calls global.
-_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
-# RFC 8215's local-use NAT64 prefix: its IPv4 sits at a site-chosen place; never public.
-_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+from newslake.addresses import (  # re-exported: the policy, for callers of netguard
+    PUBLIC_ONLY,
+    AddressPolicy,
+    IPAddress,
+    address_policy,
+    all_public,
+    embedded_ipv4,
+    is_public,
+    parse_address,
+)
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def parse_address(address: str) -> IPAddress | None:
-    """``address`` as the system reads it (``%scope`` dropped; the legacy IPv4 spellings
-    ``inet_aton`` accepts — ``2130706433``, ``0177.0.0.1``, ``0x7f.1``, ``127.1`` — as the
-    dotted quad they mean), or None when it is no address at all."""
-    text = address.split("%", 1)[0].strip("[]")
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        pass
-    try:
-        return ipaddress.IPv4Address(socket.inet_aton(text))
-    except (OSError, ValueError):
-        return None
-
-
-def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
-    """The IPv4 addresses an IPv6 address carries: IPv4-mapped, IPv4-translated
-    (``::ffff:0:a.b.c.d``), IPv4-compatible (``::a.b.c.d``), NAT64 (``64:ff9b::/96``),
-    6to4 (``2002::/16``) and Teredo (``2001::/32``: server and client)."""
-    if ip.ipv4_mapped is not None:
-        return (ip.ipv4_mapped,)
-    if ip in _IPV4_TRANSLATED or ip in _NAT64 or ip in _IPV4_COMPATIBLE:
-        return (ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF),)
-    if ip.sixtofour is not None:
-        return (ip.sixtofour,)
-    if ip.teredo is not None:
-        return ip.teredo
-    return ()
-
-
-def _global(ip: IPAddress) -> bool:
-    return ip.is_global and not ip.is_multicast
-
-
-def is_public(address: str) -> bool:
-    """Whether ``address`` (an IP address, maybe with an IPv6 ``%scope``) may be contacted.
-
-    An IPv6 address that carries an IPv4 address is public only if that IPv4 address is
-    (every one, for Teredo) and, except for IPv4-mapped and NAT64 (plain spellings of an
-    IPv4 destination), the IPv6 address itself is global as well. Anything that does not
-    read as an address is not public."""
-    ip = parse_address(address)
-    if ip is None:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip in _NAT64_LOCAL:
-            return False
-        carried = embedded_ipv4(ip)
-        if carried:
-            if not all(_global(v4) for v4 in carried):
-                return False
-            if ip.ipv4_mapped is not None or ip in _NAT64:
-                return True
-    return _global(ip)
-
-
-def all_public(addresses: Sequence[str]) -> bool:
-    """The policy for a host: it resolves to something, and only to public addresses."""
-    return bool(addresses) and all(is_public(address) for address in addresses)
+__all__ = [
+    "PUBLIC_ONLY", "AddressPolicy", "BlockedAddressError", "GuardedAdapter", "IPAddress",
+    "address_policy", "all_public", "embedded_ipv4", "is_public", "parse_address",
+]
 
 
 class BlockedAddressError(NewConnectionError):
-    """A guarded connection refused to connect: the host resolved to a non-public address."""
+    """A guarded connection refused to connect: the host resolved to an address its
+    policy does not allow."""
 
     def __init__(self, conn: HTTPConnection, detail: str) -> None:
         super().__init__(conn, detail)
         self.detail = detail
 
 
-def _open_checked(conn: HTTPConnection, dns_host: str) -> socket.socket:
-    """Resolve ``dns_host`` once, check every address, connect to the first that answers.
+def _open_checked(conn: HTTPConnection, dns_host: str, policy: AddressPolicy) -> socket.socket:
+    """Resolve ``dns_host`` once, check every address against ``policy``, connect to the
+    first that answers.
 
     Errors as urllib3's own ``_new_conn`` raises them."""
     try:
@@ -120,7 +64,7 @@ def _open_checked(conn: HTTPConnection, dns_host: str) -> socket.socket:
     except socket.gaierror as exc:
         raise NameResolutionError(conn.host, conn, exc) from exc
     addresses = [str(info[4][0]) for info in infos]
-    if not all_public(addresses):
+    if not policy.allows_all(addresses, conn.host):
         shown = ", ".join(dict.fromkeys(addresses)) or "nothing"
         raise BlockedAddressError(conn, f"{conn.host} resolves to {shown} when connecting")
     error: OSError | None = None
@@ -135,7 +79,7 @@ def _open_checked(conn: HTTPConnection, dns_host: str) -> socket.socket:
             )
         except OSError as exc:  # TimeoutError (socket.timeout) included
             error = exc
-    assert error is not None  # all_public: at least one address was tried
+    assert error is not None  # allows_all: at least one address was tried
     if isinstance(error, TimeoutError):
         raise ConnectTimeoutError(
             conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
@@ -144,38 +88,50 @@ def _open_checked(conn: HTTPConnection, dns_host: str) -> socket.socket:
 
 
 class GuardedHTTPConnection(HTTPConnection):
+    policy: AddressPolicy = PUBLIC_ONLY
+
     def _new_conn(self) -> socket.socket:
-        return _open_checked(self, self._dns_host)
+        return _open_checked(self, self._dns_host, self.policy)
 
 
 class GuardedHTTPSConnection(HTTPSConnection):
     # TLS is set up on the socket by ``connect`` with ``server_hostname`` = ``self.host``:
     # the name, never the address connected to.
+    policy: AddressPolicy = PUBLIC_ONLY
+
     def _new_conn(self) -> socket.socket:
-        return _open_checked(self, self._dns_host)
+        return _open_checked(self, self._dns_host, self.policy)
 
 
-class _GuardedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = GuardedHTTPSConnection
+@functools.lru_cache(maxsize=64)
+def _pool_classes(policy: AddressPolicy) -> dict[str, type[HTTPConnectionPool]]:
+    """Pool classes whose connections apply ``policy`` (urllib3 builds connections from a
+    class with fixed arguments: the policy travels as a class attribute)."""
+    http = type("GuardedHTTPConnection", (GuardedHTTPConnection,), {"policy": policy})
+    https = type("GuardedHTTPSConnection", (GuardedHTTPSConnection,), {"policy": policy})
+    return {
+        "http": type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
+        "https": type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
+    }
 
 
 class GuardedAdapter(HTTPAdapter):
-    """An ``HTTPAdapter`` whose direct connections go only to public addresses.
+    """An ``HTTPAdapter`` whose direct connections go only where ``policy`` allows
+    (default: public addresses only).
 
     With a proxy (``HTTP(S)_PROXY``, ``proxies=``) requests uses a separate
     ``ProxyManager``, left as it is: the connection to the proxy is not checked (the
     operator chose it, and it is often on a private network) and the proxy resolves the
     target itself, so rebinding protection is then the proxy's job."""
 
+    __attrs__ = [*HTTPAdapter.__attrs__, "policy"]  # kept when pickled
+
+    def __init__(self, *args: Any, policy: AddressPolicy = PUBLIC_ONLY, **kwargs: Any) -> None:
+        self.policy = policy  # before HTTPAdapter.__init__, which makes the pool manager
+        super().__init__(*args, **kwargs)
+
     def init_poolmanager(
         self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
     ) -> None:
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _GuardedHTTPPool,
-            "https": _GuardedHTTPSPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = dict(_pool_classes(self.policy))

@@ -77,7 +77,8 @@ class SmallSite(Loopback):
             start_date=self.day - dt.timedelta(days=30),
             discovery=(DiscoverySource(type="rss", url=self.url("/feed.xml")),
                        DiscoverySource(type="sitemap", url=self.url("/sitemap.xml"))),
-            politeness=Politeness(requests_per_second=500.0, allow_private_addresses=True,
+            politeness=Politeness(requests_per_second=500.0,
+                                  allow_private_addresses=("127.0.0.1/32",),
                                   timeout_seconds=5.0),
         )
 
@@ -91,7 +92,7 @@ class SmallSite(Loopback):
             'schedule: "@daily"\n'
             f"discovery:\n  - {{type: rss, url: '{self.url('/feed.xml')}'}}\n"
             f"  - {{type: sitemap, url: '{self.url('/sitemap.xml')}'}}\n"
-            "politeness: {requests_per_second: 500, allow_private_addresses: true,"
+            "politeness: {requests_per_second: 500, allow_private_addresses: [127.0.0.1/32],"
             " timeout_seconds: 5}\n"
         )
         return path

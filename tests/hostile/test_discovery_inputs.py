@@ -53,7 +53,7 @@ def _outlet(site: Loopback, source: DiscoverySource) -> Outlet:
         id="hostile", name="Hostile", base_url=site.url("/"), language="en", timezone="UTC",
         start_date=dt.date(2024, 1, 1),
         discovery=(source, DiscoverySource("rss", url=site.url("/good-feed"))),
-        politeness=Politeness(requests_per_second=500.0, allow_private_addresses=True,
+        politeness=Politeness(requests_per_second=500.0, allow_private_addresses=("127.0.0.1/32",),
                               timeout_seconds=2.0, max_bytes=2_000_000),
     )
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
+from newslake.addresses import entry_for_host
 from newslake.config import OUTLET_ID_RE, Outlet, parse_outlet
 from newslake.errors import ConfigError
 from newslake.fetch import Fetcher
@@ -96,8 +97,11 @@ def render_yaml(outlet_id: str, found: Found, profile: Profile, *, allow_private
             lines.append(f"    - {_q(b.pattern)}      # {b.pages} pages, e.g. {_q(example)}")
     else:
         lines.append("  drop_paragraphs: []      # no line repeated across the sample")
+    # --allow-private: the site's own host only, not every private address.
+    host = entry_for_host(urlsplit(found.base_url).hostname or "")
     politeness = ("{requests_per_second: 1.0, concurrency: 2, obey_robots: true"
-                  + (", allow_private_addresses: true}" if allow_private else "}"))
+                  + (f", allow_private_addresses: [{json.dumps(host)}]}}" if allow_private
+                     else "}"))
     lines.append(f"politeness: {politeness}")
     lines.append("validation: {min_words: 80}")
     return "\n".join(lines) + "\n"

@@ -113,7 +113,7 @@ def test_the_setting_loads_as_a_list(tmp_path: Path) -> None:
     (["intranet_example!"], "'intranet_example!' is neither a network (10.0.0.0/8) nor a host"),
     ([7], "7 is not a string"),
     ("127.0.0.1/32", "expected true, false or a list, got '127.0.0.1/32': write [127.0.0.1/32]"),
-    (3, "expected bool or list or str, got int"),
+    (3, "expected true, false or a list, got 3"),
 ])
 def test_a_bad_setting_is_an_error_naming_file_and_key(value: object, problem: str) -> None:
     data = {**MINIMAL, "politeness": {"allow_private_addresses": value}}

@@ -242,9 +242,11 @@ def _str_list(r: _Reader, key: str) -> tuple[str, ...]:
 
 def _address_setting(r: _Reader, key: str) -> bool | tuple[str, ...]:
     """``true``, ``false`` or a list of networks and host names, each checked."""
-    value = r.get(key, (bool, list, str), False)
-    if isinstance(value, str):
-        raise r._err(key, f"expected true, false or a list, got {value!r}: write [{value}]")
+    raw = r.data.get(key)
+    if raw is not None and not isinstance(raw, bool | list):
+        hint = f": write [{raw}]" if isinstance(raw, str) else ""
+        raise r._err(key, f"expected true, false or a list, got {raw!r}{hint}")
+    value = r.get(key, (bool, list), False)
     setting = value if isinstance(value, bool) else tuple(value)
     try:
         address_policy(setting)

@@ -7,7 +7,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 
-.PHONY: venv demo test hostile fuzz lint bench requirements clean
+.PHONY: venv demo test hostile fuzz lint bench parser-fingerprint requirements clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -41,6 +41,11 @@ fuzz: venv
 # Prints figures beside their baselines and goals; never part of the tests.
 bench: venv
 	$(VENV)/bin/python bench/run_all.py
+
+# After a change to parsing output: bump PARSER_VERSION (include/newslake/parse/version.py),
+# then record the dev-sample outputs it gives (tests/test_parser_version.py checks them).
+parser-fingerprint: venv
+	$(VENV)/bin/python scripts/parser_fingerprint.py --write
 
 lint: venv
 	$(VENV)/bin/ruff check include dags plugins tests bench scripts

@@ -15,6 +15,7 @@ from helpers.dags import load_dag, run_day
 from demo_site import catalog
 from newslake import lake as lake_paths
 from newslake.airflow_local import manual_run_after
+from newslake.parse.version import PARSER_VERSION
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -60,7 +61,7 @@ def test_outlet_day_lands_as_the_newsroom_published_it(
         assert row["section"] == truth.section
         assert row["tags"] == truth.tags
         assert row["language"] == truth.language
-        assert row["parser"] == f"rules:{outlet_id}@1"
+        assert row["parser"] == f"rules:{outlet_id}@1.{PARSER_VERSION}"
         assert row["run_id"].startswith("manual__")
         assert day <= row["published_at"].date() < day + dt.timedelta(days=1)
     times = [r["published_at"] for r in rows]

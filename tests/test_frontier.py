@@ -22,6 +22,7 @@ from newslake import frontier
 from newslake.config import DiscoverySource, Outlet, Politeness, load_outlet
 from newslake.discover import DiscoveredUrl, DiscoveryResult, discover
 from newslake.errors import ConfigError
+from newslake.parse.version import PARSER_VERSION
 from newslake.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("fast_backoff")]
@@ -320,7 +321,7 @@ def test_the_wire_publishes_all_day_and_its_feed_holds_the_latest_ten(
         row = parse_article(page.content, a.url(site.base_url), outlet, headers=dict(page.headers))
         assert (row.title, row.body, row.authors, row.published_at, row.section, row.tags) == (
             a.title, a.body, a.authors, a.published_at, a.section, a.tags)
-        assert row.parser == f"rules:{WIRE}@1"
+        assert row.parser == f"rules:{WIRE}@1.{PARSER_VERSION}"
 
 
 def test_a_quiet_outlet_costs_a_state_read_until_its_config_changes(

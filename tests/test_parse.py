@@ -16,6 +16,12 @@ from newslake.parse.css import css_to_xpath
 from newslake.parse.decode import decode_html
 from newslake.parse.language import declared_language
 from newslake.parse.metadata import PageMeta
+from newslake.parse.version import (
+    EMBEDDED_PARSER,
+    GENERIC_PARSER,
+    PARSER_VERSION,
+    STRUCTURED_PARSER,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "parse"
 SEED_TEXT = Path("/work/shared/seed-article.txt")
@@ -140,7 +146,7 @@ def test_seed_page_with_outlet_rules(seed_html: bytes) -> None:
     article = parse_article(seed_html, fetched, tampafp_outlet())
 
     assert article.body == "\n\n".join(seed_expected_paragraphs())
-    assert article.parser == "rules:tampafp@1"
+    assert article.parser == f"rules:tampafp@1.{PARSER_VERSION}"
     assert article.title == SEED_TITLE
     assert article.authors == ["Jordan Ellis"]
     assert article.published_at == dt.datetime(2025, 3, 17, 13, 12, 40, tzinfo=UTC)
@@ -164,7 +170,7 @@ def test_seed_page_generic_path(seed_html: bytes) -> None:
     expected = seed_expected_paragraphs()
     paragraphs = article.body.split("\n\n")
 
-    assert article.parser == "generic@1"
+    assert article.parser == GENERIC_PARSER
     assert article.outlet == ""
     assert [p for p in paragraphs if p in expected] == expected
     assert set(paragraphs) - set(expected) <= GENERIC_EXTRA_PARAGRAPHS
@@ -178,14 +184,14 @@ def test_seed_page_generic_path(seed_html: bytes) -> None:
 def test_unmatched_body_selector_falls_back_to_generic(seed_html: bytes) -> None:
     outlet = simple_outlet(body_selector="div.no-such-container")
     article = parse_article(seed_html, SEED_URL, outlet)
-    assert article.parser == "generic@1"
+    assert article.parser == GENERIC_PARSER
     assert article.outlet == "daily"
 
 
 def test_drop_rules_without_selector_apply_to_generic_path(seed_html: bytes) -> None:
     outlet = simple_outlet(drop_selectors=[".donate-box"], drop_paragraphs=["^Kyiv"])
     article = parse_article(seed_html, SEED_URL, outlet)
-    assert article.parser == "generic@1"
+    assert article.parser == GENERIC_PARSER
     assert "Every dollar helps" not in article.body
     assert "Kyiv’s on board" not in article.body
     assert article.body.startswith("President Donald Trump revealed")
@@ -194,7 +200,7 @@ def test_drop_rules_without_selector_apply_to_generic_path(seed_html: bytes) -> 
 def test_rules_version_is_recorded() -> None:
     outlet = simple_outlet(body_selector="div.entry-content", version=3)
     article = parse_article(make_page(), ARTICLE_URL, outlet)
-    assert article.parser == "rules:daily@3"
+    assert article.parser == f"rules:daily@3.{PARSER_VERSION}"
     assert article.body == "\n\n".join(PARAGRAPHS)
 
 
@@ -530,7 +536,7 @@ def test_structured_article_body_when_page_text_is_missing() -> None:
     head = jsonld({"@type": "NewsArticle", "headline": "Lanes", "articleBody": text})
     body = "<div id='app'><h1>Lanes</h1><p>Loading…</p></div>"
     article = parse_article(make_page(head, body=body), ARTICLE_URL)
-    assert article.parser == "structured@1"
+    assert article.parser == STRUCTURED_PARSER
     assert article.body.split("\n\n") == list(PARAGRAPHS)
 
 
@@ -550,7 +556,7 @@ def test_client_rendered_page_body_and_date_from_its_script_data() -> None:
                          "menuHtml": "<li>Home</li>", "contentHtml": html_body})
     page = make_page(body=f"<div id='__next'><h1>Lanes</h1></div>{script}", published=None)
     article = parse_article(page, ARTICLE_URL, simple_outlet())
-    assert article.parser == "embedded@1"
+    assert article.parser == EMBEDDED_PARSER
     assert article.body.split("\n\n") == [PARAGRAPHS[0], "What happens next", PARAGRAPHS[1],
                                            PARAGRAPHS[2]]
     # Naive, so read in the outlet's time zone (New York, EDT in May).
@@ -560,7 +566,7 @@ def test_client_rendered_page_body_and_date_from_its_script_data() -> None:
 def test_script_data_is_read_only_when_the_markup_has_no_body() -> None:
     script = _next_data({"contentHtml": "<p>" + "Other text entirely. " * 30 + "</p>"})
     article = parse_article(make_page(head=script), ARTICLE_URL)
-    assert article.parser == "generic@1"
+    assert article.parser == GENERIC_PARSER
     assert article.body.split("\n\n") == list(PARAGRAPHS)
 
 
@@ -950,7 +956,7 @@ def test_control_character_after_a_br_in_embedded_html() -> None:
     data = {"props": {"article": {"contentHtml": "<br>".join(PARAGRAPHS) + "<br>\x01"}}}
     script = f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}</script>'
     article = parse_article(make_page(body="<div id='__next'></div>" + script), ARTICLE_URL)
-    assert (article.parser, article.body) == ("embedded@1", FULL_BODY)
+    assert (article.parser, article.body) == (EMBEDDED_PARSER, FULL_BODY)
 
 
 @pytest.mark.parametrize(

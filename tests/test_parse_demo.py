@@ -19,6 +19,7 @@ from demo_site import server as demo_server
 from newslake.config import Outlet, load_outlet
 from newslake.errors import ParseError
 from newslake.parse import parse_article
+from newslake.parse.version import GENERIC_PARSER, PARSER_VERSION
 
 OUTLETS_DIR = Path(__file__).resolve().parents[1] / "include" / "outlets"
 DEMO_KEYS = ("demo_bayside_press", "demo_metro_ledger", "demo_dnipro_visti")
@@ -77,7 +78,7 @@ def test_demo_pages_match_ground_truth(
                 assert err.value.reason == "soft_404", url
             continue
         article = parse_article(data, url, outlet, headers=headers)
-        assert article.parser == f"rules:{key}@1", url
+        assert article.parser == f"rules:{key}@1.{PARSER_VERSION}", url
         assert article.body.split("\n\n") == truth.paragraphs, url
         assert article.title == truth.title, url
         assert article.authors == truth.authors, url
@@ -99,7 +100,7 @@ def test_demo_pages_generic_path_gets_the_same_body(key: str, newsroom_url: str)
         url = truth.url(newsroom_url)
         data, headers = fetch(url)
         article = parse_article(data, url, headers=headers)
-        assert article.parser == "generic@1", url
+        assert article.parser == GENERIC_PARSER, url
         paragraphs = article.body.split("\n\n")
         if not truth.is_article_ok:
             # a two-sentence brief: trafilatura also takes the page's teasers and dateline

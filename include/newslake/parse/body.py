@@ -20,9 +20,7 @@ from lxml import etree
 from newslake.config import Outlet
 from newslake.parse.css import css_to_xpath
 from newslake.parse.metadata import PageMeta, clean_text
-
-GENERIC_PARSER = "generic@1"
-STRUCTURED_PARSER = "structured@1"
+from newslake.parse.version import GENERIC_PARSER, STRUCTURED_PARSER, rules_label
 
 # Elements that never hold article text inside an article container.
 DROP_TAGS = frozenset(
@@ -302,7 +300,7 @@ def rules_body(tree: etree._Element, outlet: Outlet, title: str = "") -> Body | 
     paragraphs = filter_lines(collect_blocks(container), patterns, title)
     if not paragraphs:
         return None
-    return Body(paragraphs, f"rules:{outlet.id}@{rules.version}")
+    return Body(paragraphs, rules_label(outlet.id, rules.version))
 
 
 def _trafilatura_blocks(document_body: etree._Element) -> list[str]:

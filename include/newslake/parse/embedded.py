@@ -24,8 +24,8 @@ from newslake.parse.body import (
     xml_text,
 )
 from newslake.parse.metadata import script_texts
+from newslake.parse.version import EMBEDDED_PARSER
 
-EMBEDDED_PARSER = "embedded@1"
 # A JSON member whose name says it holds an article's text, and a long string value.
 # The two branches of the string pattern never match the same character: linear time.
 CONTENT_MEMBER_RE = re.compile(

@@ -3,7 +3,9 @@
 Triggered by hand with the params ``from`` and ``to`` (UTC days, inclusive): rebuilds
 ``articles/``, ``quarantine/`` and a run manifest for each day from the raw zone (the WARC
 files the ingest kept), without fetching. For a better parser, a fixed outlet rule or a
-new validation suite over history. ``plan`` → ``reparse`` (mapped, one task per day).
+new validation suite over history. ``older_than`` (a parser label such as ``generic@2``,
+or ``current``) keeps only the days whose partitions hold rows by an older parser.
+``plan`` → ``reparse`` (mapped, one task per day).
 Only light modules are imported here: the library is imported inside the tasks.
 """
 
@@ -40,7 +42,11 @@ def _doc(outlet: Outlet) -> str:
         f"`raw/` stays as it is and `_runs/outlet={outlet.id}/date=D/<run>.json` records the "
         "reparse. No request is sent. Days without raw files are skipped.\n"
         "CLI equivalent: `newslake reparse --outlet "
-        f"{outlet.id} --from D1 --to D2`. Config: `{outlet.source_path}`."
+        f"{outlet.id} --from D1 --to D2`. Config: `{outlet.source_path}`.\n\n"
+        "`older_than` (optional): only the days whose partitions hold rows by an older "
+        "parser than this label: `generic@N` (parsing code before N), `rules:<outlet>@R` "
+        "(also the outlet's rules before R) or `current` (what the code and the outlet's "
+        "YAML write now). CLI: `--older-than`."
     )
 
 
@@ -58,17 +64,26 @@ def build_dag(outlet: Outlet) -> DAG:
         params={
             "from": Param(type="string", format="date", title="First day (UTC)"),
             "to": Param(type="string", format="date", title="Last day (UTC), inclusive"),
+            "older_than": Param(
+                "", type="string", title="Only days with rows older than (parser label)",
+                description="generic@N, rules:<outlet>@R[.N] or current; empty: every day"),
         },
     ) as dag:
 
         @task
         def plan() -> list[str]:
-            from newslake.reparse import days_between
+            from newslake.reparse import days_between, days_older_than, older_than_label
 
             params = get_current_context()["params"]
             first = dt.date.fromisoformat(str(params["from"]))
             last = dt.date.fromisoformat(str(params["to"]))
-            return [day.isoformat() for day in days_between(first, last)]
+            days = days_between(first, last)
+            if params.get("older_than"):
+                lake = lake_uri()
+                days = days_older_than(
+                    outlet, days, lake, older_than_label(str(params["older_than"]), outlet),
+                    storage=lake_storage(lake))
+            return [day.isoformat() for day in days]
 
         @task(
             max_active_tis_per_dagrun=PARALLEL_DAYS,

@@ -187,25 +187,43 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_reparse(args: argparse.Namespace) -> int:
-    """Rebuild articles/ and quarantine/ of an outlet's days from the raw zone, no fetching."""
+    """Rebuild articles/ and quarantine/ of an outlet's days from the raw zone, no fetching;
+    with ``--older-than``, only the days holding rows by an older parser."""
     from newslake.config import load_outlets
     from newslake.errors import NewslakeError
-    from newslake.reparse import reparse_days
+    from newslake.reparse import days_between, older_than_label, raw_days, reparse_selected
 
-    first = dt.date.fromisoformat(args.date_from)
-    last = dt.date.fromisoformat(args.date_to or args.date_from)
+    if args.date_from is None and (args.older_than is None or args.date_to is not None):
+        print("newslake reparse: --from is required (it may be left out only with "
+              "--older-than and no --to: every day of the raw zone)", file=sys.stderr)
+        return 2
     run_id = args.run_id or new_run_id("reparse")
     try:
         outlet = _outlet(load_outlets(), args.outlet)
-        manifests = reparse_days(outlet, first, last, args.lake, run_id)
-    except NewslakeError as exc:  # a bad config, a rejected batch: said in one line
+        threshold = None
+        if args.older_than is not None:
+            threshold = older_than_label(args.older_than, outlet)
+        if args.date_from is None:
+            days = raw_days(args.lake, outlet)
+            span = "the raw zone"
+        else:
+            first = dt.date.fromisoformat(args.date_from)
+            last = dt.date.fromisoformat(args.date_to or args.date_from)
+            days = days_between(first, last)
+            span = f"{first} … {last}"
+        manifests = reparse_selected(outlet, days, args.lake, run_id, older_than=threshold)
+    except (NewslakeError, ValueError) as exc:  # a bad config, label or date, a rejected batch
         print(f"newslake reparse: {_one_line(exc)}", file=sys.stderr)
         return 1
     for m in manifests:
         print(f"{outlet.id} {m['date']}: {m['written']} articles, {m['quarantined']} "
               f"quarantined (from {len(m['reparse']['raw_files'])} WARC files)")
+    if threshold is not None:
+        print(f"{len(manifests)} days of {outlet.id} in {span} held rows older than "
+              f"{threshold}: reparsed")
+        return 0
     if not manifests:
-        print(f"no raw WARC files for {outlet.id} in {first} … {last} under {args.lake}",
+        print(f"no raw WARC files for {outlet.id} in {span} under {args.lake}",
               file=sys.stderr)
         return 1
     return 0
@@ -435,8 +453,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     reparse = sub.add_parser("reparse", help="re-parse outlet-days from the raw zone (no fetch)")
     reparse.add_argument("--outlet", required=True)
-    reparse.add_argument("--from", dest="date_from", required=True, help="first day YYYY-MM-DD")
+    reparse.add_argument("--from", dest="date_from",
+                         help="first day YYYY-MM-DD (required unless --older-than)")
     reparse.add_argument("--to", dest="date_to", help="last day, inclusive (default: --from)")
+    reparse.add_argument(
+        "--older-than", metavar="LABEL",
+        help="only days whose partitions hold rows by an older parser than LABEL "
+             "(generic@N: parsing code before N; rules:<outlet>@R[.N]: also the outlet's "
+             "rules before R; current: what this code and the outlet's YAML write now); "
+             "without --from/--to: every day of the outlet's raw zone")
     reparse.add_argument("--lake", default=default_lake())
     reparse.add_argument("--run-id")
     reparse.set_defaults(func=cmd_reparse)

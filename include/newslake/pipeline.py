@@ -35,6 +35,7 @@ from newslake.errors import ParseError, ShrinkError
 from newslake.fetch import ERR_ROBOTS, FetchResult, fetch_urls
 from newslake.frontier import frontier_candidates, with_frontier
 from newslake.parse import parse_article
+from newslake.parse.version import current_label
 from newslake.raw import complete_responses, read_whole_warc, write_warc
 from newslake.rawindex import ChunkRecords, read_previous, scan_previous
 from newslake.record import (
@@ -403,6 +404,7 @@ def parse_step(spec: RunSpec, warc_path: str, source: str | None = None) -> str:
     out_of_window: list[str] = []
     moved: list[dict[str, Any]] = []  # out of window: their URLs are looked up below
     raw_ref = _raw_ref(spec, warc_path)
+    refused_by = str(current_label(spec.outlet))  # a refusal's row says which parser
     with lake.local_copy(warc_path, spec.storage, suffix=".warc.gz") as local_warc:
         results = read_whole_warc(local_warc, source or warc_path)
     for result in results:
@@ -431,14 +433,14 @@ def parse_step(spec: RunSpec, warc_path: str, source: str | None = None) -> str:
             log.info("quarantined %s: %s", result.url, exc)
             quarantine.append(
                 {**base, "url": result.url, "failed_checks": [f"parse:{exc.reason}"],
-                 "raw_ref": raw_ref}
+                 "raw_ref": raw_ref, "parser": refused_by}
             )
             continue
         except Exception as exc:  # a parser bug must cost one page, not the chunk
             counts["parse_crashed"] += 1
             log.error("parser crashed on %s:\n%s", result.url, traceback.format_exc())
             quarantine.append(
-                {**base, "url": result.url,
+                {**base, "url": result.url, "parser": refused_by,
                  "failed_checks": [f"parse:exception:{type(exc).__name__}"], "raw_ref": raw_ref}
             )
             continue

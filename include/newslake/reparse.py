@@ -20,6 +20,15 @@ give the same rows (``run_id`` aside); a better parser gives better rows for old
   ``DamagedWarcError`` naming the file and the offset; one cut exactly between two records
   reads as a shorter WARC, and ``publish_step`` refuses what it would drop (``ShrinkError``).
   Either way the day's partitions stay as they were.
+
+Bringing history up to date after a parser change: ``days_older_than`` picks the days
+whose ``articles/`` or ``quarantine/`` partition holds a row made by an older parser than
+a label (``newslake.parse.version``: ``generic@2`` means "parsing code before 2", any body
+path; ``rules:<outlet>@R`` also "the outlet's rules before R"; ``current`` what this code
+and the outlet's YAML write now). A page the parser refused (``parse:*`` quarantine row)
+counts too: refusals record the label of the parser that refused the page, and those
+written before they did (no ``parser``) count as version 1. Fetch failures were not parsed
+and do not count.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -37,6 +47,7 @@ import pyarrow.fs as pafs
 from newslake import lake
 from newslake.config import Outlet
 from newslake.lake import Storage
+from newslake.parse.version import GENERIC, ParserLabel, current_label, read_label
 from newslake.pipeline import (
     RunSpec,
     collect_stale_staging,
@@ -59,6 +70,67 @@ def days_between(first_day: dt.date, last_day: dt.date) -> list[dt.date]:
     if count > MAX_DAYS:
         raise ValueError(f"reparse range {first_day} … {last_day}: {count} days > {MAX_DAYS}")
     return [first_day + dt.timedelta(days=n) for n in range(count)]
+
+
+CURRENT = "current"
+# Rows written before parse refusals recorded their parser: the only code there was then.
+UNLABELLED_REFUSAL = ParserLabel(GENERIC, 1)
+_DATE_DIR_RE = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2})(?:/|$)")
+
+
+def older_than_label(text: str, outlet: Outlet) -> ParserLabel:
+    """The value of ``--older-than``: a parser label or ``current``; ValueError else."""
+    return current_label(outlet) if text.strip() == CURRENT else read_label(text)
+
+
+def day_parsers(
+    lake_uri: str, outlet: Outlet, day: dt.date, storage: Storage = None
+) -> set[ParserLabel]:
+    """The parsers that made the rows of the day's ``articles/`` and ``quarantine/``
+    partitions (refusals without a label: ``UNLABELLED_REFUSAL``)."""
+    found: set[ParserLabel] = set()
+    for zone in ("articles", "quarantine"):
+        location = lake.join(lake.partition_uri(lake_uri, zone, outlet.id, day),
+                             lake.PARQUET_FILE)
+        if not lake.exists(location, storage):
+            continue
+        wanted = ["parser", "failed_checks"] if zone == "quarantine" else ["parser"]
+        rows = lake.read_parquet(location, storage=storage, columns=wanted).to_pylist()
+        for row in rows:
+            if row["parser"]:
+                try:
+                    found.add(read_label(row["parser"]))
+                except ValueError as exc:
+                    raise ValueError(f"{location}: {exc}") from exc
+            elif any(c.startswith("parse:") for c in row.get("failed_checks") or ()):
+                found.add(UNLABELLED_REFUSAL)
+    return found
+
+
+def raw_days(lake_uri: str, outlet: Outlet, storage: Storage = None) -> list[dt.date]:
+    """The days the raw zone holds WARC files for, oldest first."""
+    folder = lake.join(lake.zone_uri(lake_uri, "raw"), f"outlet={outlet.id}")
+    days = {dt.date.fromisoformat(m[1]) for info in lake.list_files(folder, storage)
+            if info.base_name.endswith(".warc.gz")
+            and (m := _DATE_DIR_RE.search(info.path.replace(os.sep, "/")))}
+    return sorted(days)
+
+
+def days_older_than(
+    outlet: Outlet, days: list[dt.date], lake_uri: str, threshold: ParserLabel,
+    *, storage: Storage = None,
+) -> list[dt.date]:
+    """Those of ``days`` whose partitions hold a row by an older parser than
+    ``threshold``."""
+    chosen = []
+    for day in days:
+        older = sorted(str(p) for p in day_parsers(lake_uri, outlet, day, storage)
+                       if p.is_older_than(threshold))
+        if older:
+            log.info("%s %s: rows by %s, older than %s", outlet.id, day, ", ".join(older),
+                     threshold)
+            chosen.append(day)
+    return chosen
 
 
 def _raw_files(lake_uri: str, outlet: Outlet, day: dt.date, storage: Storage) -> list[str]:
@@ -153,11 +225,29 @@ def reparse_days(
     run_id: str,
     *,
     storage: Storage = None,
+    older_than: ParserLabel | None = None,
 ) -> list[dict[str, Any]]:
-    """Rebuild every day of ``[first_day, last_day]`` that has raw files, oldest first;
-    return their run manifests. Stops at the first day whose batch fails validation."""
+    """Rebuild every day of ``[first_day, last_day]`` that has raw files, oldest first
+    (only those holding rows older than ``older_than``, when given); return their run
+    manifests. Stops at the first day whose batch fails validation."""
+    return reparse_selected(outlet, days_between(first_day, last_day), lake_uri, run_id,
+                            storage=storage, older_than=older_than)
+
+
+def reparse_selected(
+    outlet: Outlet,
+    days: list[dt.date],
+    lake_uri: str,
+    run_id: str,
+    *,
+    storage: Storage = None,
+    older_than: ParserLabel | None = None,
+) -> list[dict[str, Any]]:
+    """``reparse_days`` over a list of days (``raw_days`` for all of an outlet's)."""
+    if older_than is not None:
+        days = days_older_than(outlet, days, lake_uri, older_than, storage=storage)
     manifests = []
-    for day in days_between(first_day, last_day):
+    for day in sorted(days):
         manifest = reparse_day(outlet, day, lake_uri, run_id, storage=storage)
         if manifest is not None:
             manifests.append(manifest)

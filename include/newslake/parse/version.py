@@ -27,6 +27,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newslake.config import Outlet
 
 PARSER_VERSION = 2
 
@@ -86,6 +90,15 @@ def read_label(text: str) -> ParserLabel:
     if second is not None:
         raise ValueError(f"{text!r}: only rules:<outlet>@R.N has two numbers")
     return ParserLabel(found["path"], first)
+
+
+def current_label(outlet: Outlet | None) -> ParserLabel:
+    """What this code writes for the outlet now: its rules' version when it has a
+    ``body_selector``, and ``PARSER_VERSION``. Also the label of a page the parser
+    refused (no body path was decided: the one the outlet's pages take)."""
+    if outlet is not None and outlet.parse.body_selector:
+        return ParserLabel(f"rules:{outlet.id}", PARSER_VERSION, outlet.parse.version)
+    return ParserLabel(GENERIC, PARSER_VERSION)
 
 
 GENERIC_PARSER = label(GENERIC)

@@ -58,6 +58,7 @@ BREAKERS: dict[str, dict[str, Any]] = {
     "image_url_shape": {"image_url": "javascript:alert(1)"},
     "is_paywalled_boolean": {"is_paywalled": "sometimes"},
     "parser_format": {"parser": "mystery-parser"},
+    "published_at_source_known": {"published_at_source": "guess"},
     "run_id_not_null": {"run_id": None},
     "schema_version_known": {"schema_version": 99},
     "fetched_url_shape": {"fetched_url": "ftp://example.org/x"},

@@ -511,7 +511,7 @@ def frontier_candidates(
     publication date when it gave one (``source`` is ``frontier``)."""
     outlet_id = outlet if isinstance(outlet, str) else outlet.id
     rows = frontier_rows(lake_root, outlet_id, day, storage).to_pylist()
-    found = [DiscoveredUrl(r["url"], ZONE, r["published_hint"]) for r in rows]
+    found = [DiscoveredUrl(r["url"], ZONE, r["published_hint"], r["source"]) for r in rows]
     return sorted(found, key=lambda u: u.url)
 
 
@@ -520,7 +520,12 @@ def with_frontier(result: DiscoveryResult, found: list[DiscoveredUrl]) -> Discov
     time keeps its source); counted as ``frontier`` (recorded) and ``frontier_only``."""
     listed = {u.url for u in result.urls}
     added = [u for u in found if u.url not in listed]
-    urls = sorted([*result.urls, *added], key=lambda u: u.url)
+    # A URL listed undated now keeps the date its source gave when the frontier saw it.
+    dated = {u.url: u for u in found if u.published_hint is not None}
+    kept = [replace(u, published_hint=dated[u.url].published_hint,
+                    hint_source=dated[u.url].hint_source)
+            if u.published_hint is None and u.url in dated else u for u in result.urls]
+    urls = sorted([*kept, *added], key=lambda u: u.url)
     counts = {**result.counts, "frontier": len(found), "frontier_only": len(added),
               "total": len(urls)}
     return replace(result, urls=urls, counts=counts)

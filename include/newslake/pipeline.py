@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from newslake import lake
+from newslake import lake, source_dates
 from newslake.config import Outlet
 from newslake.dayrows import DEFERRED_BYTES, DayRows
 from newslake.discover import discover
@@ -132,6 +132,12 @@ def _records_path(spec: RunSpec, chunk_path: str) -> str:
     return _stage(spec, "records", _basename(chunk_path))
 
 
+def source_dates_path(spec: RunSpec, chunk_or_warc: str) -> str:
+    """Where the discovery dates of a chunk's URLs are staged (``newslake.source_dates``)."""
+    stem = _basename(chunk_or_warc).removesuffix(".json").removesuffix(".warc.gz")
+    return _stage(spec, "dates", f"{stem}.json")
+
+
 def _previous_raw(spec: RunSpec) -> str:
     """The day's raw WARC as the last run left it (a rerun revalidates its responses)."""
     return lake.join(lake.partition_uri(spec.lake, "raw", spec.outlet.id, spec.day), lake.RAW_FILE)
@@ -192,10 +198,16 @@ def discover_step(
     chunk_size = size
     # An empty day still gets one (empty) chunk, so that the run republishes the day.
     chunks = [urls[i : i + chunk_size] for i in range(0, len(urls), chunk_size)] or [[]]
+    # A page without a date takes its source's (a feed's pubDate ...), and keeps the one
+    # it took in an earlier run when no source lists it now.
+    dates = source_dates.merged(
+        source_dates.from_discovered(result.urls),
+        source_dates.from_partition(spec.lake, spec.outlet.id, spec.day, spec.storage))
     paths = []
     for n, chunk in enumerate(chunks):
         path = _stage(spec, "chunks", f"{n:05d}.json")
         lake.write_json(path, chunk, spec.storage)
+        source_dates.write(source_dates_path(spec, path), dates, spec.storage, urls=chunk)
         records = ChunkRecords.for_urls(chunk, previous, result.archived)
         lake.write_json(_records_path(spec, path), records.to_json(), spec.storage)
         paths.append(path)
@@ -407,6 +419,7 @@ def parse_step(spec: RunSpec, warc_path: str, source: str | None = None) -> str:
     refused_by = str(current_label(spec.outlet))  # a refusal's row says which parser
     with lake.local_copy(warc_path, spec.storage, suffix=".warc.gz") as local_warc:
         results = read_whole_warc(local_warc, source or warc_path)
+    dates = source_dates.read(source_dates_path(spec, warc_path), spec.storage)
     for result in results:
         counts["responses"] += 1
         if result.kept_after is not None:
@@ -447,6 +460,9 @@ def parse_step(spec: RunSpec, warc_path: str, source: str | None = None) -> str:
         article.outlet = spec.outlet.id
         for key in ("fetched_url", "http_status", "fetched_at", "run_id"):
             setattr(article, key, base[key])
+        # No date on the page: the discovery source's, before validation quarantines it.
+        if source_dates.fill(article, dates, result.url, article.url):
+            counts["dated_by_discovery"] += 1
         row = article.to_row()
         row["raw_ref"] = raw_ref
         published = article.published_at
@@ -814,6 +830,7 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str],
         "fetched": validation["counts"].get("responses", 0),
         "fetch_failed": validation["counts"].get("fetch_failed", 0),
         "parsed": validation["counts"].get("parsed", 0),
+        "dated_by_discovery": validation["counts"].get("dated_by_discovery", 0),
         "parse_failed": validation["counts"].get("parse_failed", 0)
         + validation["counts"].get("parse_crashed", 0),
         "skipped_out_of_window": validation["counts"].get("out_of_window", 0),

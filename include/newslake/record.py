@@ -14,8 +14,12 @@ import regex
 
 # 2: ``published_at_source`` added (files of version 1 lack it: read as null).
 SCHEMA_VERSION = 2
-# Where ``published_at`` came from (``newslake.parse.dates``), for analysts to filter on.
-PUBLISHED_AT_SOURCES = ("jsonld", "meta", "markup", "text", "url", "script", "htmldate")
+# Where ``published_at`` came from, for analysts to filter on: the page, by the parser's
+# fallback chain (``newslake.parse.dates``), then, for a page without a date, the source
+# that listed it (``newslake.source_dates``: a feed's pubDate, a news sitemap's
+# publication date). The row suite's ``published_at_source_known`` checks the values.
+PUBLISHED_AT_SOURCES = ("jsonld", "meta", "markup", "text", "url", "script", "htmldate",
+                        "discovery:rss", "discovery:sitemap")
 
 ARTICLE_SCHEMA = pa.schema(
     [

@@ -44,8 +44,9 @@ from typing import Any
 
 import pyarrow.fs as pafs
 
-from newslake import lake
+from newslake import lake, source_dates
 from newslake.config import Outlet
+from newslake.frontier import frontier_candidates
 from newslake.lake import Storage
 from newslake.parse.version import GENERIC, ParserLabel, current_label, read_label
 from newslake.pipeline import (
@@ -53,6 +54,7 @@ from newslake.pipeline import (
     collect_stale_staging,
     parse_step,
     publish_step,
+    source_dates_path,
     validate_step,
 )
 
@@ -189,6 +191,13 @@ def _reparse_staged(spec: RunSpec, raw: list[str]) -> dict[str, Any]:
         spec.outlet, spec.day, spec.lake, spec.run_id, spec.storage)
     started = time.monotonic()
     inputs = _snapshot(raw, lake.join(spec.staging_uri, "raw"), storage)
+    # The discovery dates undated pages took at ingest: from the published rows, then
+    # the frontier's (the feeds have moved on; no request is sent).
+    dates = source_dates.merged(
+        source_dates.from_partition(lake_uri, outlet.id, day, storage),
+        source_dates.from_discovered(frontier_candidates(lake_uri, outlet, day, storage)))
+    for path in inputs:
+        source_dates.write(source_dates_path(spec, path), dates, storage)
     snapshot_s = round(time.monotonic() - started, 3)  # the "discover" of a reparse
     # A damaged raw file fails here, named, before anything is published.
     stats_paths = [parse_step(spec, path, source) for path, source in zip(inputs, raw, strict=True)]

@@ -21,6 +21,7 @@ import pandas as pd
 
 from newslake.config import Outlet
 from newslake.errors import NewslakeError
+from newslake.record import PUBLISHED_AT_SOURCES
 
 ROW_SUITE = "article_rows.json"
 BATCH_SUITE = "article_batch.json"
@@ -28,7 +29,7 @@ ROW_COLUMNS = (
     "article_id", "url", "fetched_url", "title", "description", "authors", "published_at",
     "modified_at", "section", "tags", "language", "body", "word_count", "image_url",
     "is_paywalled", "content_hash", "http_status", "fetched_at", "parser", "run_id",
-    "schema_version",
+    "schema_version", "published_at_source",
 )
 
 
@@ -137,6 +138,7 @@ def validate_rows(
         "published_min": pd.Timestamp(outlet.start_date, tz="UTC"),
         "published_max": pd.Timestamp(published_max),
         "languages": [outlet.language],
+        "published_at_sources": list(PUBLISHED_AT_SOURCES),
     }
     checks, report.results["rows"] = _run_suite(
         frame.loc[:, list(ROW_COLUMNS)].reset_index(drop=True), ROW_SUITE, parameters

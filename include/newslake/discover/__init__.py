@@ -19,6 +19,7 @@ others still run; when every source fails, ``FetchError`` says why.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -131,6 +132,10 @@ def discover(
                     counts["out_of_window"] += 1
                 elif url in kept:
                     counts["duplicates"] += 1
+                    if kept[url].published_hint is None and entry.published_hint is not None:
+                        # the first source lists it undated, a later one gives its date
+                        kept[url] = replace(kept[url], published_hint=entry.published_hint,
+                                            hint_source=source.type)
                 else:
                     kept[url] = DiscoveredUrl(url, source.type, entry.published_hint)
                     counts[source.type] = counts.get(source.type, 0) + 1

@@ -16,6 +16,9 @@ class DiscoveredUrl:
     url: str
     source: str  # "rss" | "sitemap" | "archive" | "warc"
     published_hint: dt.datetime | None = None  # aware; the source's publication date, if any
+    # The source type that gave ``published_hint`` when not ``source`` (the frontier's
+    # recorded rss or sitemap, a later source of the same URL).
+    hint_source: str | None = None
 
 
 @dataclass

@@ -63,6 +63,11 @@ def test_dev_set_outputs_change_only_with_a_new_parser_version() -> None:
             f"{script.FIXTURE.name} ({len(changed)} sample pages changed)")
 
 
+def test_a_missing_corpus_is_named(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=f"dev corpus missing: {tmp_path}/fundus-dev"):
+        _script().sample(tmp_path)
+
+
 def test_labels_read_back_and_compare() -> None:
     assert f"generic@{PARSER_VERSION}" == GENERIC_PARSER
     assert read_label(GENERIC_PARSER) == ParserLabel("generic", PARSER_VERSION)

@@ -13,7 +13,10 @@ import pytest
 from helpers.loopback import Reply
 from helpers.smallsite import HTML, PARAGRAPH, SmallSite
 
+from newslake import source_dates
 from newslake.config import DiscoverySource
+from newslake.discover import DiscoveredUrl, DiscoveryResult, discover
+from newslake.frontier import with_frontier
 from newslake.pipeline import RunSpec, run_day
 from newslake.record import PUBLISHED_AT_SOURCES
 from newslake.reparse import reparse_day
@@ -100,3 +103,30 @@ def test_a_sitemaps_lastmod_is_not_a_publication_date(site: SmallSite, lake: str
     assert row["url"] == site.url(STORY) and "published_at_not_null" in row["failed_checks"]
     assert row["title"] == "Council expands bike lanes" and row["body"], "text kept"
     assert row["published_at_source"] is None
+
+
+@pytest.mark.timeout(60)
+def test_a_later_source_dates_a_url_the_first_listed_undated(site: SmallSite) -> None:
+    outlet = site.outlet()
+    outlet = dataclasses.replace(outlet, discovery=(
+        DiscoverySource(type="sitemap", url=site.url("/sitemap.xml")),  # lastmod only
+        DiscoverySource(type="rss", url=site.url("/feed.xml"))))
+    (found,) = discover(outlet, DAY).urls
+    assert (found.url, found.source) == (site.url(STORY), "sitemap"), "the first source wins"
+    assert source_dates.from_discovered([found]) == {site.url(STORY): source_dates.SourceDate(
+        dt.datetime(2026, 6, 15, 9, tzinfo=dt.UTC), "discovery:rss")}
+
+
+def test_the_frontiers_date_stands_in_for_a_listing_without_one() -> None:
+    url = "https://example.org/news/story"
+    when = dt.datetime(2026, 6, 15, 7, tzinfo=dt.UTC)
+    listed = DiscoveryResult(urls=[DiscoveredUrl(url, "archive")])
+    recorded = [DiscoveredUrl(url, "frontier", when, "sitemap"),
+                DiscoveredUrl(url + "-2", "frontier", when, "rss")]
+    merged = with_frontier(listed, recorded)
+    assert [u.source for u in merged.urls] == ["archive", "frontier"]
+    assert source_dates.from_discovered(merged.urls) == {
+        url: source_dates.SourceDate(when, "discovery:sitemap"),
+        url + "-2": source_dates.SourceDate(when, "discovery:rss")}
+    # Archive pages and warc sources give no publication date: nothing to take.
+    assert source_dates.from_discovered([DiscoveredUrl(url, "warc", when)]) == {}

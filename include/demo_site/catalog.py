@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from demo_site import text_en, text_uk
+from demo_site import syndication, text_en, text_uk
 from demo_site.text import Piece, Topic, count_words, slugify
 
 START = dt.date(2024, 1, 1)
@@ -264,6 +264,12 @@ def as_of(a: DemoArticle, now: dt.datetime) -> DemoArticle:
 
 @lru_cache(maxsize=4096)
 def _local_day(key: str, day: dt.date) -> tuple[DemoArticle, ...]:
+    return syndication.apply(key, day, _written_day(key, day))  # wire copies (issue 19)
+
+
+@lru_cache(maxsize=4096)
+def _written_day(key: str, day: dt.date) -> tuple[DemoArticle, ...]:
+    """The outlet's own stories of its local ``day``, before syndicated copies."""
     spec = OUTLETS[key]
     if day < START:
         return ()

@@ -41,6 +41,7 @@ MIN_DELAY = dt.timedelta(minutes=30)
 REPUBLISH_EVERY = 4
 MAX_WORDS = 590  # the catalog promises 150-600 words for a full article
 MIN_WORDS = 170
+DECOY = "decoy"
 HEADLINE_EDITS = ("{t}, officials say", "What to know: {t}", "{t} — latest",
                   "Update: {t}", "{t}, report says")
 LOCAL_PARAGRAPHS = (
@@ -60,7 +61,8 @@ EXTRA_ENDINGS = (
 
 @dataclasses.dataclass(frozen=True)
 class Copy:
-    """``copy_path`` republishes ``source_path``'s story (``how``: the kind of edit)."""
+    """``copy_path`` republishes ``source_path``'s story (``how``: the kind of edit), or
+    is a same-topic decoy of it (``how`` is ``DECOY``)."""
 
     source_path: str
     copy_path: str
@@ -185,6 +187,7 @@ def _plan(key: str, day: dt.date) -> tuple[tuple[DemoArticle, ...], tuple[Copy, 
             if others:
                 j = others[0]
                 articles[j] = _decoy(written[j], wire, rng)
+                copies.append(Copy(wire.path, articles[j].path, DECOY))
                 taken.add(j)
     n = (day - catalog.START).days
     if key == METRO and n % REPUBLISH_EVERY == 0:
@@ -208,7 +211,13 @@ def apply(key: str, day: dt.date, written: tuple[DemoArticle, ...]) -> tuple[Dem
 
 def copies(key: str, day: dt.date) -> tuple[Copy, ...]:
     """The copies an outlet publishes on its local day ``day``."""
-    return _plan(key, day)[1]
+    return tuple(c for c in _plan(key, day)[1] if c.how != DECOY)
+
+
+def decoys(key: str, day: dt.date) -> tuple[Copy, ...]:
+    """The same-topic stories (not copies) an outlet publishes on its local day ``day``:
+    ``source_path`` is the wire story whose topic they share."""
+    return tuple(c for c in _plan(key, day)[1] if c.how == DECOY)
 
 
 def story_groups(first: dt.date, last: dt.date) -> list[frozenset[str]]:

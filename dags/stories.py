@@ -29,11 +29,11 @@ DEFAULT_ARGS: dict[str, Any] = {
     "owner": "newslake",
     "retries": 2,
     "retry_delay": dt.timedelta(minutes=2),
-    # A signatures chunk: ~4 ms an article (bench/stories.py), a few outlet-days.
+    # A signatures chunk: ~4 ms an article (bench/story_groups.py), a few outlet-days.
     "execution_timeout": dt.timedelta(minutes=30),
 }
 # group rebuilds days one after another (each needs the previous days' rows): a day of
-# 50k articles against a 3-day window takes well under a minute (bench/stories.py), so
+# 50k articles against a 3-day window takes well under a minute (bench/story_groups.py), so
 # an hour covers a backfill of weeks; the rest is done by the next run.
 GROUP_TIMEOUT = dt.timedelta(hours=1)
 MAX_DAYS_PER_RUN = 200

@@ -16,7 +16,7 @@ at least ``MIN_DELAY`` after the wire story:
 Copies *replace* the content of an existing slot (its id, time, section and image stay),
 so every day keeps its number of articles, short briefs, paywalled and soft-404 pages:
 the counts other tests rely on do not change. ``apply`` is the hook ``catalog._local_day``
-calls; ``story_groups`` gives the true groups (article paths) for ``bench/stories.py``.
+calls; ``story_groups`` gives the true groups (article paths) for ``bench/story_groups.py``.
 Everything is a pure function of (outlet, day).
 """
 

@@ -49,12 +49,13 @@ import re
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import regex
 from datasketch import MinHash, MinHashLSH
@@ -76,7 +77,7 @@ SEED = 1
 SCHEME = "affine32"
 SHINGLE_WORDS = 5
 # Defaults, overridable per call (the DAG reads Airflow Variables). THRESHOLD comes from
-# bench/stories.py's precision/recall curve on the demo newsroom's syndicated copies.
+# bench/story_groups.py's precision/recall curve on the demo newsroom's syndicated copies.
 WINDOW_DAYS = 3
 THRESHOLD = 0.5
 NEAR_IDENTICAL = 0.9
@@ -228,12 +229,11 @@ def build_signatures(lake_uri: str, outlet: str, day: dt.date,
 
 
 def _read_signatures(lake_uri: str, day: dt.date, outlets: dict[str, str],
-                     storage: Storage) -> list[tuple[str, pa.Table]]:
-    found = []
+                     storage: Storage) -> Iterator[tuple[str, pa.Table]]:
+    """The day's signature partitions, one outlet at a time (never all in memory)."""
     for outlet, fingerprint in sorted(outlets.items()):
         uri = lake.join(lake.partition_uri(lake_uri, SIGNATURES, outlet, day), _name(fingerprint))
-        found.append((outlet, lake.read_parquet(uri, schema=SIGNATURE_SCHEMA, storage=storage)))
-    return found
+        yield outlet, lake.read_parquet(uri, schema=SIGNATURE_SCHEMA, storage=storage)
 
 
 # --------------------------------------------------------------------------- grouping
@@ -241,37 +241,44 @@ def _read_signatures(lake_uri: str, day: dt.date, outlets: dict[str, str],
 
 @dataclass(frozen=True)
 class Window:
-    """The signatures of a day's window, all outlets, one row each (arrays in step)."""
+    """The signatures of a day's window, all outlets, one row each (arrays in step).
+    ``url`` and ``title`` are kept for the grouped day's rows only (None elsewhere)."""
 
     article_id: list[str]
     outlet: list[str]
-    url: list[str]
-    title: list[str]
+    url: list[str | None]
+    title: list[str | None]
     published_us: np.ndarray  # int64 microseconds since the epoch, UTC
     values: np.ndarray  # (rows, NUM_PERM) uint32
     today: np.ndarray  # bool: the row belongs to the day being grouped
 
     @classmethod
-    def of(cls, tables: Sequence[tuple[str, pa.Table, bool]]) -> Window:
-        """``tables``: (outlet, signature rows, is the grouped day) triples."""
+    def of(cls, tables: Iterable[tuple[str, pa.Table, bool]]) -> Window:
+        """``tables``: (outlet, signature rows, is the grouped day) triples, consumed one
+        at a time: only their signatures (as one matrix) and ids are kept."""
         ids: list[str] = []
         outlets: list[str] = []
-        urls: list[str] = []
-        titles: list[str] = []
+        urls: list[str | None] = []
+        titles: list[str | None] = []
         stamps, blocks, today = [], [], []
         for outlet, table, is_today in tables:
             n = table.num_rows
             ids += table.column("article_id").to_pylist()
             outlets += [outlet] * n
-            urls += table.column("url").to_pylist()
-            titles += table.column("title").to_pylist()
+            urls += table.column("url").to_pylist() if is_today else [None] * n
+            titles += table.column("title").to_pylist() if is_today else [None] * n
             stamps.append(table.column("published_at").cast(pa.int64()).to_numpy())
             flat = table.column("minhash").combine_chunks().flatten().to_numpy()
             blocks.append(np.asarray(flat, dtype=np.uint32).reshape(n, NUM_PERM))
             today.append(np.full(n, is_today))
+        values = np.empty((sum(len(b) for b in blocks), NUM_PERM), np.uint32)
+        at = 0
+        while blocks:  # into one matrix, each block freed once copied
+            block = blocks.pop(0)
+            values[at:at + len(block)] = block
+            at += len(block)
         return cls(ids, outlets, urls, titles,
-                   np.concatenate(stamps) if stamps else np.empty(0, np.int64),
-                   np.vstack(blocks) if blocks else np.empty((0, NUM_PERM), np.uint32),
+                   np.concatenate(stamps) if stamps else np.empty(0, np.int64), values,
                    np.concatenate(today) if today else np.empty(0, bool))
 
 
@@ -297,7 +304,7 @@ def candidate_pairs(values: np.ndarray, today: np.ndarray, rank: np.ndarray,
 
     The banding of datasketch's ``MinHashLSH`` (same bands), done with numpy over the
     window's signature matrix: its index holds Python bytes per band and row, which took
-    minutes and over 2 GiB for a 150k-article window (bench/stories.py)."""
+    minutes and over 2 GiB for a 150k-article window (bench/story_groups.py)."""
     b, r = bands(max(0.05, threshold - LSH_MARGIN))
     later: list[np.ndarray] = []
     earlier: list[np.ndarray] = []
@@ -345,7 +352,9 @@ def group(window: Window, earlier: dict[str, Earlier], threshold: float = THRESH
     order). ``earlier``: the story rows of the window's earlier days, by article_id."""
     n = len(window.article_id)
     # Published order with a deterministic tie-break: the rank is the "earlier than".
-    order = sorted(range(n), key=lambda i: (int(window.published_us[i]), window.article_id[i]))
+    order = pc.sort_indices(
+        pa.table({"p": window.published_us, "id": window.article_id}),
+        sort_keys=[("p", "ascending"), ("id", "ascending")]).to_numpy().tolist()
     rank = np.empty(n, np.int64)
     rank[order] = np.arange(n)
     later, before = candidate_pairs(window.values, window.today, rank, threshold)
@@ -456,8 +465,8 @@ def build_day(lake_uri: str, day: dt.date, signatures: dict[dt.date, dict[str, s
     """Group one day against its window and replace ``stories/date=<day>`` atomically;
     the rows written. ``signatures``: ``signature_partitions``' answer."""
     days = _window_days(day, window_days)
-    tables = [(outlet, table, d == day) for d in days
-              for outlet, table in _read_signatures(lake_uri, d, signatures.get(d, {}), storage)]
+    tables = ((outlet, table, d == day) for d in days
+              for outlet, table in _read_signatures(lake_uri, d, signatures.get(d, {}), storage))
     rows = group(Window.of(tables), _earlier(lake_uri, days[:-1], storage), threshold)
     staging = lake.join(lake.lake_uri(lake_uri), "_staging", ZONE, day.isoformat(),
                         uuid.uuid4().hex)

@@ -19,7 +19,7 @@ MinHash gives: random values for unrelated texts; ``--copy-share`` of a day's ar
 are copies of an earlier article with a fifth of their values redrawn (Jaccard ≈ 0.8).
 Also the cost of signing real bodies (ms an article, demo newsroom text).
 
-    .venv/bin/python bench/stories.py [--first 2026-05-01 --last 2026-05-28]
+    .venv/bin/python bench/story_groups.py [--first 2026-05-01 --last 2026-05-28]
         [--articles 50000] [--outlets 100] [--windows 1,2,3,5,7] [--skip-scale]
 """
 
@@ -112,7 +112,7 @@ def quality(first: dt.date, last: dt.date, window: int) -> dict[str, Any]:
                 pair = tuple(sorted((c.source_path, c.copy_path)))
                 kinds[(pair[0], pair[1])] = c.how.split(" (")[0] + (
                     f" ({key.split('_')[1]})" if c.how.startswith("wire") else "")
-    curve = []
+    curve: list[dict[str, Any]] = []
     for threshold in THRESHOLDS:
         story = _group_all(days, window, threshold)
         groups: dict[str, set[str]] = {}
@@ -133,7 +133,7 @@ def quality(first: dt.date, last: dt.date, window: int) -> dict[str, Any]:
                       "recall": round(recall, 3), "f1": round(f1, 3),
                       "predicted_pairs": len(predicted), "true_pairs": len(true_pairs),
                       "direct_recall": {k: f"{v[0]}/{v[1]}" for k, v in sorted(by_kind.items())}})
-    top = max(c["f1"] for c in curve)  # the middle of the best plateau: margin both ways
+    top = max(float(c["f1"]) for c in curve)  # the middle of the best plateau: margin both ways
     plateau = [c for c in curve if c["f1"] == top]
     best = plateau[(len(plateau) - 1) // 2]
     return {"days": f"{first}..{last}", "articles": len(universe), "true_groups": len(truth),

@@ -92,3 +92,21 @@ def test_parameters_out_of_range_are_refused(tmp_path: Path) -> None:
         stories.build_stories(str(tmp_path), window_days=0)
     with pytest.raises(NewslakeError, match="threshold 1.5"):
         stories.build_stories(str(tmp_path), threshold=1.5)
+
+
+def test_the_report_charts_the_days_largest_stories(tmp_path: Path) -> None:
+    from newslake import report, report_stories
+
+    root = str(tmp_path / "lake")
+    _put(root, "alpha", DAY, {"wire": _body(1), "solo": _body(3)}, at=dt.time(8))
+    _put(root, "beta", DAY, {"copy-b": _body(1), "other": _body(2)})
+    _put(root, "gamma", DAY, {"copy-g": _body(1), "other-g": _body(2)}, at=dt.time(13))
+    _update(root)
+    assert [(s.title, s.articles, s.outlets) for s in report_stories.largest(root, DAY)] == [
+        ("wire", 3, 3), ("other", 2, 2)]
+    page = report.build_report(root)
+    assert 'id="chart-stories" data-marks="2"' in page
+    assert "wire · 3 outlets" in page and "solo" not in page.split('id="chart-stories"')[1]
+    empty = str(tmp_path / "empty")
+    _put(empty, "alpha", DAY, {"solo": _body(3)})
+    assert 'class="empty" id="chart-stories"' in report.build_report(empty)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from newslake import lake
+from newslake import lake, report_stories
 from newslake.errors import NewslakeError
 
 DEFAULT_DAYS = 60
@@ -482,6 +482,7 @@ def build_report(lake_uri: str, *, days: int = DEFAULT_DAYS, runs_limit: int = D
     body = "".join(
         f"<section><h2>{title}</h2><p class=sub>{note}</p>{legend}{chart}</section>"
         for title, note, chart in sections)
+    body += report_stories.section(lake_uri, window[-1] if window else None)  # issue 19
     shown_lake = lake_uri if lake.is_s3(lake_uri) else local_root(lake_uri)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

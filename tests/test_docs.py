@@ -370,7 +370,8 @@ def test_every_python_block_says_whether_it_runs() -> None:
 
 
 # The small lake: what the examples query (two outlets on 2026-06-15, a story with an
-# earlier revision, a frontier day, the corpus day), written by the project's writers.
+# earlier revision, a frontier day, the corpus day, the stories day), written by the
+# project's writers.
 DAY = dt.date(2026, 6, 15)
 STORY = "https://example.org/news/story"
 
@@ -423,6 +424,11 @@ def small_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lake.write_parquet(polled, lake.join(lake_uri, "frontier", "outlet=demo_harbor_wire",
                                          f"date={DAY}", lake.PARQUET_FILE), sort_by=None)
     assert compact.build_day(lake_uri, DAY)["rows"] == 6
+    from newslake import stories  # the two outlets carry the same three stories
+
+    for outlet, day in stories.stale_signatures(lake_uri):
+        stories.build_signatures(lake_uri, outlet, day)
+    assert stories.build_stories(lake_uri)[0]["copies"] == 3
     return where
 
 

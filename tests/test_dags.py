@@ -31,7 +31,8 @@ def test_one_dag_per_outlet_without_errors_or_deprecations(airflow_db: object) -
     ]
     assert ours == [], [str(w.message) for w in ours]
     expected = {f"{kind}_{o}" for o in load_outlets() for kind in ("ingest", "reparse")}
-    assert set(bag.dag_ids) == expected | {"poll_frontier", "compact_corpus", "revisit"}
+    assert set(bag.dag_ids) == expected | {"poll_frontier", "compact_corpus", "revisit",
+                                           "group_stories"}
 
 
 def test_dags_are_wired_as_designed(airflow_db: object) -> None:
@@ -68,7 +69,7 @@ def test_dags_are_wired_as_designed(airflow_db: object) -> None:
             assert set(dag.task_ids) == {"plan", "reparse"}
             assert {"from", "to"} <= set(dag.params)
             continue
-        if dag_id == "compact_corpus":  # tests/test_compact_dag.py
+        if dag_id in ("compact_corpus", "group_stories"):  # tests/test_*_dag.py
             assert type(dag.timetable).__name__ == "AssetTriggeredTimetable"
             continue
         assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
@@ -87,8 +88,10 @@ def test_dag_file_imports_only_light_modules() -> None:
     code = (
         "import sys, runpy; runpy.run_path('dags/ingest.py'); runpy.run_path('dags/reparse.py');"
         "runpy.run_path('dags/poll.py'); runpy.run_path('dags/compact.py');"
+        "runpy.run_path('dags/stories.py');"
         "heavy = [m for m in ('great_expectations', 'pandas', 'pyarrow', 'trafilatura', "
-        "'newslake.pipeline', 'newslake.reparse', 'newslake.frontier') if m in sys.modules];"
+        "'newslake.pipeline', 'newslake.reparse', 'newslake.frontier', 'newslake.stories', "
+        "'datasketch', 'numpy') if m in sys.modules];"
         "print(','.join(heavy))"
     )
     out = subprocess.run(
@@ -127,7 +130,7 @@ def test_one_bad_outlet_file_breaks_only_its_own_dags(
     bag = _load_bag()
     assert set(bag.dag_ids) == {f"{kind}_{o}" for kind in ("ingest", "reparse")
                                 for o in ("demo_bayside_press", "demo_metro_ledger")} | {
-        "poll_frontier", "compact_corpus", "revisit"}  # one DAG each for every outlet
+        "poll_frontier", "compact_corpus", "revisit", "group_stories"}  # one DAG each for every outlet
     assert {Path(f).name for f in bag.import_errors} == {"ingest.py", "reparse.py"}
     for message in bag.import_errors.values():
         assert f"{bad}: timezone: unknown time zone 'Europe/Kyjiw'" in message, message

@@ -225,6 +225,10 @@ def build_signatures(lake_uri: str, outlet: str, day: dt.date,
         lake.publish_file(staged, target_dir, storage)
     finally:
         lake.remove_tree(staging, storage)
+        if not lake.is_s3(staging):  # and its day and outlet folders, once unused
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.dirname(staging))
+                os.rmdir(os.path.dirname(os.path.dirname(staging)))
     return {"outlet": outlet, "date": day.isoformat(), "rows": table.num_rows, "removed": False}
 
 

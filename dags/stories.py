@@ -1,8 +1,9 @@
 """``group_stories``: keeps ``signatures/`` and ``stories/`` up to date (issue 19).
 
 Triggered by Airflow whenever any ingest or reparse run publishes an outlet-day (the
-Assets ``newslake://articles/<outlet>``), like ``compact_corpus``: ingestion never waits
-for it. ``plan`` lists the outlet-days whose signatures are missing or older than their
+Assets ``newslake://articles/<outlet>``) or a revisit replaces edited articles
+(``newslake://revisions``), like ``compact_corpus``: ingestion never waits for it.
+``plan`` lists the outlet-days whose signatures are missing or older than their
 articles partition; ``signatures`` (mapped over chunks) computes them once per article;
 ``group`` then walks the days in order and rebuilds those whose inputs changed
 (``newslake.stories``: a backfill of an old day also rebuilds the following days it
@@ -25,6 +26,7 @@ from newslake_storage import lake_storage, lake_uri  # plugins/: on sys.path in 
 from newslake.config import load_outlets_apart
 
 STORIES_ASSET = Asset("newslake://stories")
+REVISIONS_ASSET = Asset("newslake://revisions")  # dags/revisit.py: edited articles replaced
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "newslake",
     "retries": 2,
@@ -47,8 +49,9 @@ Computes each article's MinHash once (`signatures/outlet=*/date=D/`), then group
 day's articles with those of the days before it (`newslake_stories_window_days`, default 3)
 into stories: `stories/date=D/part-00000.parquet` holds, for each article of day D, its
 `story_id` (the `article_id` of the story's first article), the similarity to it and
-whether it is the `original` or a copy. Triggered by the ingest and reparse DAGs' Assets;
-emits `newslake://stories`. Safe to trigger by hand: with nothing changed it does nothing.
+whether it is the `original` or a copy. Triggered by the ingest, reparse and revisit
+DAGs' Assets; emits `newslake://stories`. Safe to trigger by hand: with nothing changed
+it does nothing.
 """
 
 
@@ -60,7 +63,7 @@ def _outlet_assets() -> list[Asset]:
 with DAG(
     dag_id="group_stories",
     description="Near-duplicate and syndicated articles grouped into stories",
-    schedule=AssetAny(*_outlet_assets()),
+    schedule=AssetAny(*_outlet_assets(), REVISIONS_ASSET),
     start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,  # two runs would rebuild the same days at once

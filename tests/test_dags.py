@@ -130,7 +130,7 @@ def test_one_bad_outlet_file_breaks_only_its_own_dags(
     bag = _load_bag()
     assert set(bag.dag_ids) == {f"{kind}_{o}" for kind in ("ingest", "reparse")
                                 for o in ("demo_bayside_press", "demo_metro_ledger")} | {
-        "poll_frontier", "compact_corpus", "revisit", "group_stories"}  # one DAG each for every outlet
+        "poll_frontier", "compact_corpus", "revisit", "group_stories"}  # one DAG each
     assert {Path(f).name for f in bag.import_errors} == {"ingest.py", "reparse.py"}
     for message in bag.import_errors.values():
         assert f"{bad}: timezone: unknown time zone 'Europe/Kyjiw'" in message, message

@@ -482,7 +482,8 @@ def build_report(lake_uri: str, *, days: int = DEFAULT_DAYS, runs_limit: int = D
     body = "".join(
         f"<section><h2>{title}</h2><p class=sub>{note}</p>{legend}{chart}</section>"
         for title, note, chart in sections)
-    body += report_stories.section(lake_uri, window[-1] if window else None)  # issue 19
+    body += report_stories.section(lake_uri, window[-1] if window else None,  # issue 19
+                                   s3_storage(storage) if lake.is_s3(lake_uri) else None)
     shown_lake = lake_uri if lake.is_s3(lake_uri) else local_root(lake_uri)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

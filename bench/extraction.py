@@ -295,10 +295,11 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
     print(f"\n  {'set':<10}{'metric':<28}{'newslake':>10}{'trafil.':>10}{'cases':>7}")
     for name, result in results.items():
         for metric, (value, n) in result["newslake"].items():
-            theirs = result["trafilatura"][metric][0]
-            print(f"  {name:<10}{metric:<28}{value:>10.3f}{theirs:>10.3f}{n:>7}")
+            theirs = f"{result['trafilatura'][metric][0]:.3f}" if result["baseline"] else "-"
+            print(f"  {name:<10}{metric:<28}{value:>10.3f}{theirs:>10}{n:>7}")
+        theirs_pps = f"{result['trafilatura_pps']:.1f}" if result["baseline"] else "-"
         print(f"  {name:<10}{'pages/s':<28}{result['newslake_pps']:>10.1f}"
-              f"{result['trafilatura_pps']:>10.1f}{result['cases']:>7}")
+              f"{theirs_pps:>10}{result['cases']:>7}")
         print(f"  {name:<10}refused: {dict(sorted(result['refused'].items()))}")
 
 
@@ -346,32 +347,42 @@ def main() -> None:
     args.add_argument("--repeat", type=int, default=1, help="timing runs; the best is kept")
     args.add_argument("--failures", action="store_true", help="list newslake's misses")
     args.add_argument("--save", type=Path, help="write newslake's predictions as JSON here")
+    args.add_argument("--no-baseline", action="store_true",
+                      help="skip trafilatura (quick iterations: no speed ratio, no results file)")
     options = args.parse_args()
 
     names = [n for n in options.sets.split(",") if n]
     corpora = {name: load(name) for name in names}
     first = next(iter(corpora.values()))[0]
-    newslake_predict(first), trafilatura_predict(first)  # warm up models
+    predictors: list[Callable[[Case], Prediction]] = [newslake_predict]
+    if not options.no_baseline:
+        predictors.append(trafilatura_predict)
+    for predict in predictors:  # warm up models
+        predict(first)
     results: dict[str, dict[str, Any]] = {}
     ours_seconds = theirs_seconds = 0.0
     all_ours: dict[str, dict[str, Prediction]] = {}
     for name, cases in corpora.items():
-        (ours, ours_s), (theirs, theirs_s) = run_interleaved(
-            cases, [newslake_predict, trafilatura_predict], options.repeat
-        )
+        runs = run_interleaved(cases, predictors, options.repeat)
+        (ours, ours_s), (theirs, theirs_s) = runs[0], runs[-1] if len(runs) > 1 else ({}, 0.0)
         all_ours[name] = ours
         ours_seconds += ours_s
         theirs_seconds += theirs_s
         results[name] = {
             "cases": len(cases),
+            "baseline": not options.no_baseline,
             "newslake": SCORERS[name](cases, ours),
             "trafilatura": SCORERS[name](cases, theirs),
             "newslake_pps": len(cases) / ours_s,
-            "trafilatura_pps": len(cases) / theirs_s,
+            "trafilatura_pps": len(cases) / theirs_s if theirs_s else 0.0,
             "refused": refusals(ours),
         }
     print_table(results)
     pages = sum(len(c) for c in corpora.values())
+    if options.no_baseline:
+        print(f"\n  all {pages} pages: newslake {pages / ours_seconds:.1f} pages/s (no baseline)")
+        save_and_list(options, corpora, all_ours)
+        return
     ratio = theirs_seconds / ours_seconds
     print(f"\n  all {pages} pages: newslake {pages / ours_seconds:.1f} pages/s, trafilatura "
           f"{pages / theirs_seconds:.1f} pages/s, speed ratio {ratio:.2f}x")
@@ -389,6 +400,14 @@ def main() -> None:
                         "trafilatura": {m: v for m, (v, _) in r["trafilatura"].items()}}
                  for name, r in results.items()},
     })
+    save_and_list(options, corpora, all_ours)
+
+
+def save_and_list(
+    options: argparse.Namespace,
+    corpora: dict[str, list[Case]],
+    all_ours: dict[str, dict[str, Prediction]],
+) -> None:
     if options.save:
         options.save.mkdir(parents=True, exist_ok=True)
         for name, ours in all_ours.items():

@@ -118,6 +118,14 @@ PRE_STRIP_TAGS = (
     "link",
     "meta",
 )
+# Of those, the elements that can hold other markup: left unclosed by broken markup
+# (``<noscript>`` or ``<button>`` never closed, a ``<nav>`` around the whole page), one
+# of them wraps the article. One that holds more than half of the page's elements is
+# kept, as a <div>: a menu or a button is never most of a page.
+WRAPPER_TAGS = (
+    "noscript", "nav", "button", "select", "figure", "picture", "video", "audio", "object",
+    "canvas", "map", "menu", "dialog", "label", "iframe",
+)
 # Tables that hold paragraphs lay out a page (old CMSs); they are not data tables, and
 # trafilatura without tables would drop the article inside them.
 LAYOUT_TABLE_XPATH = etree.XPath("//table[.//p]")
@@ -459,6 +467,15 @@ def _chars(paragraphs: Iterable[str]) -> int:
     return sum(len("".join(p.split())) for p in paragraphs)
 
 
+def _unwrap_page_wrappers(tree: etree._Element) -> None:
+    """Turn a ``WRAPPER_TAGS`` element that holds over half of the page's elements into a
+    <div>, so that stripping it does not strip the article broken markup put inside it."""
+    half = sum(1 for _ in tree.iter()) // 2
+    for element in tree.iter(*WRAPPER_TAGS):
+        if len(element) and sum(1 for _ in islice(element.iter(), half + 1)) > half:
+            element.tag = "div"
+
+
 def generic_body(
     tree: etree._Element,
     url: str,
@@ -478,6 +495,7 @@ def generic_body(
         for element in css_to_xpath(selector)(tree):
             _drop(element)
 
+    _unwrap_page_wrappers(tree)
     etree.strip_elements(tree, *PRE_STRIP_TAGS, with_tail=False)
     for table in LAYOUT_TABLE_XPATH(tree):
         for element in table.iter(*LAYOUT_TABLE_PARTS):

@@ -28,18 +28,26 @@ source gave the time (the ``published_at_source`` column):
 A time printed without an offset is read in the outlet's time zone (UTC without an
 outlet); a date without a time is midnight there. A JSON-LD time without an offset takes
 the offset of another source on the page that gives the same clock time with one.
-``find_published`` keeps the offset the page wrote (the day "as the page says it");
+``find_published`` keeps the offset the page wrote (the day "as the page says it"), except
+that a time of day written in UTC is shown in the page's own zone: the outlet's, else that
+of the country of the site's country-code domain, when all of that country's zones put it
+on the same day;
 ``parse_datetime`` and the record store UTC.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import htmldate
 import regex
@@ -603,6 +611,67 @@ def _htmldate(tree: etree._Element, page_text: str, url: str, tz: dt.tzinfo
         return None
 
 
+# The IANA table of each country's time zones: from the tzdata package, else the system's.
+ZONE_TABLES = ("zone1970.tab", "zone.tab")
+SYSTEM_ZONEINFO = Path("/usr/share/zoneinfo")
+# Country-code domains whose ISO 3166 code differs.
+CCTLD_COUNTRIES = {"uk": "GB"}
+
+
+@functools.cache
+def _country_zones() -> dict[str, tuple[str, ...]]:
+    """ISO 3166 country code -> its IANA time zones (``zone.tab``), empty if none found."""
+    text = ""
+    for name in ZONE_TABLES:
+        try:
+            text = resources.files("tzdata").joinpath("zoneinfo", name).read_text("utf-8")
+        except (ModuleNotFoundError, FileNotFoundError, OSError):
+            try:
+                text = (SYSTEM_ZONEINFO / name).read_text("utf-8")
+            except OSError:
+                continue
+        if text:
+            break
+    zones: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) >= 3:
+            for country in fields[0].split(","):
+                zones.setdefault(country.upper(), []).append(fields[2])
+    return {country: tuple(names) for country, names in zones.items()}
+
+
+def page_country(url: str) -> str | None:
+    """The country of a site's country-code domain (``.it``), else None. (An ``<html lang>``
+    region is no sign: ``en-US`` is many a CMS's default, wherever the site is.)"""
+    host = (urlsplit(url).hostname or "").lower()
+    suffix = host.rsplit(".", 1)[-1] if "." in host else ""
+    if len(suffix) == 2 and suffix.isalpha():
+        return CCTLD_COUNTRIES.get(suffix, suffix.upper())
+    return None
+
+
+def _country_day(found: dt.datetime, country: str | None) -> dt.datetime | None:
+    """``found`` (a time written in UTC) in the country's time zone, when all of the
+    country's zones put it on the same day; else None."""
+    names = _country_zones().get(country or "")
+    if not names:
+        return None
+    shown: list[dt.datetime] = []
+    for name in names:
+        try:
+            shown.append(found.astimezone(ZoneInfo(name)))
+        except (ZoneInfoNotFoundError, ValueError, OverflowError):
+            return None
+    if len({value.date() for value in shown}) != 1:
+        return None
+    local = shown[0]
+    offset = local.utcoffset()
+    return local.astimezone(dt.timezone(offset)) if offset is not None else None
+
+
 def find_published(
     page: PageMeta, tree: etree._Element, url: str, tz: dt.tzinfo | None = None,
     page_text: str = "",
@@ -613,11 +682,17 @@ def find_published(
         read = _read_value(value)
         if read is None:
             continue
+        written_utc = read.tzinfo is not None and read.utcoffset() == dt.timedelta(0)
         if read.tzinfo is None:
             read = read.replace(tzinfo=_offset_from_others(read, page, tree) or tz)
         if _plausible(read):
             local = _local_offset(read, page_text) if page_text else None
-            return Published(read.astimezone(local) if local else read, source)
+            if local is not None:
+                return Published(read.astimezone(local), source)
+            if written_utc and read.time() != dt.time():  # a time, not a bare date
+                shown = read.astimezone(tz) if tz is not UTC else None
+                read = shown or _country_day(read, page_country(url)) or read
+            return Published(read, source)
     month_first = _month_first_slashes(page)
     found = _dateline(tree, tz, month_first)
     visible = ""

@@ -43,8 +43,10 @@ REL_TAG_XPATH = etree.XPath(
     " and not(contains(@rel, 'category'))]"
 )
 # The last link of a breadcrumb trail ("Home » Economy") is the section.
+# (The first matching class attribute's element: attribute values are cheaper to test
+# than every element.)
 BREADCRUMB_LINKS_XPATH = etree.XPath(
-    "(//*[contains(@class, 'breadcrumb') or contains(@class, 'crumbs') or @class='path'])[1]//a"
+    "(//@class[contains(., 'breadcrumb') or contains(., 'crumbs') or . = 'path'])[1]/..//a"
 )
 TAG_SPLIT_RE = re.compile(r"\s*[,;]\s*")
 # class names that mark locked text: the token "paywall", or these anywhere in the class.

@@ -50,12 +50,21 @@ class DiscoverySource:
     poll_every: int | None = None
 
 
+# Where the headline and the byline may come from (``parse.title_source``,
+# ``parse.byline_source``); ``auto`` is the parser's generic order (newslake.parse.fields,
+# newslake.parse.authors). A named source that gives nothing on a page falls back to it.
+TITLE_SOURCES = ("auto", "jsonld", "og", "twitter", "h1", "title")
+BYLINE_SOURCES = ("auto", "jsonld", "meta", "markup")
+
+
 @dataclass(frozen=True)
 class ParseRules:
     body_selector: str | None = None
     drop_selectors: tuple[str, ...] = ()
     drop_paragraphs: tuple[str, ...] = ()
     version: int = 1
+    title_source: str = "auto"
+    byline_source: str = "auto"
 
     @property
     def drop_patterns(self) -> list[re.Pattern[str]]:
@@ -255,6 +264,13 @@ def _address_setting(r: _Reader, key: str) -> bool | tuple[str, ...]:
     return setting
 
 
+def _choice(r: _Reader, key: str, choices: tuple[str, ...]) -> str:
+    value = r.get(key, str, choices[0])
+    if value not in choices:
+        raise r._err(key, f"{value!r} is not one of {', '.join(choices)}")
+    return value
+
+
 def _non_negative(
     r: _Reader, key: str, default: Any, kind: type | tuple[type, ...] = int
 ) -> Any:
@@ -428,6 +444,8 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
         drop_selectors=_str_list(p, "drop_selectors"),
         drop_paragraphs=_str_list(p, "drop_paragraphs"),
         version=p.get("version", int, 1),
+        title_source=_choice(p, "title_source", TITLE_SOURCES),
+        byline_source=_choice(p, "byline_source", BYLINE_SOURCES),
     )
     p.finish()
     _check_selector(p, "body_selector", parse.body_selector, rules=True)

@@ -161,13 +161,14 @@ def parse_article(
     outlet_name = outlet.name if outlet else None
     timezone = outlet.tz if outlet else UTC
     canonical = fields.find_canonical_url(page, url)
-    title = fields.find_title(page, url, outlet_name)
+    rules = outlet.parse if outlet else None
+    title = fields.find_title(page, url, outlet_name, rules.title_source if rules else "auto")
     if not title:
         raise ParseError("no_title", "no headline, og:title, <h1> or <title>")
     published = find_published(page, tree, canonical, timezone, text)
     published_at = published.at if published is not None else None
     modified_at = find_modified_at(page, timezone)
-    authors = find_authors(page, tree, outlet_name)
+    authors = find_authors(page, tree, outlet_name, rules.byline_source if rules else "auto")
     section = fields.find_section(page, tree)
     tags = fields.find_tags(page, tree)
     image_url = fields.find_image_url(page, url)

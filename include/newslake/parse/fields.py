@@ -208,7 +208,16 @@ def _settle_variants(title: str, others: list[str], h1: str, title_tag: str) -> 
     return min(variants, key=lambda v: (_quote_count(v), v != title_tag))
 
 
-def find_title(page: PageMeta, url: str, outlet_name: str | None = None) -> str:
+# ``parse.title_source`` names -> their place in ``find_title``'s candidates.
+TITLE_SOURCE_INDEX = {"jsonld": 0, "og": 1, "twitter": 2, "h1": 3}
+
+
+def find_title(
+    page: PageMeta, url: str, outlet_name: str | None = None, source: str = "auto"
+) -> str:
+    """The headline. ``source`` (an outlet's ``parse.title_source``) names the source that
+    wins when it gives one; ``auto`` (and a source the page lacks) is the generic order:
+    JSON-LD ``headline``, reconciled with og:title, twitter:title, ``<h1>`` and ``<title>``."""
     names = site_names(page, url, outlet_name)
     sections = section_names(page)
     headline = page.ld("headline") or page.ld("name")
@@ -225,6 +234,10 @@ def find_title(page: PageMeta, url: str, outlet_name: str | None = None) -> str:
         if page.title_tag
         else ""
     )
+    chosen = title_tag if source == "title" else (
+        stripped[TITLE_SOURCE_INDEX[source]] if source in TITLE_SOURCE_INDEX else "")
+    if chosen:
+        return chosen
     if not cleaned:
         return title_tag
     # Other sources vote on a trailing " | Section" or " - Site" the first one kept.

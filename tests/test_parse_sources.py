@@ -152,3 +152,18 @@ def test_an_unclosed_wrapper_does_not_hide_the_article() -> None:
     )
     article = parse_article(html, URL)
     assert TEXT.strip() in article.body
+
+
+def test_a_labelled_date_beats_a_date_class_elsewhere() -> None:
+    """A sidebar's "date" class names another day; the label says which one is the
+    article's."""
+    html = (
+        "<html><head><title>Council expands bike lanes</title></head><body>"
+        "<div class='sidebar'><span class='date'>04.02.2022</span> Other story</div>"
+        f"<article><h1>Council expands bike lanes</h1><p>{TEXT}</p><p>{TEXT}</p>"
+        "<div><h5>Datum:</h5>03.02.2022</div></article></body></html>"
+    )
+    article = parse_article(html, "https://www.example.de/nachrichten/bike-lanes-3126349")
+    assert article.published_at is not None
+    assert article.published_at.date() == dt.date(2022, 2, 3)
+    assert article.published_at_source == "text"

@@ -13,12 +13,13 @@ source gave the time (the ``published_at_source`` column):
    date, a ``data-utc-time``-style epoch attribute. ``<time>`` elements and epochs count
    only when all of them name one day: several days are a list (comments, related
    stories), not the article's date;
-4. ``text``: a dateline element (a class naming a date), then a date after a label
-   ("Published", "Veröffentlicht am", "publié le", "Опубликовано" ...) in the visible
-   text; after step 5, the first date within 300 characters of the headline. Dates are
-   read in many languages (English, German, French, Spanish, Italian, Portuguese, Dutch,
-   Scandinavian, Polish, Czech, Turkish, Russian, Ukrainian month names; ``d.m.yyyy``,
-   ``d/m/yyyy``, ISO, ``yyyy年m月d日``);
+4. ``text``: a date after a label ("Published", "Veröffentlicht am", "publié le",
+   "Опубликовано" ...) in the visible text, then a dateline element (a class naming a
+   date: weaker, as sidebars and comments carry such classes too); after step 5, the
+   first date within 300 characters of the headline. Dates are read in many languages
+   (English, German, French, Spanish, Italian, Portuguese, Dutch, Scandinavian, Polish,
+   Czech, Turkish, Russian, Ukrainian month names; ``d.m.yyyy``, ``d/m/yyyy``, ISO,
+   ``yyyy年m月d日``);
 5. ``url``: the date in the URL (``/2025/03/17/``), with the time of day from the page's
    script data (``"publishedAt": …``) when that names the same day; ``script`` when only
    the script data names a time;
@@ -694,11 +695,8 @@ def find_published(
                 read = shown or _country_day(read, page_country(url)) or read
             return Published(read, source)
     month_first = _month_first_slashes(page)
-    found = _dateline(tree, tz, month_first)
-    visible = ""
-    if found is None:
-        visible = _visible_text(tree)
-        found = _labelled_date(visible, tz, month_first)
+    visible = _visible_text(tree)
+    found = _labelled_date(visible, tz, month_first) or _dateline(tree, tz, month_first)
     if found is not None:
         return Published(found, "text")
     from_url = url_date(url, tz)

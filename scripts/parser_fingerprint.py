@@ -12,7 +12,9 @@ The sample: from each of ``../shared/corpus/{fundus,dates,snippets}-dev``, the
 few pages). Each page goes through ``parse_article(bytes, url)`` as the pipeline gives a
 fetched page with no outlet config; the digest covers every field the parser fills (the
 fields of a row the fetch and run do not set), or the ``ParseError`` reason, or the type
-of a crash. The fundus pages' URL is the one the corpus recorded.
+of a crash. The fundus pages' URL is the one the corpus recorded. The parser's "now" (the
+latest plausible date) is pinned to ``FINGERPRINT_NOW`` through ``NEWSLAKE_NOW``, so the
+fingerprint is the same on any day.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from newslake.clock import NOW_VARIABLE
 from newslake.errors import ParseError
 from newslake.parse import parse_article
 from newslake.parse.version import PARSER_VERSION
@@ -36,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 FIXTURE = ROOT / "tests" / "fixtures" / "parser_fingerprint.json"
 SETS = ("fundus-dev", "dates-dev", "snippets-dev")
+# The parser's "now" while fingerprinting: after every dev page, fixed for ever.
+FINGERPRINT_NOW = "2026-11-30T00:00:00+00:00"
 PER_SET = 20
 # What parse_article decides; url is the page's canonical URL.
 FIELDS = ("url", "title", "description", "authors", "published_at", "published_at_source",
@@ -93,10 +100,24 @@ def digest(value: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+@contextmanager
+def _pinned_clock() -> Iterator[None]:
+    before = os.environ.get(NOW_VARIABLE)
+    os.environ[NOW_VARIABLE] = FINGERPRINT_NOW
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[NOW_VARIABLE]
+        else:
+            os.environ[NOW_VARIABLE] = before
+
+
 def fingerprint(pages: list[Page]) -> dict[str, Any]:
     """``{"parser_version": N, "pages": {key: digest}}`` for this code."""
-    return {"parser_version": PARSER_VERSION,
-            "pages": {page.key: digest(output(page)) for page in pages}}
+    with _pinned_clock():
+        return {"parser_version": PARSER_VERSION,
+                "pages": {page.key: digest(output(page)) for page in pages}}
 
 
 def outputs(pages: list[Page]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -116,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         if not shown:
             print(f"{args.show}: not in the sample", file=sys.stderr)
             return 1
-        print(json.dumps(output(shown[0]), indent=2, ensure_ascii=False))
+        with _pinned_clock():
+            shown_output = output(shown[0])
+        print(json.dumps(shown_output, indent=2, ensure_ascii=False))
         return 0
     made = fingerprint(pages)
     if args.write:

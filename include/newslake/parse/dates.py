@@ -55,6 +55,7 @@ import regex
 from dateutil import parser as dateutil_parser
 from lxml import etree
 
+from newslake.clock import utc_now
 from newslake.parse.metadata import PageMeta, clean_text, script_texts
 
 UTC = dt.UTC
@@ -244,8 +245,9 @@ TZINFOS = {name: dt.timezone(dt.timedelta(hours=hours)) for name, hours in TZ_AB
 
 
 def _plausible(value: dt.datetime) -> bool:
-    now = dt.datetime.now(UTC)
-    return value.year >= EARLIEST_YEAR and value <= now + LATEST_AHEAD
+    """A year this side of the web and not ahead of "now" (``newslake.clock``: the real
+    time, or ``NEWSLAKE_NOW``, so a run with a set clock parses the same on any day)."""
+    return value.year >= EARLIEST_YEAR and value <= utc_now() + LATEST_AHEAD
 
 
 def _convertible(value: dt.datetime) -> bool:
@@ -588,6 +590,12 @@ def _month_first_slashes(page: PageMeta) -> bool:
     return (page.html_lang or "").lower().replace("_", "-") in {"en", "en-us"}
 
 
+def _end_of_today() -> dt.datetime:
+    """htmldate's own latest date (the end of the day; one value a day keeps its caches
+    warm), from ``newslake.clock`` instead of the machine's clock."""
+    return utc_now().replace(tzinfo=None, hour=23, minute=59, second=59, microsecond=999999)
+
+
 def _htmldate(tree: etree._Element, page_text: str, url: str, tz: dt.tzinfo
               ) -> dt.datetime | None:
     """htmldate's day for the page: its quick search of the markup first (~10 ms), its
@@ -600,7 +608,8 @@ def _htmldate(tree: etree._Element, page_text: str, url: str, tz: dt.tzinfo
     found = None
     for extensive in (False, True):
         found = htmldate.find_date(
-            document, extensive_search=extensive, original_date=True, url=url
+            document, extensive_search=extensive, original_date=True, url=url,
+            max_date=_end_of_today(),
         )
         if found:
             break

@@ -29,6 +29,12 @@ class FetchError(NewslakeError):
     """A page could not be fetched after its retries."""
 
 
+class DiscoveryError(FetchError):
+    """Every discovery source of an outlet failed for a day: there is nothing to fetch, and
+    an empty day would be a lie. The message names the outlet and each source's error.
+    A ``FetchError``, so that callers which catch that keep working."""
+
+
 class ShrinkError(NewslakeError):
     """A publish would take articles out of a partition with no quarantine row saying why:
     nothing is published, the partition stays as it was."""

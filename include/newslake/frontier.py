@@ -56,10 +56,8 @@ import requests
 from newslake import lake
 from newslake.config import POLLED_TYPES, DiscoverySource, Outlet, load_outlet
 from newslake.discover import DiscoveredUrl, DiscoveryResult, discovery_window
-from newslake.discover.documents import content_type_of
-from newslake.discover.models import Entry, SourceError
-from newslake.discover.rss import parse_feed
-from newslake.discover.sitemap import sitemap_entries
+from newslake.discover.models import Entry, PolledSource, SourceError
+from newslake.discover.registry import source_for
 from newslake.fetch import Fetcher, FetchResult, make_session
 from newslake.urls import canonicalize_url
 
@@ -316,6 +314,9 @@ def _poll_source(
     """The entries the source lists now; None when it has not changed since the last poll.
     Raises ``SourceError`` when it cannot be read."""
     assert source.url is not None
+    kind = source_for(source)
+    if not isinstance(kind, PolledSource):
+        raise SourceError("not_polled", source.url, source.type)
     result = fetcher.fetch(source.url, previous=_previous(state, source.url, now))
     if result.reused_from is not None:
         return None
@@ -326,14 +327,7 @@ def _poll_source(
     digest = hashlib.sha256(result.body).hexdigest()
     if digest == state.content_hash:
         return None
-    if source.type == "rss":
-        entries = parse_feed(result.body, result.final_url, content_type_of(result.headers))
-    else:
-        def fetch(url: str) -> FetchResult:
-            return result if url == source.url else fetcher.fetch(url)
-
-        entries = sitemap_entries(fetch, source.url, (now - LOOKBACK, now + AHEAD), outlet.tz,
-                                  errors)
+    entries = kind.read(result, fetcher, (now - LOOKBACK, now + AHEAD), outlet.tz, errors)
     state.content_hash = digest  # only once it was read: a bad document is read again
     return entries
 

@@ -1,7 +1,8 @@
 """Discovery: which article URLs to fetch for one day of one outlet.
 
 ``discover(outlet, day)`` runs the outlet's sources in config order (RSS/Atom feeds,
-sitemaps, date-archive pages) and merges what they list. For the run's data interval
+sitemaps, date-archive pages, WARC files: one ``Source`` class each, found by type in
+``registry.SOURCE_TYPES``) and merges what they list. For the run's data interval
 ``[day, day+1)`` UTC:
 
 - feed items and sitemap entries are kept when their date lies in ``[day-1, day+2)`` or
@@ -13,7 +14,7 @@ sitemaps, date-archive pages) and merges what they list. For the run's data inte
 
 URLs are canonicalised, kept only when http(s) and on the outlet's host, de-duplicated
 (the first source wins) and sorted. A source that fails is recorded in ``errors`` and the
-others still run; when every source fails, ``FetchError`` says why.
+others still run; when every source fails, ``DiscoveryError`` (a ``FetchError``) says why.
 """
 
 from __future__ import annotations
@@ -25,13 +26,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from newslake.config import DISCOVERY_TYPES, DiscoverySource, Outlet
-from newslake.discover.archive import archive_entries
-from newslake.discover.models import DiscoveredUrl, DiscoveryResult, Entry, SourceError
-from newslake.discover.rss import feed_entries
-from newslake.discover.sitemap import MAX_SITEMAP_BYTES, sitemap_entries
-from newslake.discover.warc import warc_entries
-from newslake.errors import FetchError
+from newslake.config import DISCOVERY_TYPES, Outlet
+from newslake.discover.models import DayRun, DiscoveredUrl, DiscoveryResult, SourceError
+from newslake.discover.registry import source_for
+from newslake.errors import DiscoveryError
 from newslake.fetch import Fetcher
 from newslake.raw import RecordRef
 from newslake.urls import canonicalize_url
@@ -55,30 +53,6 @@ def _site_host(url: str) -> str:
     """The host without a leading ``www.``: ``www.x.com`` and ``x.com`` are one site."""
     host = (urlsplit(url).hostname or "").lower()
     return host.removeprefix("www.")
-
-
-def _run_source(
-    fetcher: Fetcher,
-    source: DiscoverySource,
-    outlet: Outlet,
-    day: dt.date,
-    errors: list[dict[str, Any]],
-    counts: dict[str, int],
-) -> list[Entry]:
-    if source.type == "rss":
-        assert source.url is not None
-        return feed_entries(fetcher.fetch, source.url)
-    if source.type == "sitemap":
-        assert source.url is not None
-        max_bytes = max(outlet.politeness.max_bytes, MAX_SITEMAP_BYTES)
-        return sitemap_entries(
-            lambda url: fetcher.fetch(url, max_bytes=max_bytes), source.url,
-            discovery_window(day), outlet.tz, errors, counts)
-    if source.type == "archive":
-        return archive_entries(fetcher.fetch, source, day, outlet.tz, errors)
-    if source.type == "warc":
-        return warc_entries(source, day)
-    raise SourceError("unknown_source_type", source.url or source.url_template or "", source.type)
 
 
 def discover(
@@ -106,9 +80,10 @@ def discover(
     kept: dict[str, DiscoveredUrl] = {}
     archived: dict[str, RecordRef] = {}
     with Fetcher(outlet, session=session) as fetcher:
+        run = DayRun(fetcher, outlet, day, (window_start, window_end), errors, counts)
         for source in outlet.discovery:
             try:
-                entries = _run_source(fetcher, source, outlet, day, errors, counts)
+                entries = source_for(source).entries(run)
             except SourceError as exc:
                 errors.append(exc.as_dict(source.type))
                 failures.append(f"{source.type} {exc}")
@@ -140,7 +115,7 @@ def discover(
                     kept[url] = DiscoveredUrl(url, source.type, entry.published_hint)
                     counts[source.type] = counts.get(source.type, 0) + 1
     if outlet.discovery and len(failures) == len(outlet.discovery):
-        raise FetchError(f"{outlet.id}: every discovery source failed: " + "; ".join(failures))
+        raise DiscoveryError(f"{outlet.id}: every discovery source failed: " + "; ".join(failures))
     urls = sorted(kept.values(), key=lambda found: found.url)
     counts["total"] = len(urls)
     counts["errors"] = len(errors)

@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup, Tag
 
 from newslake.config import DiscoverySource
 from newslake.discover.documents import Fetch, charset_of, fetch_document
-from newslake.discover.models import Entry, SourceError
+from newslake.discover.models import DayRun, Entry, Source, SourceError
 
 # Without a selector every link on the page is a candidate; the site filter drops the rest.
 DEFAULT_LINK_SELECTOR = "a[href]"
@@ -85,3 +85,13 @@ def archive_entries(
     if pages and len(failures) == len(pages):
         raise SourceError("all_pages_failed", source.url_template, ", ".join(failures))
     return entries
+
+
+class ArchiveSource(Source):
+    """``type: archive``: the site's date-archive pages, ``url_template`` per local date."""
+
+    type = "archive"
+
+    def entries(self, run: DayRun) -> list[Entry]:
+        return archive_entries(run.fetcher.fetch, self.config, run.day, run.outlet.tz,
+                               run.errors)

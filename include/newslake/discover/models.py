@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from newslake.errors import NewslakeError
 from newslake.raw import RecordRef
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from newslake.config import DiscoverySource, Outlet
+    from newslake.fetch import Fetcher, FetchResult
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ class Entry:
     record: RecordRef | None = None  # warc sources: where the page's record lies
 
 
-class SourceError(Exception):
+class SourceError(NewslakeError):
     """A discovery document could not be fetched or read; ``reason`` is a short slug."""
 
     def __init__(self, reason: str, url: str, detail: str = "") -> None:
@@ -55,3 +62,42 @@ class SourceError(Exception):
 
     def as_dict(self, source: str) -> dict[str, Any]:
         return {"source": source, "url": self.url, "error": self.reason, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class DayRun:
+    """What a source reads one day of one outlet with."""
+
+    fetcher: Fetcher
+    outlet: Outlet
+    day: dt.date  # the run's data interval is [day, day+1) UTC
+    window: tuple[dt.datetime, dt.datetime]  # the dates a listed URL may carry to be kept
+    errors: list[dict[str, Any]]  # a document that fails while the source still lists
+    counts: dict[str, int]  # the run's discovery counts, for what a source drops itself
+
+
+class Source:
+    """A kind of discovery source: one subclass per config ``type``, named in
+    ``newslake.discover.registry.SOURCE_TYPES``, built from one configured source."""
+
+    type: ClassVar[str]
+
+    def __init__(self, config: DiscoverySource) -> None:
+        self.config = config
+
+    def entries(self, run: DayRun) -> list[Entry]:
+        """Every URL the source lists for ``run.day`` (the caller filters and merges).
+        Raises ``SourceError`` when the source cannot be read at all."""
+        raise NotImplementedError
+
+
+class PolledSource(Source):
+    """A source the frontier polls: one document that lists what is new, and rolls over."""
+
+    def read(
+        self, document: FetchResult, fetcher: Fetcher, window: tuple[dt.datetime, dt.datetime],
+        tz: ZoneInfo, errors: list[dict[str, Any]],
+    ) -> list[Entry]:
+        """The entries of the source's document, just fetched (with a body); ``fetcher``
+        for any document it leads to. Raises ``SourceError`` when it cannot be read."""
+        raise NotImplementedError

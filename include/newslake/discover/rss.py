@@ -6,7 +6,7 @@ import calendar
 import datetime as dt
 import io
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import feedparser
@@ -18,7 +18,12 @@ from newslake.discover.documents import (
     gunzip_if_needed,
     reject_unsafe_xml,
 )
-from newslake.discover.models import Entry, SourceError
+from newslake.discover.models import DayRun, Entry, PolledSource, SourceError
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from newslake.fetch import Fetcher, FetchResult
 
 
 def _aware(value: Any) -> dt.datetime | None:
@@ -59,3 +64,20 @@ def feed_entries(fetch: Fetch, feed_url: str) -> list[Entry]:
     result = fetch_document(fetch, feed_url)
     assert result.body is not None
     return parse_feed(result.body, result.final_url, content_type_of(result.headers))
+
+
+class RssSource(PolledSource):
+    """``type: rss``: an RSS or Atom feed at ``url``."""
+
+    type = "rss"
+
+    def entries(self, run: DayRun) -> list[Entry]:
+        assert self.config.url is not None
+        return feed_entries(run.fetcher.fetch, self.config.url)
+
+    def read(
+        self, document: FetchResult, fetcher: Fetcher, window: tuple[dt.datetime, dt.datetime],
+        tz: ZoneInfo, errors: list[dict[str, Any]],
+    ) -> list[Entry]:
+        assert document.body is not None
+        return parse_feed(document.body, document.final_url, content_type_of(document.headers))

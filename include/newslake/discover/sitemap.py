@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
@@ -31,8 +31,11 @@ from newslake.discover.documents import (
     parse_date,
     parse_xml,
 )
-from newslake.discover.models import Entry, SourceError
+from newslake.discover.models import DayRun, Entry, PolledSource, SourceError
 from newslake.urls import canonicalize_url
+
+if TYPE_CHECKING:
+    from newslake.fetch import Fetcher, FetchResult
 
 # Index → sitemap is depth 1; big news sites nest one more level (index → yearly index →
 # monthly sitemap). Deeper is a misconfiguration or a trap.
@@ -158,3 +161,29 @@ def sitemap_entries(
                 continue
             queue.append((child_url, depth + 1, child.lastmod))
     return entries
+
+
+class SitemapSource(PolledSource):
+    """``type: sitemap``: a sitemap or sitemap index at ``url``."""
+
+    type = "sitemap"
+
+    def entries(self, run: DayRun) -> list[Entry]:
+        assert self.config.url is not None
+        fetcher = run.fetcher
+        max_bytes = max(run.outlet.politeness.max_bytes, MAX_SITEMAP_BYTES)
+        return sitemap_entries(
+            lambda url: fetcher.fetch(url, max_bytes=max_bytes), self.config.url,
+            run.window, run.outlet.tz, run.errors, run.counts)
+
+    def read(
+        self, document: FetchResult, fetcher: Fetcher, window: tuple[dt.datetime, dt.datetime],
+        tz: ZoneInfo, errors: list[dict[str, Any]],
+    ) -> list[Entry]:
+        root = self.config.url
+        assert root is not None
+
+        def fetch(url: str) -> FetchResult:  # the root is the document just fetched
+            return document if url == root else fetcher.fetch(url)
+
+        return sitemap_entries(fetch, root, window, tz, errors)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from newslake.config import DiscoverySource, Outlet
-from newslake.discover.models import Entry, SourceError
+from newslake.discover.models import DayRun, Entry, Source, SourceError
 from newslake.fetch import FetchResult
 from newslake.lake import Storage
 from newslake.raw import RecordRef, read_warc, scan_warc
@@ -71,6 +71,15 @@ def warc_entries(source: DiscoverySource, day: dt.date) -> list[Entry]:
     except Exception as exc:  # a corrupt archive is a failed source, not a crashed run
         raise SourceError("bad_warc", source.path or "", f"{type(exc).__name__}: {exc}") from exc
     return entries
+
+
+class WarcSource(Source):
+    """``type: warc``: local WARC files named by the glob ``path``."""
+
+    type = "warc"
+
+    def entries(self, run: DayRun) -> list[Entry]:
+        return warc_entries(self.config, run.day)
 
 
 def archived_responses(outlet: Outlet, day: dt.date, urls: Iterable[str]) -> dict[str, FetchResult]:

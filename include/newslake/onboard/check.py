@@ -16,7 +16,7 @@ from lxml import etree, html
 
 from newslake import lake
 from newslake.config import Outlet
-from newslake.errors import FetchError, NewslakeError
+from newslake.errors import DiscoveryError, NewslakeError
 from newslake.parse.decode import decode_html
 from newslake.pipeline import RunSpec, discover_step, fetch_step, parse_step, validate_step
 from newslake.raw import read_warc
@@ -80,7 +80,7 @@ def dry_run(outlet: Outlet, day: dt.date, sample: int | None = None) -> CheckRep
         spec = RunSpec(outlet=outlet, day=day, run_id="check", lake=str(Path(tmp) / "lake"))
         try:
             chunks = discover_step(spec, chunk_size=sample or 10**9)[:1]
-        except FetchError as exc:
+        except DiscoveryError as exc:
             report.problem = f"discovery failed: {exc}"
             return report
         discovered = lake.read_json(lake.join(spec.staging_uri, "discovered.json"))

@@ -2,7 +2,10 @@
 
 Three days of a demo outlet are backfilled, then rerun (reprocessing completed runs); the
 lake must hold exactly the newsroom's good articles of those days, once each, and nothing
-outside them; and once the stack is stopped none of its processes may be left.
+outside them; and once the stack is stopped none of its processes may be left. Beside
+the first backfill, ``newslake demo``'s poll step (``cli.demo_polls``) backfills
+``poll_frontier`` over the last day for the feed-only Harbor Wire, the newsroom's wire
+following each poll's logical date; then the wire's ingest of that day lands it whole.
 """
 
 from __future__ import annotations
@@ -20,19 +23,23 @@ from typing import Any
 import duckdb
 import pytest
 import requests
-from helpers.clock import TODAY
+from helpers.clock import NOW, TODAY
 from helpers.prereqs import needs
 from helpers.processes import alive, strays
 
 from demo_site import catalog
+from demo_site.server import DemoNewsroom
+from newslake import frontier
 from newslake.airflow_stack import (
     AirflowStack,
     BackfillResult,
     ProgressCallback,
+    RunClock,
     backfill_busy,
     days_between,
     free_port,
 )
+from newslake.cli import DEMO_POLL_SCHEDULE, POLL_DAG, WIRE, demo_polls
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -48,35 +55,45 @@ def backfill_days() -> tuple[dt.date, dt.date]:
 
 
 @pytest.fixture(scope="module")
-def stack_run(
-    demo_site: str, backfill_days: tuple[dt.date, dt.date]
-) -> Iterator[dict[str, Any]]:
-    """Start the stack, backfill, rerun, stop; hand the results and the stack's processes."""
+def stack_run(backfill_days: tuple[dt.date, dt.date]) -> Iterator[dict[str, Any]]:
+    """Start the stack, backfill (and poll beside it), rerun, ingest the polled wire day,
+    stop; hand the results and the stack's processes."""
     first, last = backfill_days
     home = Path(tempfile.mkdtemp(prefix="newslake-test-stack-"))
     lake = str(home / "lake")
     progress: list[tuple[int, int]] = []
     found: dict[str, Any] = {"home": home, "lake": lake, "progress": progress}
+    # As in newslake demo: the wire's clock follows the running poll, the rest is at NOW.
+    wire_clock = RunClock(POLL_DAG, lambda: NOW)
     try:
-        with AirflowStack(
+        with DemoNewsroom(port=0, clock=lambda: NOW,
+                          clocks={"/harbor-wire/": wire_clock}) as site, AirflowStack(
             home / "airflow", lake, port=free_port(),
-            extra_env={"NEWSLAKE_DEMO_URL": demo_site}, parallelism=2,
+            extra_env={"NEWSLAKE_DEMO_URL": site.base_url,
+                       "NEWSLAKE_POLL_SCHEDULE": DEMO_POLL_SCHEDULE}, parallelism=2,
         ) as stack:
+            found["site"] = site.base_url
             found["stack"] = stack
             stack.wait_for_dag(DAG_ID)
             stack.unpause(DAG_ID)
             found["dry_run"] = stack.dry_run(DAG_ID, first, last)
-            found["first"] = stack.backfill(
-                DAG_ID, first, last, timeout=240,
+            created = stack.create_backfill(DAG_ID, first, last)
+            found["polls"] = demo_polls(stack, wire_clock, [WIRE], last, last, timeout=300)
+            found["first"] = stack.wait_for_backfill(
+                created, first, last, timeout=240,
                 on_progress=lambda done, total, _: progress.append((done, total)),
             )
             found["rerun"] = stack.backfill(
                 DAG_ID, first, last, reprocess="completed", timeout=240,
             )
+            stack.wait_for_dag(f"ingest_{WIRE}")
+            stack.unpause(f"ingest_{WIRE}")
+            found["wire"] = stack.backfill(f"ingest_{WIRE}", last, last, timeout=240)
             found["all_runs"] = stack.api("GET", f"/dags/{DAG_ID}/dagRuns",
                                           params={"limit": 100})["dag_runs"]
             found["ui"] = {page: _browser_dom(stack.ui_url.rstrip("/") + page)
-                           for page in ("/dags", f"/dags/{DAG_ID}/runs")}
+                           for page in ("/dags", f"/dags/{DAG_ID}/runs",
+                                        f"/dags/{POLL_DAG}/runs")}
             found["processes"] = stack.processes()
             found["airflow_home"] = str(stack.home)
         yield found
@@ -111,8 +128,10 @@ def test_the_airflow_ui_lists_the_dags_and_shows_the_finished_runs(
     dags, runs = stack_run["ui"]["/dags"], stack_run["ui"][f"/dags/{DAG_ID}/runs"]
     needs("chromium is not installed (scripts/system-deps.sh installs it)" if dags is None
           else None)
-    assert DAG_ID in dags and "reparse_" in dags
+    assert DAG_ID in dags and "reparse_" in dags and POLL_DAG in dags
     assert "backfill__" in runs and "Success" in runs
+    polls = stack_run["ui"][f"/dags/{POLL_DAG}/runs"]
+    assert "backfill__" in polls and "Success" in polls, "the polls beside the ingest runs"
 
 
 def _articles(lake: str) -> list[tuple[Any, ...]]:
@@ -145,10 +164,11 @@ def test_backfill_runs_one_run_per_day_with_its_interval(
 
 
 def test_backfilled_lake_holds_each_good_article_once(
-    stack_run: dict[str, Any], demo_site: str, backfill_days: tuple[dt.date, dt.date]
+    stack_run: dict[str, Any], backfill_days: tuple[dt.date, dt.date]
 ) -> None:
     first, last = backfill_days
-    rows = _articles(stack_run["lake"])
+    demo_site = stack_run["site"]
+    rows = [r for r in _articles(stack_run["lake"]) if r[2] != WIRE]
     ids = [r[0] for r in rows]
     assert len(ids) == len(set(ids)), "no duplicate article_id after the rerun"
     assert {r[2] for r in rows} == {OUTLET}
@@ -164,6 +184,37 @@ def test_backfilled_lake_holds_each_good_article_once(
         assert found <= wanted, (zone, found - wanted)
         if zone in ("articles", "raw", "_runs"):
             assert found == wanted, zone
+
+
+def test_the_demo_polls_run_through_the_scheduler_and_the_wire_day_lands_whole(
+    stack_run: dict[str, Any], backfill_days: tuple[dt.date, dt.date]
+) -> None:
+    day = backfill_days[1]
+    polls: BackfillResult = stack_run["polls"]
+    ticks = [dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) + dt.timedelta(hours=3 * i)
+             for i in range(9)]  # every 3 hours of the day, and the next midnight
+    assert sorted(r["logical_date"] for r in polls.runs) == [
+        t.isoformat().replace("+00:00", "Z") for t in ticks]
+    assert {(r["run_type"], r["state"]) for r in polls.runs} == {("backfill", "success")}
+    assert all(r["conf"] == {"outlets": [WIRE]} for r in polls.runs)
+
+    site, lake = stack_run["site"], stack_run["lake"]
+    stories = {a.url(site): a for d in (-1, 0, 1)
+               for a in catalog.articles_for(WIRE, day + dt.timedelta(days=d))}
+    published = {url for url, a in stories.items() if a.published_at.date() == day}
+    # The day's rows, and the first poll's ten of the day before (its window is wider).
+    recorded = frontier.frontier_rows(lake, WIRE, day).to_pylist()
+    assert {r["url"] for r in recorded if r["source_date"].date() == day} == published, \
+        "the feed rolled over many times that day: no story was missed"
+    for row in recorded:  # each seen at the first poll after it was published: the clock
+        lag = row["first_seen"] - stories[row["url"]].published_at  # followed the polls
+        assert dt.timedelta(0) <= lag <= dt.timedelta(hours=3), row
+
+    wire: BackfillResult = stack_run["wire"]
+    assert wire.ok and sorted(wire.states) == [day]
+    landed = {r[1] for r in _articles(lake) if r[2] == WIRE}
+    assert landed == {url for url in published if stories[url].is_article_ok}
+    assert len(landed) > 2 * catalog.WIRE_FEED_ITEMS, "more than the feed ever lists at once"
 
 
 def test_no_airflow_process_is_left(stack_run: dict[str, Any]) -> None:

@@ -127,3 +127,52 @@ def test_polled_all_day_the_busy_outlet_lands_every_article_and_without_polls_mo
     assert snapshot["discovered"] <= catalog.WIRE_FEED_ITEMS
     landed = {r["url"] for r in _articles(snapshot_lake)}
     assert landed < good and len(landed) <= catalog.WIRE_FEED_ITEMS < len(good) / 2
+
+
+def test_a_run_polls_only_the_outlets_its_conf_names_and_refuses_an_unknown_one(
+    airflow_db: Path, wire: Wire, lake: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``newslake demo`` polls only the wire: ``{"outlets": [...]}`` in the run's conf."""
+    monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(wire.with_broken))
+    poll = _poll_dag()
+    for task in poll.tasks:
+        task.retries = 0
+    wire.clock.now = dt.datetime(2026, 6, 15, 3, 0, tzinfo=dt.UTC)
+    dag_run = assert_succeeded(poll.test(logical_date=wire.clock.now,
+                                         run_conf={"outlets": [WIRE]}))
+    report = next(ti for ti in dag_run.get_task_instances() if ti.task_id == "report")
+    total = report.xcom_pull(task_ids="report")
+    assert total["outlets"] == 1 and total["failed"] == {}, "the broken config is not read"
+    assert total["new_urls"][WIRE] == catalog.WIRE_FEED_ITEMS
+
+    unknown = poll.test(logical_date=wire.clock.now + dt.timedelta(hours=3),
+                        run_conf={"outlets": ["no_such_outlet"]})
+    states = {ti.task_id: str(ti.state) for ti in unknown.get_task_instances()}
+    assert states["plan"] == "failed" and states["poll"] == "upstream_failed", states
+
+
+def test_the_schedule_is_every_ten_minutes_unless_the_environment_sets_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _poll_dag().timetable.expression == "*/10 * * * *"
+    monkeypatch.setenv("NEWSLAKE_POLL_SCHEDULE", "0 */3 * * *")
+    assert _poll_dag().timetable.expression == "0 */3 * * *"
+
+
+def test_the_newsroom_serves_an_outlet_on_a_clock_of_its_own(wire: Wire) -> None:
+    """The demo's polls see the wire as it was at each poll's logical date while the
+    other outlets are served at "now": a clock per path prefix."""
+    import requests
+
+    from demo_site.server import DemoNewsroom
+
+    then = dt.datetime(2026, 6, 15, 9, 0, tzinfo=dt.UTC)
+    now = dt.datetime(2026, 6, 20, 6, 0, tzinfo=dt.UTC)
+    with DemoNewsroom(port=0, clock=lambda: now, clocks={"/harbor-wire/": lambda: then}) as site:
+        feed = requests.get(f"{site.base_url}/harbor-wire/feed.xml", timeout=30).text
+        listed = catalog.latest(WIRE, then, catalog.WIRE_FEED_ITEMS)
+        assert [a.url(site.base_url) in feed for a in listed] == [True] * len(listed)
+        assert all(a.published_at <= then for a in listed)
+        bayside = requests.get(f"{site.base_url}/bayside-press/feed/", timeout=30)
+        assert bayside.status_code == 200
+        assert catalog.latest("demo_bayside_press", now, 1)[0].url(site.base_url) in bayside.text

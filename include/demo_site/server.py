@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -66,7 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         host = self.headers.get("Host") or f"{HOST}:{self.server.server_port}"
         try:
-            response = route(urlsplit(self.path).path, f"http://{host}", self.server.clock())
+            path = urlsplit(self.path).path
+            response = route(path, f"http://{host}", self.server.clock_for(path)())
         except Exception:
             response = Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
             self.server.errors += 1
@@ -94,21 +95,31 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int, clock: Clock, verbose: bool) -> None:
+    def __init__(self, port: int, clock: Clock, verbose: bool,
+                 clocks: Mapping[str, Clock] | None = None) -> None:
         super().__init__((HOST, port), _Handler)
         self.clock, self.verbose, self.errors = clock, verbose, 0
         # (path, status) of the latest requests, in order (bounded: a demo runs for days).
         self.served: deque[tuple[str, int]] = deque(maxlen=SERVED_KEPT)
+        self.clocks = dict(clocks or {})
+
+    def clock_for(self, path: str) -> Clock:
+        return next((c for prefix, c in self.clocks.items() if path.startswith(prefix)),
+                    self.clock)
 
 
 class DemoNewsroom:
     """The demo site on ``127.0.0.1:<port>`` (0 picks a free port), served from a thread.
 
-    ``clock`` fixes "now" for tests: nothing published after it is served.
+    ``clock`` fixes "now" for tests: nothing published after it is served. ``clocks``
+    gives an outlet a clock of its own, by path prefix (``{"/harbor-wire/": ...}``): the
+    demo's polls see the wire as it was at each poll's logical date while the other
+    outlets are ingested at ``clock``'s time.
     """
 
-    def __init__(self, port: int = 0, *, clock: Clock = utc_now, verbose: bool = False) -> None:
-        self.port, self.clock, self.verbose = port, clock, verbose
+    def __init__(self, port: int = 0, *, clock: Clock = utc_now, verbose: bool = False,
+                 clocks: Mapping[str, Clock] | None = None) -> None:
+        self.port, self.clock, self.verbose, self.clocks = port, clock, verbose, clocks
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -134,7 +145,7 @@ class DemoNewsroom:
     def start(self) -> DemoNewsroom:
         with self._lock:
             if self._server is None:
-                self._server = _Server(self.port, self.clock, self.verbose)
+                self._server = _Server(self.port, self.clock, self.verbose, self.clocks)
                 self._thread = threading.Thread(
                     target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                     name=f"demo-newsroom-{self._server.server_port}", daemon=True)

@@ -687,8 +687,10 @@ class AirflowStack:
     def create_backfill(
         self, dag_id: str, first: dt.date, last: dt.date, reprocess: str = "none",
         max_active_runs: int = 2, busy_timeout: float = 90.0,
+        conf: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """POST /api/v2/backfills for the runs whose data intervals start on first … last.
+        """POST /api/v2/backfills for the runs whose logical dates lie in first … last
+        (midnight to midnight, both included; ``conf``: every run's ``dag_run.conf``).
 
         Airflow allows one unfinished backfill per DAG, and the scheduler marks a backfill
         complete only every 30 s: while the previous one is not marked yet (HTTP 409), retry.
@@ -698,6 +700,8 @@ class AirflowStack:
         bare HTTP 500 "Database error", nothing created: retried as well.
         """
         body = _backfill_body(dag_id, first, last, reprocess, max_active_runs)
+        if conf:
+            body["dag_run_conf"] = conf
         deadline = time.monotonic() + busy_timeout
         while True:
             # Only an exit here: no health request between creation attempts, which
@@ -723,11 +727,28 @@ class AirflowStack:
         }
         return list(self.api("GET", f"/dags/{dag_id}/dagRuns", params=params)["dag_runs"])
 
+    def running_logical_dates(self, dag_id: str,
+                              session: requests.Session | None = None) -> list[dt.datetime]:
+        """The logical dates of the DAG's runs that are running now (``session``: one of
+        the caller's own, for a caller in another thread)."""
+        url = f"{self.base_url}/api/v2/dags/{dag_id}/dagRuns"
+        response = (session or self._http).get(
+            url, params={"state": "running", "limit": "100"}, timeout=60)
+        if response.status_code >= 400:
+            raise StackError(f"GET {url}: HTTP {response.status_code}: {response.text}")
+        return sorted(_instant(r["logical_date"]) for r in response.json()["dag_runs"]
+                      if r.get("logical_date"))
+
     def wait_for_backfill(
         self, backfill: dict[str, Any], first: dt.date, last: dt.date,
         timeout: float = 3600.0, on_progress: ProgressCallback | None = None,
+        every_run: bool = False,
     ) -> BackfillResult:
-        """Poll until every run of first … last has finished; report (done, total, states)."""
+        """Poll until every run of first … last has finished; report (done, total, states).
+
+        ``states`` holds the newest run of each day; ``every_run`` (a DAG with several
+        runs a day, such as ``poll_frontier``) counts done and total in runs instead and
+        waits for each of them, not only each day's newest."""
         dag_id, backfill_id = backfill["dag_id"], int(backfill["id"])
         started = time.monotonic()
         deadline = started + timeout
@@ -737,13 +758,14 @@ class AirflowStack:
             self.check_alive()
             runs = self.dag_runs(dag_id, first, last)
             states = _states(runs)
-            done = sum(1 for s in states.values() if s in TERMINAL_STATES)
-            if on_progress and (done, len(states)) != seen:
-                on_progress(done, len(states), states)
-            seen = (done, len(states))
+            counted = [str(r.get("state")) for r in runs] if every_run else list(states.values())
+            done = sum(1 for s in counted if s in TERMINAL_STATES)
+            if on_progress and (done, len(counted)) != seen:
+                on_progress(done, len(counted), states)
+            seen = (done, len(counted))
             # Every run finished is what matters; Airflow marks the backfill itself complete
             # up to 30 s later (create_backfill waits for that when it has to).
-            if states and done == len(states):
+            if counted and done == len(counted):
                 return BackfillResult(backfill_id, dag_id, states,
                                       time.monotonic() - started, runs)
             if time.monotonic() > deadline:
@@ -762,6 +784,7 @@ class AirflowStack:
         self, dag_id: str, timeout: float = 3600.0,
         on_progress: ProgressCallback | None = None,
         on_resume: Callable[[dict[str, Any]], None] | None = None,
+        every_run: bool = False,
     ) -> list[BackfillResult]:
         """Let a backfill that an interrupted stack left unfinished run to its end.
 
@@ -772,14 +795,17 @@ class AirflowStack:
         results = []
         for old in self.unfinished_backfills(dag_id):
             first, last = _day(old["from_date"]), _day(old["to_date"])
-            states = _states(self.dag_runs(dag_id, first, last))
-            if all(s in TERMINAL_STATES for s in states.values()):
+            runs = self.dag_runs(dag_id, first, last)
+            counted = ([str(r.get("state")) for r in runs] if every_run
+                       else list(_states(runs).values()))
+            if all(s in TERMINAL_STATES for s in counted):
                 continue  # done; Airflow marks it complete within 30 s
             if on_resume:
                 on_resume(old)
             if old.get("is_paused"):
                 self.api("PUT", f"/backfills/{old['id']}/unpause")
-            results.append(self.wait_for_backfill(old, first, last, timeout, on_progress))
+            results.append(self.wait_for_backfill(old, first, last, timeout, on_progress,
+                                                  every_run))
         return results
 
     def backfill(
@@ -832,9 +858,49 @@ def _backfill_body(dag_id: str, first: dt.date, last: dt.date, reprocess: str,
     }
 
 
+def _instant(timestamp: str) -> dt.datetime:
+    """An API timestamp (``2026-01-02T03:00:00Z``) as an aware UTC ``datetime``."""
+    return dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
 def _day(timestamp: str) -> dt.date:
     """The UTC date of an API timestamp (``2026-01-02T00:00:00Z``)."""
-    return dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(dt.UTC).date()
+    return _instant(timestamp).date()
+
+
+class RunClock:
+    """A clock that follows a DAG's running run: its logical date while one runs, else
+    ``fallback()``. The demo newsroom's wire lives on it while ``poll_frontier`` is
+    backfilled (one run at a time), so each poll sees the feed as it was at the poll's
+    logical date; ``stop_following`` pins it to ``fallback`` (the ingest's "now").
+
+    It is called from the newsroom's request threads: it has its own HTTP session and
+    lock. Two runs running at once make the time ambiguous: that raises (the newsroom
+    answers 500 and the poll backs off, visibly), it is never guessed.
+    """
+
+    def __init__(self, dag_id: str, fallback: Callable[[], dt.datetime]) -> None:
+        self.dag_id, self.fallback = dag_id, fallback
+        self._stack: AirflowStack | None = None
+        self._lock = threading.Lock()
+        self._session = requests.Session()
+
+    def follow(self, stack: AirflowStack) -> None:
+        self._stack = stack
+
+    def stop_following(self) -> None:
+        with self._lock:
+            self._stack = None
+            self._session.close()
+
+    def __call__(self) -> dt.datetime:
+        with self._lock:
+            if self._stack is None:
+                return self.fallback()
+            running = self._stack.running_logical_dates(self.dag_id, self._session)
+        if len(running) > 1:
+            raise StackError(f"{len(running)} runs of {self.dag_id} are running: no one time")
+        return running[0] if running else self.fallback()
 
 
 def _states(runs: list[dict[str, Any]]) -> dict[dt.date, str]:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from newslake.config import Outlet
 
 DEMO_DAYS = 14
+DEMO_POLL_DAYS = 14
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -51,12 +52,61 @@ def _print_lake(lake_uri: str, ids: list[str], days: list[dt.date]) -> None:
     )
 
 
+WIRE = "demo_harbor_wire"
+POLL_DAG = "poll_frontier"
+# The demo's history is polled every 3 hours, not every 10 minutes: the wire publishes at
+# most three stories an hour and its feed lists ten, so a poll every 3 hours misses none
+# (at most 3 + 3 + 3 + 1 new between two ticks), and a day costs 8 poll runs, not 144.
+DEMO_POLL_SCHEDULE = "0 */3 * * *"
+
+
+def demo_polls(airflow: Any, wire_clock: Any, outlets: list[str], first: dt.date,
+               last: dt.date, *, timeout: float,
+               on_progress: Any = None) -> Any:
+    """``poll_frontier`` backfilled for ``outlets`` at every tick of its schedule from
+    ``first`` 00:00 to ``last`` + 1 00:00 (the tick that sees the end of ``last``), one
+    run at a time, while ``wire_clock`` (an ``airflow_stack.RunClock``) makes the demo
+    newsroom answer each poll as it was at the run's logical date. Then the clock is
+    pinned to "now" again, for the ingest. The ``BackfillResult`` (``runs``: every run)."""
+    airflow.wait_for_dag(POLL_DAG)
+    airflow.unpause(POLL_DAG)
+    end = last + dt.timedelta(days=1)
+    wire_clock.follow(airflow)
+    try:
+        airflow.resume_unfinished(POLL_DAG, timeout, every_run=True)
+        created = airflow.create_backfill(POLL_DAG, first, end, reprocess="completed",
+                                          max_active_runs=1, conf={"outlets": outlets})
+        return airflow.wait_for_backfill(created, first, end, timeout=timeout,
+                                         on_progress=on_progress, every_run=True)
+    finally:
+        wire_clock.stop_following()
+
+
+def _wire_landed(lake_uri: str, base_url: str, days: list[dt.date]) -> tuple[int, int]:
+    """(articles of the wire's good stories of ``days`` in the lake, good stories)."""
+    import duckdb
+
+    from demo_site import catalog
+
+    good = {a.url(base_url) for d in days for a in catalog.articles_for(WIRE, d)
+            if a.is_article_ok}
+    root = Path(lake_uri) / "articles" / f"outlet={WIRE}"
+    files = [str(root / f"date={d}") for d in days if (root / f"date={d}").exists()]
+    if not files:
+        return 0, len(good)
+    urls = {r[0] for r in duckdb.sql(
+        "SELECT url FROM read_parquet(" + repr([f + "/*.parquet" for f in files]) + ")"
+    ).fetchall()}
+    return len(urls & good), len(good)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The demo newsroom's last days, backfilled through a real local Airflow."""
     import contextlib
 
+    from demo_site.render_wire import PREFIX as WIRE_PREFIX
     from demo_site.server import DemoNewsroom
-    from newslake.airflow_stack import AirflowStack, StackError
+    from newslake.airflow_stack import AirflowStack, RunClock, StackError
     from newslake.config import load_outlets
 
     lake_uri = str(Path(args.lake).resolve())
@@ -66,46 +116,73 @@ def cmd_demo(args: argparse.Namespace) -> int:
         shutil.rmtree(home, ignore_errors=True)
     today = clock.utc_today()
     days = _days(today - dt.timedelta(days=args.days), today - dt.timedelta(days=1))
-    # The Harbor Wire lists only its latest ten stories: a backfill of past days without
-    # the frontier's polls (dags/poll.py, which the demo does not run yet) finds next to
-    # nothing, so the demo leaves it out (tests/test_frontier_dag.py shows it polled).
-    ids = [o.id for o in load_outlets().values() if o.demo and o.id != "demo_harbor_wire"]
+    # The Harbor Wire lists only its latest ten stories: a past day of it can only be
+    # ingested from what poll_frontier recorded while the day went on. Its polled days
+    # (the last --poll-days) are polled first, then ingested; the others are not run.
+    ids = [o.id for o in load_outlets().values() if o.demo and o.id != WIRE]
     if args.quick:
         return _demo_quick(args, lake_uri, home, ids, days)
+    poll_days = days[-args.poll_days:] if args.poll_days > 0 else []
     started = time.monotonic()
     states: dict[str, dict[dt.date, str]] = {}
+    failed_polls: list[str] = []
+    # The wire's clock follows the running poll's logical date during the polls (and is
+    # "now" otherwise); every other outlet is served at "now" (NEWSLAKE_NOW when set).
+    wire_clock = RunClock(POLL_DAG, clock.utc_now)
     with contextlib.ExitStack() as stack:
-        site = stack.enter_context(DemoNewsroom(port=args.site_port, clock=clock.utc_now))
-        print(f"demo newsroom serving {len(ids)} outlets at {site.base_url}")
+        site = stack.enter_context(DemoNewsroom(
+            port=args.site_port, clock=clock.utc_now, clocks={WIRE_PREFIX + "/": wire_clock}))
+        shown = ids + [WIRE] if poll_days else ids
+        print(f"demo newsroom serving {len(shown)} outlets at {site.base_url}")
         print(f"starting Airflow (api-server, scheduler, dag-processor; LocalExecutor on "
               f"SQLite) in {home} …", flush=True)
         try:
             airflow = stack.enter_context(AirflowStack(
                 home, lake_uri, port=args.port, parallelism=args.parallelism,
-                extra_env={"NEWSLAKE_DEMO_URL": site.base_url},
+                extra_env={"NEWSLAKE_DEMO_URL": site.base_url,
+                           "NEWSLAKE_POLL_SCHEDULE": DEMO_POLL_SCHEDULE},
             ))
             print(f"Airflow UI: {airflow.ui_url} (login: {airflow.login}) — watch the runs "
                   "there while the demo runs", flush=True)
-            backfills = {}
-            for outlet_id in ids:
+
+            def ingest(outlet_id: str, first: dt.date, last: dt.date) -> dict[str, Any]:
                 dag_id = f"ingest_{outlet_id}"
                 airflow.wait_for_dag(dag_id)
                 airflow.unpause(dag_id)
                 airflow.resume_unfinished(dag_id, args.timeout)
                 # "completed": a second demo refreshes every day (and proves it adds no rows).
-                backfills[outlet_id] = airflow.create_backfill(
-                    dag_id, days[0], days[-1], reprocess="completed",
+                return dict(airflow.create_backfill(
+                    dag_id, first, last, reprocess="completed",
                     max_active_runs=args.parallelism,
-                )
+                ))
+
+            backfills = {outlet_id: ingest(outlet_id, days[0], days[-1]) for outlet_id in ids}
             print(f"backfilling {days[0]} … {days[-1]} ({len(days)} days) for "
                   f"{', '.join(ids)}:", flush=True)
+            if poll_days:
+                print(f"polling {WIRE} with {POLL_DAG} every 3 hours of {poll_days[0]} … "
+                      f"{poll_days[-1]} (the newsroom's wire at each run's logical date), "
+                      "beside those backfills:", flush=True)
+
+                def polled(done: int, total: int, _: object) -> None:
+                    print(f"  {POLL_DAG}: runs done {done} of {total} "
+                          f"[{time.monotonic() - started:.0f}s]", flush=True)
+
+                polls = demo_polls(airflow, wire_clock, [WIRE], poll_days[0], poll_days[-1],
+                                   timeout=args.timeout, on_progress=polled)
+                failed_polls = [r["logical_date"] for r in polls.runs
+                                if r.get("state") != "success"]
+                print(f"then ingesting {WIRE} for {poll_days[0]} … {poll_days[-1]} from "
+                      "what the polls recorded:", flush=True)
+                backfills[WIRE] = ingest(WIRE, poll_days[0], poll_days[-1])
             for outlet_id, backfill in backfills.items():
                 def progress(done: int, total: int, _: object, name: str = outlet_id) -> None:
                     print(f"  ingest_{name}: runs done {done} of {total} "
                           f"[{time.monotonic() - started:.0f}s]", flush=True)
 
+                first = poll_days[0] if outlet_id == WIRE else days[0]
                 result = airflow.wait_for_backfill(
-                    backfill, days[0], days[-1], timeout=args.timeout, on_progress=progress
+                    backfill, first, days[-1], timeout=args.timeout, on_progress=progress
                 )
                 states[outlet_id] = dict(result.states)
             if args.keep_running:
@@ -116,14 +193,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("interrupted: stopping Airflow and the demo newsroom …", file=sys.stderr)
             return 130
-    _print_lake(lake_uri, ids, days)
+        base_url = site.base_url
+    _print_lake(lake_uri, list(states), days)
+    if poll_days:
+        landed, good = _wire_landed(lake_uri, base_url, poll_days)
+        print(f"{WIRE}: {landed} of the {good} articles it published on {poll_days[0]} … "
+              f"{poll_days[-1]} are in the lake (its feed lists only the latest ten: "
+              f"{POLL_DAG} recorded the rest while the days went on)")
     print(f"finished in {time.monotonic() - started:.0f}s; Airflow and the demo newsroom are "
           f"stopped (metadata DB and logs: {home}).")
     failed = [(o, d, st) for o, by_day in states.items() for d, st in by_day.items()
               if st != "success"]
     for outlet_id, day, state in failed:
         print(f"FAILED: ingest_{outlet_id} {day}: {state}", file=sys.stderr)
-    return 1 if failed else 0
+    for logical_date in failed_polls:
+        print(f"FAILED: {POLL_DAG} {logical_date}", file=sys.stderr)
+    return 1 if failed or failed_polls else 0
 
 
 def _demo_quick(args: argparse.Namespace, lake_uri: str, home: Path, ids: list[str],
@@ -427,6 +512,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="ingest the bundled demo newsroom through Airflow")
     demo.add_argument("--days", type=int, default=DEMO_DAYS, help="how many past days")
+    demo.add_argument("--poll-days", type=int, default=DEMO_POLL_DAYS,
+                      help=f"the last days of those that {POLL_DAG} polls and the Harbor "
+                           "Wire is ingested for (0: leave the wire out)")
     demo.add_argument("--lake", default=default_lake())
     demo.add_argument("--airflow-home", default=None,
                       help="default .airflow/ (.airflow-quick/ with --quick)")

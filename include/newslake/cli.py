@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from newslake.config import Outlet
 
 DEMO_DAYS = 14
-DEMO_POLL_DAYS = 14
+DEMO_POLL_DAYS = 2  # 17 poll runs beside the ingest backfills; each more day is 8 more
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -16,6 +16,7 @@ from newslake import clock
 from newslake.settings import PROJECT_ROOT, default_lake
 
 if TYPE_CHECKING:
+    from newslake.airflow_stack import AirflowStack, BackfillResult, ProgressCallback, RunClock
     from newslake.config import Outlet
 
 DEMO_DAYS = 14
@@ -60,9 +61,9 @@ POLL_DAG = "poll_frontier"
 DEMO_POLL_SCHEDULE = "0 */3 * * *"
 
 
-def demo_polls(airflow: Any, wire_clock: Any, outlets: list[str], first: dt.date,
-               last: dt.date, *, timeout: float,
-               on_progress: Any = None) -> Any:
+def demo_polls(airflow: AirflowStack, wire_clock: RunClock, outlets: list[str],
+               first: dt.date, last: dt.date, *, timeout: float,
+               on_progress: ProgressCallback | None = None) -> BackfillResult:
     """``poll_frontier`` backfilled for ``outlets`` at every tick of its schedule from
     ``first`` 00:00 to ``last`` + 1 00:00 (the tick that sees the end of ``last``), one
     run at a time, while ``wire_clock`` (an ``airflow_stack.RunClock``) makes the demo

@@ -41,7 +41,9 @@ from newslake.airflow_stack import (
 )
 from newslake.cli import DEMO_POLL_SCHEDULE, POLL_DAG, WIRE, demo_polls
 
-pytestmark = pytest.mark.timeout(600)
+# The stack's fixture: start, a 3-day backfill with 9 poll runs beside it, a rerun, the
+# wire's day; about 5 minutes on a quiet machine.
+pytestmark = pytest.mark.timeout(900)
 
 OUTLET = "demo_bayside_press"
 DAG_ID = f"ingest_{OUTLET}"
@@ -78,7 +80,7 @@ def stack_run(backfill_days: tuple[dt.date, dt.date]) -> Iterator[dict[str, Any]
             stack.unpause(DAG_ID)
             found["dry_run"] = stack.dry_run(DAG_ID, first, last)
             created = stack.create_backfill(DAG_ID, first, last)
-            found["polls"] = demo_polls(stack, wire_clock, [WIRE], last, last, timeout=300)
+            found["polls"] = demo_polls(stack, wire_clock, [WIRE], last, last, timeout=600)
             found["first"] = stack.wait_for_backfill(
                 created, first, last, timeout=240,
                 on_progress=lambda done, total, _: progress.append((done, total)),

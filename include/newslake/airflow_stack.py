@@ -771,7 +771,7 @@ class AirflowStack:
             if time.monotonic() > deadline:
                 raise StackError(
                     f"backfill {backfill_id} of {dag_id} not complete after {timeout:.0f}s: "
-                    f"{done} of {len(states)} runs done; scheduler log "
+                    f"{done} of {len(counted)} runs done; scheduler log "
                     f"{self.log_dir / 'scheduler.log'}"
                 )
             time.sleep(2.0)

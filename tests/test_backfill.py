@@ -43,7 +43,7 @@ from newslake.cli import DEMO_POLL_SCHEDULE, POLL_DAG, WIRE, demo_polls
 
 # The stack's fixture: start, a 3-day backfill with 9 poll runs beside it, a rerun, the
 # wire's day; about 5 minutes on a quiet machine.
-pytestmark = pytest.mark.timeout(900)
+pytestmark = pytest.mark.timeout(1200)
 
 OUTLET = "demo_bayside_press"
 DAG_ID = f"ingest_{OUTLET}"
@@ -81,8 +81,8 @@ def stack_run(backfill_days: tuple[dt.date, dt.date]) -> Iterator[dict[str, Any]
             found["dry_run"] = stack.dry_run(DAG_ID, first, last)
             created = stack.create_backfill(DAG_ID, first, last)
             found["polls"] = demo_polls(stack, wire_clock, [WIRE], last, last, timeout=600)
-            found["first"] = stack.wait_for_backfill(
-                created, first, last, timeout=240,
+            found["first"] = stack.wait_for_backfill(  # it shared its slots with the polls
+                created, first, last, timeout=480,
                 on_progress=lambda done, total, _: progress.append((done, total)),
             )
             found["rerun"] = stack.backfill(
@@ -90,7 +90,7 @@ def stack_run(backfill_days: tuple[dt.date, dt.date]) -> Iterator[dict[str, Any]
             )
             stack.wait_for_dag(f"ingest_{WIRE}")
             stack.unpause(f"ingest_{WIRE}")
-            found["wire"] = stack.backfill(f"ingest_{WIRE}", last, last, timeout=240)
+            found["wire"] = stack.backfill(f"ingest_{WIRE}", last, last, timeout=480)
             found["all_runs"] = stack.api("GET", f"/dags/{DAG_ID}/dagRuns",
                                           params={"limit": 100})["dag_runs"]
             found["ui"] = {page: _browser_dom(stack.ui_url.rstrip("/") + page)
@@ -208,9 +208,11 @@ def test_the_demo_polls_run_through_the_scheduler_and_the_wire_day_lands_whole(
     recorded = frontier.frontier_rows(lake, WIRE, day).to_pylist()
     assert {r["url"] for r in recorded if r["source_date"].date() == day} == published, \
         "the feed rolled over many times that day: no story was missed"
-    for row in recorded:  # each seen at the first poll after it was published: the clock
-        lag = row["first_seen"] - stories[row["url"]].published_at  # followed the polls
-        assert dt.timedelta(0) <= lag <= dt.timedelta(hours=3), row
+    for row in recorded:  # each of the day seen at the first poll after its publication:
+        lag = row["first_seen"] - stories[row["url"]].published_at  # the clock followed
+        assert dt.timedelta(0) <= lag, row  # nothing seen before it was published
+        if row["source_date"].date() == day:
+            assert lag <= dt.timedelta(hours=3), row
 
     wire: BackfillResult = stack_run["wire"]
     assert wire.ok and sorted(wire.states) == [day]

@@ -19,6 +19,14 @@ CHARSET = "windows-1251"
 RUBRICS = ("Місто", "Економіка", "Суспільство", "Культура", "Спорт")
 SUBSCRIBE = ("Підписуйтесь на наш Telegram-канал, щоб першими дізнаватися найважливіші "
              "новини Дніпра та області.")
+# The redesign ("DV-CMS 3"): articles published from this moment (UTC) on get the new
+# template: the byline moves from <meta name="author"> and div.author into the info line
+# (span.writer), the text is split around an inline promo block into two div.news-text
+# containers, and a promo line for the video channel closes the first one. Older articles
+# keep the old template. The pipeline's drift checks are to notice (tests/test_drift.py).
+REDESIGN_AT = dt.datetime(2026, 6, 18, tzinfo=dt.UTC)
+PROMO = ("Дивіться наші відеосюжети на YouTube-каналі «Дніпро Вісті» — щодня нові "
+         "репортажі з міста та області.")
 ARCHIVE_RE = re.compile(r"^/dnipro-visti/archive/(\d{4})-(\d{2})-(\d{2})/$")
 ARTICLE_RE = re.compile(r"^/dnipro-visti/news/\d+\.html$")
 
@@ -118,7 +126,67 @@ def _text(a: DemoArticle, base: str) -> str:
     return "\n".join(out)
 
 
+def is_redesigned(a: DemoArticle) -> bool:
+    return a.published_at >= REDESIGN_AT
+
+
+def _text_redesigned(a: DemoArticle, base: str) -> str:
+    """The text in two containers around a promo block; the promo line inside the first."""
+    blocks = a.blocks()
+    half = (len(blocks) + 1) // 2
+
+    def render(part: list[tuple[str, str]]) -> str:
+        tags = [("h3" if kind == "h2" else "p", text) for kind, text in part]
+        return "\n".join(f"<{tag}>{e(text)}</{tag}>" for tag, text in tags)
+
+    also = catalog.earlier(a, 1)
+    more = (f'<div class="incut"><b>Читайте також:</b> <a href="{also[0].url(base)}">'
+            f"{e(also[0].title)}</a></div>") if also else ""
+    return (f'<div class="news-text">\n{render(blocks[:half])}\n<p>{e(PROMO)}</p>\n</div>\n'
+            f"{more}\n"
+            f'<div class="news-text">\n{render(blocks[half:])}\n'
+            f"<p><i>{e(SUBSCRIBE)}</i></p>\n</div>")
+
+
+def article_page_redesigned(a: DemoArticle, base: str, now: dt.datetime) -> str:
+    local = _local(a.published_at)
+    tags = ", ".join(f'<a href="{base}{PREFIX}/tag/{quote(t)}/">{e(t)}</a>' for t in a.tags)
+    extra = f"""<meta name="description" content="{e(a.description)}" />
+<meta name="keywords" content="{e(", ".join(a.tags))}" />
+<meta name="pubdate" content="{local:%Y-%m-%d %H:%M}" />
+<meta property="og:type" content="article" />
+<meta property="og:title" content="{e(a.title)}" />
+<meta property="og:description" content="{e(a.description)}" />
+<meta property="og:image" content="{base}{a.image_path}" />
+<meta property="og:url" content="{a.url(base)}" />
+<meta property="og:site_name" content="{SITE}" />
+<link rel="canonical" href="{a.url(base)}" />"""
+    return f"""{_head(base, f"{a.title} - {SITE}", extra)}
+{_top(base, now)}
+<td id="content">
+<div class="path"><a href="{base}{PREFIX}/">Головна</a> &raquo; \
+<a href="{_rubric_url(base, a.section_slug)}">{e(a.section)}</a></div>
+<div class="news-item news-item--v3">
+ <h1>{e(a.title)}</h1>
+ <div class="news-info"><span class="date">{_shown(a.published_at)}</span> \
+<span class="writer">{e(a.authors[0])}</span> \
+<span class="views">Переглядів: {a.id % 1500 + 37}</span></div>
+ <div class="news-photo"><img src="{base}{a.image_path}" alt="{e(a.title)}" width="600" />\
+<div class="photo-sign">{e(a.image_caption)}</div></div>
+ <div class="news-lead"><strong>{e(a.description)}</strong></div>
+{_text_redesigned(a, base)}
+ <div class="tags">Теги: {tags}</div>
+ <div class="share">Поділитися: <a href="https://www.facebook.com/sharer.php?u={a.url(base)}">\
+Facebook</a> <a href="https://t.me/share/url?url={a.url(base)}">Telegram</a></div>
+</div>
+</td>
+{_right(base, now)}
+{_bottom(base)}"""
+
+
 def article_page(a: DemoArticle, base: str, now: dt.datetime) -> str:
+    if is_redesigned(a):
+        return article_page_redesigned(a, base, now)
     local = _local(a.published_at)
     tags = ", ".join(f'<a href="{base}{PREFIX}/tag/{quote(t)}/">{e(t)}</a>' for t in a.tags)
     extra = f"""<meta name="description" content="{e(a.description)}" />

@@ -94,6 +94,32 @@ class Politeness:
         return address_policy(self.allow_private_addresses)
 
 
+# Extraction drift checks (newslake.drift) and their default tolerances: how far a day's
+# share may move from the baseline's before the check fires (at least; a small day gets
+# more room, three standard errors of its share).
+DRIFT_TOLERANCES = {
+    "drift_field_coverage": 0.25, "drift_date_source": 0.25, "drift_parser_path": 0.25,
+    "drift_body_length": 0.3, "drift_boilerplate": 0.25, "drift_language": 0.2,
+}
+
+
+@dataclass(frozen=True)
+class Drift:
+    """``validation.drift``: the baseline is the median of the profiles of the outlet's
+    last ``baseline_days`` days (their latest published runs) with ``min_rows`` rows or
+    more; with fewer than ``min_baseline_days`` such days, or a day of fewer than
+    ``min_rows`` rows, nothing is judged."""
+
+    baseline_days: int = 7
+    min_baseline_days: int = 3
+    min_rows: int = 5
+    # check name without "drift_" -> tolerance (a share, 0..1)
+    tolerances: tuple[tuple[str, float], ...] = ()
+
+    def tolerance(self, check: str) -> float:
+        return dict(self.tolerances).get(check.removeprefix("drift_"), DRIFT_TOLERANCES[check])
+
+
 @dataclass(frozen=True)
 class Validation:
     min_words: int = 80
@@ -115,6 +141,7 @@ class Validation:
     # Batch check name -> "fail" (the task fails; the default) or "warn" (logged, kept in
     # the manifest, the partition is published).
     batch_checks: tuple[tuple[str, str], ...] = ()
+    drift: Drift = field(default_factory=Drift)
 
     def mode(self, check: str) -> str:
         return dict(self.batch_checks).get(check, "fail")
@@ -281,7 +308,33 @@ def _non_negative(
 
 
 BATCH_CHECKS = ("article_id_unique", "quarantine_share", "duplicate_share",
-                "fetch_failure_share", "row_count", "row_count_vs_recent_days")
+                "fetch_failure_share", "row_count", "row_count_vs_recent_days",
+                *DRIFT_TOLERANCES)
+
+
+def _drift(v: _Reader) -> Drift:
+    d = v.sub("drift")
+    given = d.get("tolerance", dict, {})
+    names = [c.removeprefix("drift_") for c in DRIFT_TOLERANCES]
+    tolerances = []
+    for name in given:
+        if name not in names:
+            raise d._err(f"tolerance.{name}", f"unknown check; known: {', '.join(names)}")
+    t = d.sub("tolerance")
+    for name in sorted(given):
+        tolerances.append((name, t.share(name, 0.0)))
+    t.finish()
+    drift = Drift(
+        baseline_days=d.positive("baseline_days", int, 7),
+        min_baseline_days=d.positive("min_baseline_days", int, 3),
+        min_rows=d.positive("min_rows", int, 5),
+        tolerances=tuple(tolerances),
+    )
+    if drift.min_baseline_days > drift.baseline_days:
+        raise d._err("min_baseline_days", f"{drift.min_baseline_days} is more than "
+                     f"baseline_days {drift.baseline_days}")
+    d.finish()
+    return drift
 
 
 def _batch_check_modes(v: _Reader) -> tuple[tuple[str, str], ...]:
@@ -473,6 +526,7 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
         max_duplicate_share=v.share("max_duplicate_share", 0.5),
         min_recent_ratio=_non_negative(v, "min_recent_ratio", 0.2, (int, float)),
         batch_checks=_batch_check_modes(v),
+        drift=_drift(v),
     )
     v.finish()
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from newslake import lake, source_dates
+from newslake import drift, lake, source_dates
 from newslake.config import Outlet
 from newslake.dayrows import DEFERRED_BYTES, DayRows
 from newslake.discover import discover
@@ -343,18 +343,58 @@ RECENT_DAYS = 7
 MIN_RECENT_DAYS = 3
 
 
-def _recent_written(spec: RunSpec) -> float | None:
-    """Median of the rows written on the outlet's last RECENT_DAYS days (their latest
-    runs), or None when fewer than MIN_RECENT_DAYS of them have a manifest."""
-    written = []
-    for back in range(1, RECENT_DAYS + 1):
+def _recent_manifests(spec: RunSpec, days: int) -> list[tuple[dt.date, dict[str, Any]]]:
+    """The latest manifest of each of the outlet's last ``days`` days that has one,
+    newest first."""
+    found = []
+    for back in range(1, days + 1):
         day = spec.day - dt.timedelta(days=back)
         uris = lake.list_manifest_uris(spec.lake, spec.outlet.id, day, spec.storage)
         if uris:
-            written.append(int(lake.read_json(uris[-1], spec.storage).get("written", 0)))
+            found.append((day, lake.read_json(uris[-1], spec.storage)))
+    return found
+
+
+def _recent_written(recent: list[tuple[dt.date, dict[str, Any]]]) -> float | None:
+    """Median of the rows written on the last RECENT_DAYS days of ``recent`` (their
+    latest runs), or None when fewer than MIN_RECENT_DAYS of them have a manifest."""
+    written = [int(manifest.get("written", 0)) for _, manifest in recent[:RECENT_DAYS]]
     if len(written) < MIN_RECENT_DAYS:
         return None
     return float(statistics.median(written))
+
+
+def _day_bodies(spec: RunSpec, parsed_paths: list[str]) -> Iterator[str | None]:
+    """The bodies of the day's candidate rows, in ``DayRows.read`` order, the first row of
+    each ``article_id`` only (as ``validate_step`` keeps): one chunk file at a time."""
+    seen: set[str] = set()
+    for path in parsed_paths:
+        table = lake.read_parquet(path, storage=spec.storage, columns=["article_id", "body"])
+        for article_id, body in zip(table.column("article_id").to_pylist(),
+                                    table.column("body").to_pylist(), strict=True):
+            if article_id in seen:
+                continue
+            seen.add(article_id)
+            yield body
+
+
+def _drift(
+    spec: RunSpec, frame: pd.DataFrame, parsed_paths: list[str],
+    recent: list[tuple[dt.date, dict[str, Any]]],
+) -> tuple[dict[str, Any], drift.DriftResult]:
+    """The day's extraction profile and how it compares with the outlet's recent days."""
+    columns = {name: frame[name].tolist() if len(frame) else [] for name in (
+        *drift.FIELDS, "parser", "published_at_source", "word_count")}
+    profile = drift.build_profile(columns, spec.outlet.language,
+                                  drift.repeated_lines(_day_bodies(spec, parsed_paths)))
+    rules = spec.outlet.validation.drift
+    first = spec.day - dt.timedelta(days=rules.baseline_days)
+    baselines = [(day, m["profile"]) for day, m in recent
+                 if day >= first and isinstance(m.get("profile"), dict)]
+    words = [int(w) for w in columns["word_count"] if drift.present(w)]
+    result = drift.judge(profile, words, [p for _, p in baselines], rules,
+                         [day.isoformat() for day, _ in baselines])
+    return profile, result
 
 
 def _has_warc(outlet: Outlet) -> bool:
@@ -657,7 +697,10 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
 
     total = written + quarantined.num_rows
     duplicate_content = sum(c == ["duplicate_content"] for c in report.failed_rows.values())
-    recent = _recent_written(spec)
+    recent_runs = _recent_manifests(
+        spec, max(RECENT_DAYS, spec.outlet.validation.drift.baseline_days))
+    recent = _recent_written(recent_runs)
+    profile, drifted = _drift(spec, frame, [s["parsed_path"] for s in stats], recent_runs)
     counts: Counter[str] = Counter()
     parsers: Counter[str] = Counter()
     for s in stats:
@@ -670,8 +713,12 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
                         duplicate_content=duplicate_content),
         "recent_median_written": recent,
         "written_vs_recent": round(written / recent, 4) if recent else None,
+        **drifted.scores,
     }
-    batch = validate_batch(summary, spec.outlet)
+    details = {c: m for c in drift.CHECKS if (m := drifted.message(c))}
+    batch = validate_batch(summary, spec.outlet, details)
+    if drifted.not_judged:
+        batch.not_judged.append(f"drift checks ({drifted.not_judged})")
     for warning in batch.batch_warnings:
         log.warning("%s %s: batch check only warns: %s", spec.outlet.id, spec.day, warning)
     for skipped in batch.not_judged:
@@ -704,6 +751,10 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
         "batch_failures": batch.batch_failures,
         "batch_warnings": batch.batch_warnings,
         "batch_not_judged": batch.not_judged,
+        "profile": profile,
+        "drift_baseline_days": drifted.baseline_days,
+        "drift": {c: [vars(f) for f in found if f.drifted]
+                  for c, found in drifted.findings.items() if any(f.drifted for f in found)},
         "seconds": round(time.monotonic() - started, 3),
         "parse_seconds": round(sum(float(s.get("seconds", 0)) for s in stats), 3),
     }
@@ -844,6 +895,8 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str],
         "parsers": validation["parsers"],
         "batch": validation["batch"],
         "batch_warnings": validation["batch_warnings"],
+        "profile": validation.get("profile"),
+        "drift": validation.get("drift", {}),
         "validation_ref": _basename(
             lake.validation_uri(spec.lake, spec.outlet.id, spec.day, spec.run_id)
         ),

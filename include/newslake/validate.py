@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from newslake.config import Outlet
+from newslake.config import DRIFT_TOLERANCES, Outlet
 from newslake.errors import NewslakeError
 from newslake.record import PUBLISHED_AT_SOURCES
 
@@ -155,6 +155,7 @@ def validate_rows(
 
 # Each share check and the count it is a share of: below the outlet's min_batch_size that
 # count is too small for a share to mean anything (1 of 3 is 0.33), so it is not judged.
+DRIFT_CHECKS = tuple(DRIFT_TOLERANCES)
 SHARE_BASES = {
     "quarantine_share": "pages_judged",
     "duplicate_share": "pages_judged",
@@ -162,11 +163,15 @@ SHARE_BASES = {
 }
 
 
-def validate_batch(summary: dict[str, float | None], outlet: Outlet) -> ValidationReport:
+def validate_batch(
+    summary: dict[str, float | None], outlet: Outlet, details: dict[str, str] | None = None,
+) -> ValidationReport:
     """Batch-level checks over one row of run figures; failures and warnings are listed
     (by the outlet's mode for each check), not raised. A figure that is None is unknown
     (e.g. no recent days to compare with) and passes; so does a share whose base (in
-    ``SHARE_BASES``) is under ``validation.min_batch_size`` (listed in ``not_judged``)."""
+    ``SHARE_BASES``) is under ``validation.min_batch_size`` (listed in ``not_judged``).
+    ``details``: check -> what it saw, said instead of the bare figure when it fails (the
+    drift checks name the figures that moved, with value and baseline)."""
     report = ValidationReport()
     rules = outlet.validation
     parameters = {
@@ -176,7 +181,8 @@ def validate_batch(summary: dict[str, float | None], outlet: Outlet) -> Validati
         "min_rows": rules.min_rows,
         "min_recent_ratio": rules.min_recent_ratio,
     }
-    judged: dict[str, float | None] = {"fetch_failure_share": 0.0, **summary}
+    judged: dict[str, float | None] = {
+        "fetch_failure_share": 0.0, **dict.fromkeys(DRIFT_CHECKS), **summary}
     for share, base in SHARE_BASES.items():
         count = summary.get(base)
         if count is not None and count < rules.min_batch_size:
@@ -184,13 +190,16 @@ def validate_batch(summary: dict[str, float | None], outlet: Outlet) -> Validati
             report.not_judged.append(
                 f"{share} ({base}={count:g} < min_batch_size {rules.min_batch_size})")
     frame = pd.DataFrame([judged]).astype(
-        dict.fromkeys(["written_vs_recent", *SHARE_BASES], "float64"), errors="ignore")
+        dict.fromkeys(["written_vs_recent", *SHARE_BASES, *DRIFT_CHECKS], "float64"),
+        errors="ignore")
     checks, report.results["batch"] = _run_suite(frame, BATCH_SUITE, parameters)
     columns = {e["meta"]["check"]: e["kwargs"]["column"]
                for e in load_suite(BATCH_SUITE)["expectations"]}
     for name, success, _, _ in checks:
         if not success:
-            line = f"{name} ({columns[name]}={judged[columns[name]]})"
+            said = (details or {}).get(name)
+            line = (f"{name}: {said}" if said
+                    else f"{name} ({columns[name]}={judged.get(columns[name])})")
             target = report.batch_warnings if rules.mode(name) == "warn" else report.batch_failures
             target.append(line)
     return report

@@ -1,0 +1,266 @@
+"""Extraction drift: how an outlet's parsed rows look today against its recent days.
+
+A redesign rarely breaks a page outright: the byline goes, the date falls back to another
+source, the body halves because the text now spans two containers, the rules stop
+matching and the generic extractor takes over, promo lines leak into the text. Each run
+keeps a small **profile** of its parsed rows in its manifest (``profile``), and the batch
+gate compares the day's profile with the **baseline**: per figure, the median over the
+outlet's last ``validation.drift.baseline_days`` days that have one (their latest runs).
+
+Every figure is a share of the day's rows, so each is judged the same way: it drifts when
+``|value - baseline|`` exceeds ``max(tolerance, Z * sqrt(p(1 - p) / rows))``, the check's
+tolerance or three standard errors of a share of that many rows (``p`` the baseline,
+smoothed by the baseline's row count so that 100 % still leaves room for one odd row).
+A small day thus needs a large step to fire; a big day fires at the tolerance.
+
+The checks (``CHECKS``), each a Great Expectations expectation of the batch suite on the
+check's worst ``score`` (``|value - baseline| / allowed``; over 1 fails or warns):
+
+- ``drift_field_coverage``: the share of rows that have each field (``FIELDS``);
+- ``drift_date_source``: the share of rows per ``published_at_source`` (``none``: no date);
+- ``drift_parser_path``: the share of rows per parser path (rules/structured/embedded/generic);
+- ``drift_body_length``: the share of rows shorter than the baseline's 25th percentile of
+  words, and longer than its 75th (0.25 each, by definition of the baseline);
+- ``drift_boilerplate``: the share of rows whose body holds a line (paragraph, at least
+  ``MIN_LINE_CHARS`` characters) that at least ``max(MIN_REPEATS, REPEAT_SHARE * rows)`` of
+  the day's rows hold too (leaked promo or navigation text);
+- ``drift_language``: the share of rows whose detected language is not the outlet's.
+
+Plain Python over plain values: no pandas, no GX (``newslake.validate`` runs the suite).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from newslake.config import Drift
+
+FIELDS = ("authors", "description", "published_at", "modified_at", "section", "tags",
+          "image_url", "language")
+PARSER_PATHS = ("rules", "structured", "embedded", "generic")
+CHECKS = ("drift_field_coverage", "drift_date_source", "drift_parser_path",
+          "drift_body_length", "drift_boilerplate", "drift_language")
+Z = 3.0
+MIN_LINE_CHARS = 30
+MIN_REPEATS = 3
+REPEAT_SHARE = 0.05
+QUANTILES = (10, 25, 50, 75, 90)
+SHOWN_LINE_CHARS = 80
+
+
+def present(value: Any) -> bool:
+    """A field is there: not None/NaN, and not an empty string or list."""
+    if value is None:
+        return False
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    try:
+        return len(value) > 0
+    except TypeError:
+        return not _is_nat(value)
+
+
+def _is_nat(value: Any) -> bool:
+    return str(value) == "NaT"
+
+
+def parser_path(parser: Any) -> str:
+    """``rules:demo@1`` -> ``rules``; ``generic@1`` -> ``generic``."""
+    text = str(parser or "unknown")
+    return text.split("@", 1)[0].split(":", 1)[0]
+
+
+def _line_key(line: str) -> bytes | None:
+    text = " ".join(line.split())
+    if len(text) < MIN_LINE_CHARS:
+        return None
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+
+
+@dataclass(frozen=True)
+class RepeatedLines:
+    rows_with: int  # rows holding at least one repeated line
+    rows: int
+    top_line: str | None  # the repeated line in most rows (cut to SHOWN_LINE_CHARS)
+    top_rows: int
+
+    @property
+    def share(self) -> float:
+        return self.rows_with / self.rows if self.rows else 0.0
+
+
+def repeated_lines(bodies: Iterable[str | None]) -> RepeatedLines:
+    """Which rows hold a line that many of the day's rows hold (see the module doc).
+    One pass; memory: 8 bytes per line of the day, text only for lines seen twice."""
+    per_row: list[tuple[bytes, ...]] = []
+    counts: Counter[bytes] = Counter()
+    texts: dict[bytes, str] = {}
+    for body in bodies:
+        keys: dict[bytes, str] = {}
+        for line in (body or "").split("\n"):
+            key = _line_key(line)
+            if key is not None:
+                keys.setdefault(key, line)
+        for key, line in keys.items():
+            counts[key] += 1
+            if counts[key] == 2:
+                texts[key] = " ".join(line.split())
+        per_row.append(tuple(keys))
+    rows = len(per_row)
+    need = max(MIN_REPEATS, math.ceil(REPEAT_SHARE * rows))
+    repeated = {key for key, n in counts.items() if n >= need}
+    rows_with = sum(any(k in repeated for k in keys) for keys in per_row)
+    top = max(repeated, key=lambda k: (counts[k], texts[k]), default=None)
+    return RepeatedLines(rows_with, rows, texts[top][:SHOWN_LINE_CHARS] if top else None,
+                         counts[top] if top else 0)
+
+
+def _quantiles(values: Sequence[int]) -> dict[str, float]:
+    if not values:
+        return {}
+    if len(values) == 1:
+        return {f"p{q}": float(values[0]) for q in QUANTILES}
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {f"p{q}": round(cuts[q - 1], 1) for q in QUANTILES}
+
+
+def _shares(labels: Iterable[str], rows: int) -> dict[str, float]:
+    return {k: round(n / rows, 4) for k, n in sorted(Counter(labels).items())} if rows else {}
+
+
+def build_profile(columns: Mapping[str, Sequence[Any]], language: str,
+                  lines: RepeatedLines) -> dict[str, Any]:
+    """The profile of a day's parsed rows: ``columns`` holds ``FIELDS``, ``parser``,
+    ``published_at_source`` and ``word_count``, one value a row; ``lines`` is
+    ``repeated_lines`` over the same rows' bodies."""
+    rows = len(columns["parser"])
+    words = sorted(int(w) for w in columns["word_count"] if present(w))
+    languages = [v for v in columns["language"] if present(v)]
+    return {
+        "rows": rows,
+        "coverage": {f: round(sum(present(v) for v in columns[f]) / rows, 4) if rows else 0.0
+                     for f in FIELDS},
+        "date_source": _shares((str(s) if present(s) else "none"
+                                for s in columns["published_at_source"]), rows),
+        "parser_path": _shares((parser_path(p) for p in columns["parser"]), rows),
+        "words": _quantiles(words),
+        "boilerplate": round(lines.share, 4),
+        "repeated_line": lines.top_line,
+        "repeated_line_rows": lines.top_rows,
+        "language_mismatch": round(
+            sum(v != language for v in languages) / rows, 4) if rows else 0.0,
+    }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One figure of a check against its baseline."""
+
+    check: str
+    metric: str
+    value: float
+    baseline: float
+    allowed: float
+    rows: int
+    days: int
+
+    @property
+    def score(self) -> float:
+        return abs(self.value - self.baseline) / self.allowed if self.allowed else 0.0
+
+    @property
+    def drifted(self) -> bool:
+        return self.score > 1.0
+
+    def text(self) -> str:
+        return (f"{self.metric} {self.value:.0%} vs baseline {self.baseline:.0%} "
+                f"(median of {self.days} days; allowed ±{self.allowed:.0%} at {self.rows} rows)")
+
+
+@dataclass
+class DriftResult:
+    """Per check: its worst score (None: not judged) and the figures that drifted."""
+
+    scores: dict[str, float | None]
+    findings: dict[str, list[Finding]]
+    not_judged: str | None = None  # why nothing was judged
+    baseline_days: list[str] | None = None
+
+    def message(self, check: str) -> str | None:
+        """What drifted, named, with value and baseline (None when nothing did)."""
+        drifted = sorted((f for f in self.findings.get(check, []) if f.drifted),
+                         key=lambda f: -f.score)
+        return "; ".join(f.text() for f in drifted) or None
+
+
+def _median(values: list[float]) -> float:
+    return float(statistics.median(values)) if values else 0.0
+
+
+def _allowed(baseline: float, baseline_rows: int, rows: int, tolerance: float) -> float:
+    smoothed = (baseline * baseline_rows + 1) / (baseline_rows + 2)
+    return max(tolerance, Z * math.sqrt(smoothed * (1 - smoothed) / rows))
+
+
+def judge(today: Mapping[str, Any], words: Sequence[int], baselines: Sequence[Mapping[str, Any]],
+          rules: Drift, baseline_days: list[str] | None = None) -> DriftResult:
+    """Each check's score for ``today`` (a ``build_profile``; ``words``: its rows' word
+    counts) against ``baselines`` (the recent days' profiles, newest first)."""
+    rows = int(today.get("rows") or 0)
+    usable = [b for b in baselines if int(b.get("rows") or 0) >= rules.min_rows]
+    unjudged = dict.fromkeys(CHECKS, None)
+    if rows < rules.min_rows:
+        return DriftResult(unjudged, {}, f"{rows} rows < drift.min_rows {rules.min_rows}")
+    if len(usable) < rules.min_baseline_days:
+        return DriftResult(unjudged, {}, f"{len(usable)} baseline days with "
+                           f">= {rules.min_rows} rows < drift.min_baseline_days "
+                           f"{rules.min_baseline_days}")
+    base_rows = sum(int(b["rows"]) for b in usable)
+    days = len(usable)
+    findings: dict[str, list[Finding]] = {c: [] for c in CHECKS}
+
+    def add(check: str, metric: str, value: float, baseline: float) -> None:
+        tolerance = rules.tolerance(check)
+        findings[check].append(Finding(check, metric, round(value, 4), round(baseline, 4),
+                                       round(_allowed(baseline, base_rows, rows, tolerance), 4),
+                                       rows, days))
+
+    def shares(check: str, key: str, names: Iterable[str]) -> None:
+        for name in names:
+            add(check, f"{key} {name}" if key else f"{name} present",
+                float(today.get(key or "coverage", {}).get(name, 0.0)),
+                _median([float(b.get(key or "coverage", {}).get(name, 0.0)) for b in usable]))
+
+    shares("drift_field_coverage", "", FIELDS)
+    sources = sorted({s for p in [today, *usable] for s in p.get("date_source", {})})
+    shares("drift_date_source", "date_source", sources)
+    paths = sorted({s for p in [today, *usable] for s in p.get("parser_path", {})})
+    shares("drift_parser_path", "parser_path", paths)
+    p25 = _median([float(b["words"]["p25"]) for b in usable if b.get("words")])
+    p75 = _median([float(b["words"]["p75"]) for b in usable if b.get("words")])
+    counted = [int(w) for w in words]
+    if counted:
+        short = sum(w < p25 for w in counted) / len(counted)
+        long = sum(w > p75 for w in counted) / len(counted)
+        # Against 0.25 by construction, smoothed as if over the baseline's rows.
+        add("drift_body_length", f"rows under {p25:g} words (baseline p25)", short, 0.25)
+        add("drift_body_length", f"rows over {p75:g} words (baseline p75)", long, 0.25)
+    add("drift_boilerplate", "rows with a line repeated across the day"
+        + (f" (\u201c{today['repeated_line']}\u201d in {today.get('repeated_line_rows')} rows)"
+           if today.get("repeated_line") else ""),
+        float(today.get("boilerplate", 0.0)),
+        _median([float(b.get("boilerplate", 0.0)) for b in usable]))
+    add("drift_language", "rows not in the outlet's language",
+        float(today.get("language_mismatch", 0.0)),
+        _median([float(b.get("language_mismatch", 0.0)) for b in usable]))
+    scores: dict[str, float | None] = {
+        c: round(max((f.score for f in findings[c]), default=0.0), 4) for c in CHECKS}
+    return DriftResult(scores, findings, None, baseline_days)

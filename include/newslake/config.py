@@ -99,7 +99,7 @@ class Politeness:
 # more room, three standard errors of its share).
 DRIFT_TOLERANCES = {
     "drift_field_coverage": 0.25, "drift_date_source": 0.25, "drift_parser_path": 0.25,
-    "drift_body_length": 0.3, "drift_boilerplate": 0.25, "drift_language": 0.2,
+    "drift_body_length": 0.4, "drift_boilerplate": 0.25, "drift_language": 0.2,
 }
 
 

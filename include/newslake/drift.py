@@ -48,8 +48,8 @@ CHECKS = ("drift_field_coverage", "drift_date_source", "drift_parser_path",
           "drift_body_length", "drift_boilerplate", "drift_language")
 Z = 3.0
 MIN_LINE_CHARS = 30
-MIN_REPEATS = 3
-REPEAT_SHARE = 0.05
+MIN_REPEATS = 4
+REPEAT_SHARE = 0.6
 QUANTILES = (10, 25, 50, 75, 90)
 SHOWN_LINE_CHARS = 80
 

@@ -80,6 +80,7 @@ class RunRecord:
     batch_failures: tuple[str, ...] = ()
     seconds: float | None = None
     validation_file: str | None = None  # relative to the lake
+    profile: dict[str, Any] | None = None  # extraction profile (newslake.drift)
 
 
 @dataclass
@@ -172,6 +173,7 @@ def load_runs(lake_uri: str, storage: Mapping[str, str] | None = None) -> list[R
                 failed_checks=dict(data.get("failed_checks") or {}),
                 seconds=_seconds(data),
                 validation_file=str(ref.relative_to(root)) if ref else None,
+                profile=data.get("profile"),
             ))
         for stem, ref in sorted(results.items()):
             if (folder / f"{stem}.json").exists():
@@ -193,6 +195,7 @@ def load_runs(lake_uri: str, storage: Mapping[str, str] | None = None) -> list[R
                 failed_checks=dict(summary.get("failed_checks") or {}),
                 batch_failures=failures, seconds=summary.get("seconds"),
                 validation_file=str(ref.relative_to(root)),
+                profile=summary.get("profile"),
             ))
     runs.sort(key=lambda r: (r.finished_at, r.outlet, r.day))
     return runs
@@ -428,6 +431,25 @@ def _runs_table(runs: list[RunRecord], limit: int) -> str:
     return f'<table id="runs"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
 
 
+def coverage_series(runs: list[RunRecord], outlet: str,
+                    in_window: set[dt.date]) -> dict[str, dict[dt.date, float]]:
+    """Per field (``newslake.drift.FIELDS``), the share of the day's parsed rows that have
+    it, from the newest run of each day that kept a profile (a failed run's too: a
+    redesign that fails the drift checks still shows)."""
+    from newslake.drift import FIELDS
+
+    series: dict[str, dict[dt.date, float]] = {f: {} for f in FIELDS}
+    for run in runs:  # oldest first: the newest run of a day wins
+        day = dt.date.fromisoformat(run.day)
+        if run.outlet != outlet or day not in in_window or not run.profile:
+            continue
+        coverage = run.profile.get("coverage") or {}
+        for name in FIELDS:
+            if isinstance(coverage.get(name), int | float):
+                series[name][day] = float(coverage[name])
+    return series
+
+
 def build_report(lake_uri: str, *, days: int = DEFAULT_DAYS, runs_limit: int = DEFAULT_RUNS,
                  now: dt.datetime | None = None,
                  storage: Mapping[str, str] | None = None) -> str:
@@ -482,6 +504,20 @@ def build_report(lake_uri: str, *, days: int = DEFAULT_DAYS, runs_limit: int = D
     body = "".join(
         f"<section><h2>{title}</h2><p class=sub>{note}</p>{legend}{chart}</section>"
         for title, note, chart in sections)
+    for outlet in outlets:
+        series = coverage_series(runs, outlet, in_window)
+        if not any(series.values()):
+            continue
+        field_colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(series)}
+        body += (
+            f"<section><h2>Field coverage · {_esc(outlet)}</h2><p class=sub>Share of the "
+            "day's parsed rows that have each field, from the extraction profile of the "
+            "day's newest run (a run that failed its drift checks included). A step is a "
+            "layout change; the drift checks name it.</p>"
+            f"{_legend(field_colors)}"
+            + line_chart(f"chart-coverage-{_esc(outlet)}", f"Field coverage of {outlet}",
+                         window, series, field_colors, "of rows")
+            + "</section>")
     body += report_stories.section(lake_uri, window[-1] if window else None,  # issue 19
                                    s3_storage(storage) if lake.is_s3(lake_uri) else None)
     shown_lake = lake_uri if lake.is_s3(lake_uri) else local_root(lake_uri)

@@ -45,6 +45,7 @@ class CheckReport:
     headlines: dict[str, str] = field(default_factory=dict)  # fetched URL -> page <h1>
     batch_failures: list[str] = field(default_factory=list)
     batch_warnings: list[str] = field(default_factory=list)
+    profile: dict[str, Any] = field(default_factory=dict)  # as the manifest keeps it
     problem: str | None = None  # why the run stopped before validation
 
     @property
@@ -108,6 +109,7 @@ def dry_run(outlet: Outlet, day: dt.date, sample: int | None = None) -> CheckRep
         report.written = summary["written"]
         report.parsers = summary["parsers"]
         report.batch_warnings = summary["batch_warnings"]
+        report.profile = summary.get("profile") or {}
         if summary["batch_failures"]:
             report.batch_failures = summary["batch_failures"]
         out = lake.join(spec.staging_uri, "out")
@@ -125,6 +127,31 @@ def dry_run(outlet: Outlet, day: dt.date, sample: int | None = None) -> CheckRep
         report.coverage["paywalled (true)"] = sum(
             bool(r.get("is_paywalled")) for r in report.rows) / n
     return report
+
+
+def _shares(shares: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.0%}" for k, v in sorted(shares.items(), key=lambda kv: -kv[1]))
+
+
+def format_profile(profile: dict[str, Any]) -> list[str]:
+    """The extraction profile (``newslake.drift``) as lines: what the drift checks compare
+    with the outlet's recent days in the lake's manifests."""
+    if not profile:
+        return []
+    out = ["", f"extraction profile of the {profile['rows']} parsed rows (the drift checks' "
+           "figures; the lake's manifests keep each day's):"]
+    for name, share in profile["coverage"].items():
+        out.append(f"  {name:<16} {share:.0%}")
+    out.append(f"  date source      {_shares(profile['date_source']) or '-'}")
+    out.append(f"  parser path      {_shares(profile['parser_path']) or '-'}")
+    words = profile.get("words") or {}
+    out.append("  words            " + (" ".join(f"{k} {v:g}" for k, v in words.items()) or "-"))
+    line = profile.get("repeated_line")
+    out.append(f"  boilerplate      {profile['boilerplate']:.0%} of rows hold a line repeated "
+               "across the day" + (f": “{line}” ({profile.get('repeated_line_rows')} rows)"
+                                   if line else ""))
+    out.append(f"  other language   {profile['language_mismatch']:.0%}")
+    return out
 
 
 def format_check(report: CheckReport) -> str:
@@ -157,6 +184,7 @@ def format_check(report: CheckReport) -> str:
         out.append(f"  {name:<16} {share:.0%}")
     out.append("  parser paths     " + (", ".join(
         f"{k} {v}" for k, v in sorted(report.parsers.items())) or "-"))
+    out += format_profile(report.profile)
     if report.rows:
         out += ["", "rows beside their page's headline (<h1>):"]
         for row in report.rows[:SHOWN_ROWS]:

@@ -1,0 +1,187 @@
+"""Extraction drift: Dnipro Visti's redesign (2026-06-18) is caught by the batch gate.
+
+Four ordinary days of the demo outlet are ingested (``pipeline.run_day``), each leaving
+its extraction profile in its manifest; the redesign day then runs through the ingest DAG
+(``dag.test()``) and its validate task fails, naming what changed with value and
+baseline, in the GX evidence and in the alert line. In warn mode the same day publishes
+with the warnings in its manifest; the report draws the step; ``outlets check`` prints
+the profile of a sample.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers.dags import load_dag
+
+from demo_site import catalog, render_dnipro
+from newslake import drift
+from newslake.airflow_local import manual_run_after
+from newslake.alerts import failure_summary
+from newslake.config import Drift, load_outlets, parse_outlet
+from newslake.errors import ConfigError
+from newslake.onboard.check import dry_run, format_check
+from newslake.pipeline import RunSpec, run_day
+from newslake.report import build_report
+from newslake.validate import BatchValidationError
+
+OUTLET = "demo_dnipro_visti"
+REDESIGN_DAY = render_dnipro.REDESIGN_AT.date()
+# Ordinary days before it with at least drift.min_rows (5) rows; 2026-06-13 and -17 have 4.
+BASELINE = (dt.date(2026, 6, 12), dt.date(2026, 6, 14), dt.date(2026, 6, 15))
+ORDINARY = dt.date(2026, 6, 16)
+PROMO_START = render_dnipro.PROMO[:30]
+
+
+def _manifest(lake: str, day: dt.date) -> dict[str, Any]:
+    paths = [p for p in Path(lake).glob(f"_runs/outlet={OUTLET}/date={day}/*.json")
+             if not p.name.endswith(".validation.json")]
+    assert len(paths) == 1, paths
+    data: dict[str, Any] = json.loads(paths[0].read_text())
+    return data
+
+
+@pytest.mark.timeout(900)
+def test_the_redesign_day_fails_naming_what_changed(
+    airflow_db: Path, demo_site: str, lake: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert all(d < REDESIGN_DAY for d in (*BASELINE, ORDINARY))
+    outlet = load_outlets()[OUTLET]
+    for day in (*BASELINE, ORDINARY):
+        run_day(RunSpec(outlet, day, f"scheduled__{day}T00:00:00+00:00", lake))
+    for day in BASELINE:
+        profile = _manifest(lake, day)["profile"]
+        assert profile["rows"] == len(catalog.articles_for(OUTLET, day))
+        assert profile["coverage"]["authors"] == 1.0
+        assert profile["parser_path"] == {"rules": 1.0}
+        assert profile["date_source"] == {"meta": 1.0}
+        assert profile["boilerplate"] == 0.0 and profile["language_mismatch"] == 0.0
+    ordinary = _manifest(lake, ORDINARY)
+    assert ordinary["batch"]["drift_field_coverage"] is not None, "the ordinary day is judged"
+    assert all(ordinary["batch"][c] <= 1 for c in drift.CHECKS)
+    assert ordinary["batch_warnings"] == [] and ordinary["drift"] == {}
+
+    dag = load_dag(f"ingest_{OUTLET}")
+    for task in dag.tasks:
+        task.retries = 0  # dag.test() would otherwise wait out the retry delay
+    dag_run = dag.test(logical_date=manual_run_after(REDESIGN_DAY))
+    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    assert str(dag_run.state) == "failed"
+    assert states["validate"] == "failed" and states["publish"] == "upstream_failed"
+    (evidence,) = Path(lake).glob(f"_runs/outlet={OUTLET}/date={REDESIGN_DAY}/*.validation.json")
+    summary = json.loads(evidence.read_text())["summary"]
+    failures = summary["batch_failures"]
+    named = {f.split(":", 1)[0] for f in failures}
+    assert named == {"drift_field_coverage", "drift_body_length", "drift_boilerplate"}
+    by_check = {f.split(":", 1)[0]: f for f in failures}
+    assert re.search(r"authors present 0% vs baseline 100% \(median of 4 days",
+                     by_check["drift_field_coverage"])
+    assert "description" not in by_check["drift_field_coverage"], "only what moved is named"
+    assert PROMO_START in by_check["drift_boilerplate"]
+    assert re.search(r"rows under \d+(\.\d)? words \(baseline p25\) 100% vs baseline 25%",
+                     by_check["drift_body_length"])
+    assert summary["profile"]["coverage"]["authors"] == 0.0
+    assert not (Path(lake) / "articles" / f"outlet={OUTLET}" / f"date={REDESIGN_DAY}").exists()
+
+    # The alert line (the failure callback's) carries the same words, baseline included.
+    spec = RunSpec(outlet, REDESIGN_DAY, "scheduled__redesign", lake)
+    with pytest.raises(BatchValidationError) as raised:
+        run_day(spec)
+    line = failure_summary({"exception": raised.value, "dag": dag, "run_id": "r"})
+    assert "drift_field_coverage: authors present 0% vs baseline 100%" in line
+
+    # Warn mode: the day publishes, the warnings are in its manifest.
+    warn = dataclasses.replace(outlet, validation=dataclasses.replace(
+        outlet.validation, batch_checks=tuple((c, "warn") for c in drift.CHECKS)))
+    manifest = run_day(RunSpec(warn, REDESIGN_DAY, "scheduled__warned", lake))
+    assert {w.split(":", 1)[0] for w in manifest["batch_warnings"]} == named
+    assert manifest["drift"]["drift_field_coverage"][0]["metric"] == "authors present"
+    assert manifest["drift"]["drift_field_coverage"][0]["baseline"] == 1.0
+
+    # The report draws each outlet's field coverage per day: authors 100% then 0%.
+    page = build_report(lake)
+    chart = re.search(r'<svg id="chart-coverage-demo_dnipro_visti".*?</svg>', page, re.S)
+    assert chart is not None
+    points = re.findall(r"<title>authors ([0-9-]+): ([0-9.]+)%", chart.group(0))
+    assert dict(points) == {**{str(d): "100.0" for d in (*BASELINE, ORDINARY)},
+                            str(REDESIGN_DAY): "0.0"}
+
+
+@pytest.mark.timeout(300)
+def test_outlets_check_prints_the_profile_of_a_sample(demo_site: str) -> None:
+    outlet = load_outlets()[OUTLET]
+    text = format_check(dry_run(outlet, REDESIGN_DAY, sample=6))
+    assert "extraction profile" in text
+    assert re.search(r"authors\s+0%", text)
+    assert f"“{PROMO_START}" in text
+    assert "parser path      rules 100%" in text
+
+
+def _profile(rows: int, authors: float, p25: float = 200, p75: float = 400) -> dict[str, Any]:
+    return {"rows": rows, "coverage": {"authors": authors}, "date_source": {"meta": 1.0},
+            "parser_path": {"rules": 1.0}, "words": {"p25": p25, "p75": p75},
+            "boilerplate": 0.0, "language_mismatch": 0.0}
+
+
+def test_a_small_day_needs_a_bigger_step_than_a_big_one() -> None:
+    rules = Drift()
+    baselines = [_profile(200, 0.9)] * 3
+    words = [300] * 6
+    # 6 rows: 2 of 6 without a byline is within three standard errors of 90 %.
+    small = drift.judge(_profile(6, 4 / 6), words, baselines, rules)
+    assert small.scores["drift_field_coverage"] is not None
+    assert small.scores["drift_field_coverage"] <= 1 and small.message(
+        "drift_field_coverage") is None
+    # 600 rows at the same share: beyond the tolerance (25 points).
+    big = drift.judge(_profile(600, 0.6), [300] * 600, baselines, rules)
+    assert big.scores["drift_field_coverage"] > 1
+    assert big.message("drift_field_coverage") == (
+        "authors present 60% vs baseline 90% (median of 3 days; allowed ±25% at 600 rows)")
+
+
+def test_too_few_rows_or_baseline_days_are_not_judged() -> None:
+    rules = Drift()
+    assert drift.judge(_profile(4, 0.0), [300] * 4, [_profile(9, 1.0)] * 3,
+                       rules).not_judged == "4 rows < drift.min_rows 5"
+    result = drift.judge(_profile(9, 0.0), [300] * 9, [_profile(9, 1.0)] * 2, rules)
+    assert result.scores == dict.fromkeys(drift.CHECKS)
+    assert result.not_judged is not None and "min_baseline_days 3" in result.not_judged
+
+
+def _config(drift_yaml: str) -> str:
+    return f"""id: x
+name: X
+base_url: https://x.example/
+language: en
+timezone: UTC
+start_date: 2026-01-01
+validation:
+  drift: {drift_yaml}
+  batch_checks: {{drift_boilerplate: warn}}
+"""
+
+
+def test_drift_config_is_read_and_checked() -> None:
+    import yaml
+
+    outlet = parse_outlet(yaml.safe_load(_config(
+        "{baseline_days: 14, min_rows: 20, tolerance: {body_length: 0.5}}")), "x.yaml")
+    rules = outlet.validation.drift
+    assert (rules.baseline_days, rules.min_baseline_days, rules.min_rows) == (14, 3, 20)
+    assert rules.tolerance("drift_body_length") == 0.5
+    assert rules.tolerance("drift_field_coverage") == 0.25
+    assert outlet.validation.mode("drift_boilerplate") == "warn"
+    assert outlet.validation.mode("drift_field_coverage") == "fail"
+    for bad, key in (("{tolerance: {layout: 0.2}}", "validation.drift.tolerance.layout"),
+                     ("{tolerance: {language: 2}}", "validation.drift.tolerance.language"),
+                     ("{baseline_days: 2}", "validation.drift.min_baseline_days"),
+                     ("{min_rows: 0}", "validation.drift.min_rows"),
+                     ("{window: 3}", "validation.drift.window")):
+        with pytest.raises(ConfigError, match=re.escape(f"x.yaml: {key}: ")):
+            parse_outlet(yaml.safe_load(_config(bad)), "x.yaml")

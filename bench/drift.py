@@ -44,8 +44,8 @@ OUTLETS = ("demo_bayside_press", "demo_metro_ledger", "demo_dnipro_visti", "demo
 REDESIGNED = "demo_dnipro_visti"
 
 
-def day_rows(outlet: Outlet, day: dt.date) -> tuple[dict[str, Any], list[int]]:
-    """The day's profile and word counts, from its pages as the pipeline parses them."""
+def day_rows(outlet: Outlet, day: dt.date) -> dict[str, Any]:
+    """The day's profile, from its pages as the pipeline parses them."""
     columns: dict[str, list[Any]] = {name: [] for name in (
         *drift.FIELDS, "parser", "published_at_source", "word_count")}
     bodies = []
@@ -60,16 +60,15 @@ def day_rows(outlet: Outlet, day: dt.date) -> tuple[dict[str, Any], list[int]]:
         for name in columns:
             columns[name].append(row[name])
         bodies.append(article.body)
-    profile = drift.build_profile(columns, outlet.language, drift.repeated_lines(bodies))
-    return profile, [int(w) for w in columns["word_count"]]
+    return drift.build_profile(columns, outlet.language, drift.repeated_lines(bodies))
 
 
-def judged(outlet: Outlet, day: dt.date, today: tuple[dict[str, Any], list[int]],
+def judged(outlet: Outlet, day: dt.date, today: dict[str, Any],
            history: dict[dt.date, dict[str, Any]]) -> drift.DriftResult:
     rules = outlet.validation.drift
     days = [day - dt.timedelta(days=n) for n in range(1, rules.baseline_days + 1)]
     baselines = [history[d] for d in days if d in history]
-    return drift.judge(today[0], today[1], baselines, rules)
+    return drift.judge(today, baselines, rules)
 
 
 def main() -> None:
@@ -81,7 +80,7 @@ def main() -> None:
     outlets = load_outlets(Path(__file__).resolve().parents[1] / "include" / "outlets")
     started = time.perf_counter()
     days = [args.first + dt.timedelta(days=i) for i in range((args.last - args.first).days + 1)]
-    profiles: dict[str, dict[dt.date, tuple[dict[str, Any], list[int]]]] = {}
+    profiles: dict[str, dict[dt.date, dict[str, Any]]] = {}
     ordinary: dict[str, dict[str, Any]] = {}
     alarms: Counter[str] = Counter()
     examples: list[str] = []
@@ -90,7 +89,7 @@ def main() -> None:
         profiles[key] = {day: day_rows(outlet, day) for day in days
                          if dt.datetime.combine(day, dt.time(), dt.UTC)
                          < render_dnipro.REDESIGN_AT or key != REDESIGNED}
-        history = {d: p for d, (p, _) in profiles[key].items()}
+        history = profiles[key]
         judged_days = fired_days = 0
         for day, today in profiles[key].items():
             result = judged(outlet, day, today, history)
@@ -109,7 +108,7 @@ def main() -> None:
                          if judged_days else None}
     # The redesign moved to each of the last --trials ordinary days of the redesigned outlet.
     outlet = outlets[REDESIGNED]
-    history = {d: p for d, (p, _) in profiles[REDESIGNED].items()}
+    history = profiles[REDESIGNED]
     real = render_dnipro.REDESIGN_AT
     trials = detected = not_judged = 0
     by_check: Counter[str] = Counter()

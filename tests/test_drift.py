@@ -84,7 +84,7 @@ def test_the_redesign_day_fails_naming_what_changed(
                      by_check["drift_field_coverage"])
     assert "description" not in by_check["drift_field_coverage"], "only what moved is named"
     assert PROMO_START in by_check["drift_boilerplate"]
-    assert re.search(r"rows under \d+(\.\d)? words \(baseline p25\) 100% vs baseline 25%",
+    assert re.search(r"rows under \d+ words 100% vs baseline \d+%",
                      by_check["drift_body_length"])
     assert summary["profile"]["coverage"]["authors"] == 0.0
     assert not (Path(lake) / "articles" / f"outlet={OUTLET}" / f"date={REDESIGN_DAY}").exists()
@@ -116,30 +116,31 @@ def test_the_redesign_day_fails_naming_what_changed(
 @pytest.mark.timeout(300)
 def test_outlets_check_prints_the_profile_of_a_sample(demo_site: str) -> None:
     outlet = load_outlets()[OUTLET]
-    text = format_check(dry_run(outlet, REDESIGN_DAY, sample=6))
+    text = format_check(dry_run(outlet, REDESIGN_DAY))
     assert "extraction profile" in text
     assert re.search(r"authors\s+0%", text)
     assert f"“{PROMO_START}" in text
     assert "parser path      rules 100%" in text
 
 
-def _profile(rows: int, authors: float, p25: float = 200, p75: float = 400) -> dict[str, Any]:
+def _profile(rows: int, authors: float) -> dict[str, Any]:
+    bins = [0] * (len(drift.WORD_EDGES) + 1)
+    bins[6] = rows  # every row 300-399 words
     return {"rows": rows, "coverage": {"authors": authors}, "date_source": {"meta": 1.0},
-            "parser_path": {"rules": 1.0}, "words": {"p25": p25, "p75": p75},
+            "parser_path": {"rules": 1.0}, "word_bins": bins,
             "boilerplate": 0.0, "language_mismatch": 0.0}
 
 
 def test_a_small_day_needs_a_bigger_step_than_a_big_one() -> None:
     rules = Drift()
     baselines = [_profile(200, 0.9)] * 3
-    words = [300] * 6
     # 6 rows: 2 of 6 without a byline is within three standard errors of 90 %.
-    small = drift.judge(_profile(6, 4 / 6), words, baselines, rules)
+    small = drift.judge(_profile(6, 4 / 6), baselines, rules)
     assert small.scores["drift_field_coverage"] is not None
     assert small.scores["drift_field_coverage"] <= 1 and small.message(
         "drift_field_coverage") is None
     # 600 rows at the same share: beyond the tolerance (25 points).
-    big = drift.judge(_profile(600, 0.6), [300] * 600, baselines, rules)
+    big = drift.judge(_profile(600, 0.6), baselines, rules)
     assert big.scores["drift_field_coverage"] > 1
     assert big.message("drift_field_coverage") == (
         "authors present 60% vs baseline 90% (median of 3 days; allowed ±25% at 600 rows)")
@@ -147,9 +148,9 @@ def test_a_small_day_needs_a_bigger_step_than_a_big_one() -> None:
 
 def test_too_few_rows_or_baseline_days_are_not_judged() -> None:
     rules = Drift()
-    assert drift.judge(_profile(4, 0.0), [300] * 4, [_profile(9, 1.0)] * 3,
+    assert drift.judge(_profile(4, 0.0), [_profile(9, 1.0)] * 3,
                        rules).not_judged == "4 rows < drift.min_rows 5"
-    result = drift.judge(_profile(9, 0.0), [300] * 9, [_profile(9, 1.0)] * 2, rules)
+    result = drift.judge(_profile(9, 0.0), [_profile(9, 1.0)] * 2, rules)
     assert result.scores == dict.fromkeys(drift.CHECKS)
     assert result.not_judged is not None and "min_baseline_days 3" in result.not_judged
 
@@ -185,3 +186,26 @@ def test_drift_config_is_read_and_checked() -> None:
                      ("{window: 3}", "validation.drift.window")):
         with pytest.raises(ConfigError, match=re.escape(f"x.yaml: {key}: ")):
             parse_outlet(yaml.safe_load(_config(bad)), "x.yaml")
+
+
+@pytest.mark.timeout(120)
+def test_each_drift_check_fails_or_warns_through_the_batch_suite() -> None:
+    import yaml
+
+    from newslake.validate import validate_batch
+
+    outlet = parse_outlet(yaml.safe_load(_config("{}")), "x.yaml")
+    summary: dict[str, float | None] = {
+        "candidates": 10, "duplicate_article_ids": 0, "quarantine_share": 0.0,
+        "duplicate_share": 0.0, "written_vs_recent": 1.0,
+        **{c: 0.5 for c in drift.CHECKS}}
+    assert validate_batch(summary, outlet).batch_failures == []
+    unjudged = validate_batch({**summary, **dict.fromkeys(drift.CHECKS)}, outlet)
+    assert unjudged.batch_failures == [] and unjudged.batch_warnings == []
+    for check in drift.CHECKS:
+        report = validate_batch({**summary, check: 1.5}, outlet, {check: "what moved"})
+        lines = report.batch_warnings if check == "drift_boilerplate" else report.batch_failures
+        assert lines == [f"{check}: what moved"], check
+        assert [*report.batch_warnings, *report.batch_failures] == lines
+    bare = validate_batch({**summary, "drift_language": 1.25}, outlet)
+    assert bare.batch_failures == ["drift_language (drift_language=1.25)"]

@@ -10,7 +10,9 @@ outlet's last ``validation.drift.baseline_days`` days that have one (their lates
 Every figure is a share of the day's rows, so each is judged the same way: it drifts when
 ``|value - baseline|`` exceeds ``max(tolerance, Z * sqrt(p(1 - p) / rows))``, the check's
 tolerance or three standard errors of a share of that many rows (``p`` the baseline,
-smoothed by the baseline's row count so that 100 % still leaves room for one odd row).
+smoothed by the baseline's row count so that 100 % still leaves room for one odd row), and
+widened by the spread of the baseline days' own values (a figure that swings from day to
+day, like the share of updated stories, gets the room it swings in).
 A small day thus needs a large step to fire; a big day fires at the tolerance.
 
 The checks (``CHECKS``), each a Great Expectations expectation of the batch suite on the
@@ -19,8 +21,9 @@ check's worst ``score`` (``|value - baseline| / allowed``; over 1 fails or warns
 - ``drift_field_coverage``: the share of rows that have each field (``FIELDS``);
 - ``drift_date_source``: the share of rows per ``published_at_source`` (``none``: no date);
 - ``drift_parser_path``: the share of rows per parser path (rules/structured/embedded/generic);
-- ``drift_body_length``: the share of rows shorter than the baseline's 25th percentile of
-  words, and longer than its 75th (0.25 each, by definition of the baseline);
+- ``drift_body_length``: the share of rows under the word count that a quarter of the
+  baseline days' rows (pooled, ``word_bins``) are under, and the share at or over the one
+  three quarters are under (each against the same share on each baseline day);
 - ``drift_boilerplate``: the share of rows whose body holds a line (paragraph, at least
   ``MIN_LINE_CHARS`` characters) that at least ``max(MIN_REPEATS, REPEAT_SHARE * rows)`` of
   the day's rows hold too (leaked promo or navigation text);
@@ -49,8 +52,11 @@ CHECKS = ("drift_field_coverage", "drift_date_source", "drift_parser_path",
 Z = 3.0
 MIN_LINE_CHARS = 30
 MIN_REPEATS = 4
-REPEAT_SHARE = 0.6
+REPEAT_SHARE = 0.8
 QUANTILES = (10, 25, 50, 75, 90)
+# Word-count bins of the profile: a day's body-length distribution in 15 numbers, pooled
+# over the baseline days to find the cuts that the body-length check counts rows under.
+WORD_EDGES = (25, 50, 100, 150, 200, 250, 300, 400, 500, 700, 1000, 1500, 2500, 5000)
 SHOWN_LINE_CHARS = 80
 
 
@@ -152,6 +158,8 @@ def build_profile(columns: Mapping[str, Sequence[Any]], language: str,
                                 for s in columns["published_at_source"]), rows),
         "parser_path": _shares((parser_path(p) for p in columns["parser"]), rows),
         "words": _quantiles(words),
+        "word_bins": [sum(1 for w in words if lower <= w < upper) for lower, upper in zip(
+            (0, *WORD_EDGES), (*WORD_EDGES, math.inf), strict=True)],
         "boilerplate": round(lines.share, 4),
         "repeated_line": lines.top_line,
         "repeated_line_rows": lines.top_rows,
@@ -205,15 +213,35 @@ def _median(values: list[float]) -> float:
     return float(statistics.median(values)) if values else 0.0
 
 
-def _allowed(baseline: float, baseline_rows: int, rows: int, tolerance: float) -> float:
+def _allowed(baseline: float, baseline_rows: int, rows: int, tolerance: float,
+             spread: float) -> float:
     smoothed = (baseline * baseline_rows + 1) / (baseline_rows + 2)
-    return max(tolerance, Z * math.sqrt(smoothed * (1 - smoothed) / rows))
+    return max(tolerance, Z * math.sqrt(smoothed * (1 - smoothed) / rows + spread ** 2))
 
 
-def judge(today: Mapping[str, Any], words: Sequence[int], baselines: Sequence[Mapping[str, Any]],
+def _under(bins: Sequence[int], cut: int) -> float:
+    """The share of a profile's rows under ``WORD_EDGES[cut]`` words."""
+    total = sum(bins)
+    return sum(bins[: cut + 1]) / total if total else 0.0
+
+
+def _body_cuts(usable: Sequence[Mapping[str, Any]]) -> tuple[int, int] | None:
+    """The word-count edges (indexes in ``WORD_EDGES``) under which the pooled baseline
+    rows come nearest a quarter and three quarters; None without bins."""
+    binned = [b["word_bins"] for b in usable if b.get("word_bins")]
+    if not binned:
+        return None
+    pooled = [sum(column) for column in zip(*binned, strict=True)]
+    shares = [_under(pooled, i) for i in range(len(WORD_EDGES))]
+    low = min(range(len(shares)), key=lambda i: abs(shares[i] - 0.25))
+    high = min(range(len(shares)), key=lambda i: abs(shares[i] - 0.75))
+    return low, high
+
+
+def judge(today: Mapping[str, Any], baselines: Sequence[Mapping[str, Any]],
           rules: Drift, baseline_days: list[str] | None = None) -> DriftResult:
-    """Each check's score for ``today`` (a ``build_profile``; ``words``: its rows' word
-    counts) against ``baselines`` (the recent days' profiles, newest first)."""
+    """Each check's score for ``today`` (a ``build_profile``) against ``baselines`` (the
+    recent days' profiles, newest first)."""
     rows = int(today.get("rows") or 0)
     usable = [b for b in baselines if int(b.get("rows") or 0) >= rules.min_rows]
     unjudged = dict.fromkeys(CHECKS, None)
@@ -227,40 +255,44 @@ def judge(today: Mapping[str, Any], words: Sequence[int], baselines: Sequence[Ma
     days = len(usable)
     findings: dict[str, list[Finding]] = {c: [] for c in CHECKS}
 
-    def add(check: str, metric: str, value: float, baseline: float) -> None:
-        tolerance = rules.tolerance(check)
+    def add(check: str, metric: str, value: float, past: list[float] | float) -> None:
+        """``past``: the baseline days' values (their median is the baseline, their
+        spread widens what is allowed), or a fixed baseline."""
+        values = past if isinstance(past, list) else []
+        baseline = _median(values) if isinstance(past, list) else past
+        spread = statistics.pstdev(values) if len(values) > 1 else 0.0
+        allowed = _allowed(baseline, base_rows, rows, rules.tolerance(check), spread)
         findings[check].append(Finding(check, metric, round(value, 4), round(baseline, 4),
-                                       round(_allowed(baseline, base_rows, rows, tolerance), 4),
-                                       rows, days))
+                                       round(allowed, 4), rows, days))
 
     def shares(check: str, key: str, names: Iterable[str]) -> None:
         for name in names:
             add(check, f"{key} {name}" if key else f"{name} present",
                 float(today.get(key or "coverage", {}).get(name, 0.0)),
-                _median([float(b.get(key or "coverage", {}).get(name, 0.0)) for b in usable]))
+                [float(b.get(key or "coverage", {}).get(name, 0.0)) for b in usable])
 
     shares("drift_field_coverage", "", FIELDS)
     sources = sorted({s for p in [today, *usable] for s in p.get("date_source", {})})
     shares("drift_date_source", "date_source", sources)
     paths = sorted({s for p in [today, *usable] for s in p.get("parser_path", {})})
     shares("drift_parser_path", "parser_path", paths)
-    p25 = _median([float(b["words"]["p25"]) for b in usable if b.get("words")])
-    p75 = _median([float(b["words"]["p75"]) for b in usable if b.get("words")])
-    counted = [int(w) for w in words]
-    if counted:
-        short = sum(w < p25 for w in counted) / len(counted)
-        long = sum(w > p75 for w in counted) / len(counted)
-        # Against 0.25 by construction, smoothed as if over the baseline's rows.
-        add("drift_body_length", f"rows under {p25:g} words (baseline p25)", short, 0.25)
-        add("drift_body_length", f"rows over {p75:g} words (baseline p75)", long, 0.25)
+    cuts = _body_cuts(usable)
+    bins = today.get("word_bins")
+    if cuts is not None and bins:
+        low, high = cuts
+        with_bins = [b["word_bins"] for b in usable if b.get("word_bins")]
+        add("drift_body_length", f"rows under {WORD_EDGES[low]} words", _under(bins, low),
+            [_under(b, low) for b in with_bins])
+        add("drift_body_length", f"rows of {WORD_EDGES[high]} words or more",
+            1 - _under(bins, high), [1 - _under(b, high) for b in with_bins])
     add("drift_boilerplate", "rows with a line repeated across the day"
         + (f" (\u201c{today['repeated_line']}\u201d in {today.get('repeated_line_rows')} rows)"
            if today.get("repeated_line") else ""),
         float(today.get("boilerplate", 0.0)),
-        _median([float(b.get("boilerplate", 0.0)) for b in usable]))
+        [float(b.get("boilerplate", 0.0)) for b in usable])
     add("drift_language", "rows not in the outlet's language",
         float(today.get("language_mismatch", 0.0)),
-        _median([float(b.get("language_mismatch", 0.0)) for b in usable]))
+        [float(b.get("language_mismatch", 0.0)) for b in usable])
     scores: dict[str, float | None] = {
         c: round(max((f.score for f in findings[c]), default=0.0), 4) for c in CHECKS}
     return DriftResult(scores, findings, None, baseline_days)

@@ -391,8 +391,7 @@ def _drift(
     first = spec.day - dt.timedelta(days=rules.baseline_days)
     baselines = [(day, m["profile"]) for day, m in recent
                  if day >= first and isinstance(m.get("profile"), dict)]
-    words = [int(w) for w in columns["word_count"] if drift.present(w)]
-    result = drift.judge(profile, words, [p for _, p in baselines], rules,
+    result = drift.judge(profile, [p for _, p in baselines], rules,
                          [day.isoformat() for day, _ in baselines])
     return profile, result
 

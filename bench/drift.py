@@ -71,74 +71,94 @@ def judged(outlet: Outlet, day: dt.date, today: dict[str, Any],
     return drift.judge(today, baselines, rules)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--first", type=dt.date.fromisoformat, default=dt.date(2026, 3, 1))
-    parser.add_argument("--last", type=dt.date.fromisoformat, default=dt.date(2026, 6, 17))
-    parser.add_argument("--trials", type=int, default=30)
-    args = parser.parse_args()
-    outlets = load_outlets(Path(__file__).resolve().parents[1] / "include" / "outlets")
-    started = time.perf_counter()
-    days = [args.first + dt.timedelta(days=i) for i in range((args.last - args.first).days + 1)]
-    profiles: dict[str, dict[dt.date, dict[str, Any]]] = {}
+def _fired(result: drift.DriftResult) -> list[str]:
+    return [c for c in drift.CHECKS if (result.scores[c] or 0) > 1]
+
+
+def _figures(outlets: dict[str, Outlet], profiles: dict[str, dict[dt.date, dict[str, Any]]],
+             redesigned: dict[dt.date, dict[str, Any]]) -> dict[str, Any]:
+    """False alarms over the ordinary days and detection of the simulated redesigns."""
     ordinary: dict[str, dict[str, Any]] = {}
     alarms: Counter[str] = Counter()
     examples: list[str] = []
-    for key in OUTLETS:
-        outlet = outlets[key]
-        profiles[key] = {day: day_rows(outlet, day) for day in days
-                         if dt.datetime.combine(day, dt.time(), dt.UTC)
-                         < render_dnipro.REDESIGN_AT or key != REDESIGNED}
-        history = profiles[key]
+    for key, history in profiles.items():
         judged_days = fired_days = 0
-        for day, today in profiles[key].items():
-            result = judged(outlet, day, today, history)
+        for day, today in history.items():
+            result = judged(outlets[key], day, today, history)
             if result.not_judged:
                 continue
             judged_days += 1
-            fired = [c for c in drift.CHECKS if (result.scores[c] or 0) > 1]
+            fired = _fired(result)
             fired_days += bool(fired)
             alarms.update(f"{key}:{c}" for c in fired)
             if fired and len(examples) < 5:
                 examples.append(f"{key} {day}: " + "; ".join(
                     f"{c}: {result.message(c)}" for c in fired))
-        ordinary[key] = {"days": len(profiles[key]), "judged": judged_days,
-                         "false_alarm_days": fired_days,
-                         "false_alarm_rate": round(fired_days / judged_days, 4)
-                         if judged_days else None}
-    # The redesign moved to each of the last --trials ordinary days of the redesigned outlet.
-    outlet = outlets[REDESIGNED]
-    history = profiles[REDESIGNED]
-    real = render_dnipro.REDESIGN_AT
+        ordinary[key] = {"judged": judged_days, "false_alarm_days": fired_days}
+    all_judged = sum(o["judged"] for o in ordinary.values())
+    all_fired = sum(o["false_alarm_days"] for o in ordinary.values())
     trials = detected = not_judged = 0
     by_check: Counter[str] = Counter()
-    try:
-        for day in sorted(history)[-args.trials:]:
-            render_dnipro.REDESIGN_AT = dt.datetime.combine(day, dt.time(), dt.UTC)
-            result = judged(outlet, day, day_rows(outlet, day), history)
-            trials += 1
-            if result.not_judged:
-                not_judged += 1
-                continue
-            fired = [c for c in drift.CHECKS if (result.scores[c] or 0) > 1]
-            detected += bool(fired)
-            by_check.update(fired)
-    finally:
-        render_dnipro.REDESIGN_AT = real
-    figures = {
-        "window": f"{args.first}..{args.last}",
-        "rules": {"min_rows": outlet.validation.drift.min_rows,
-                  "baseline_days": outlet.validation.drift.baseline_days,
-                  "min_baseline_days": outlet.validation.drift.min_baseline_days},
+    for day, today in redesigned.items():
+        result = judged(outlets[REDESIGNED], day, today, profiles[REDESIGNED])
+        trials += 1
+        if result.not_judged:
+            not_judged += 1
+            continue
+        fired = _fired(result)
+        detected += bool(fired)
+        by_check.update(fired)
+    return {
         "ordinary": ordinary,
+        "false_alarm_rate": f"{all_fired}/{all_judged} = {all_fired / all_judged:.2%}"
+        if all_judged else None,
         "false_alarms_by_check": dict(sorted(alarms.items())),
         "false_alarm_examples": examples,
         "redesign": {"outlet": REDESIGNED, "trials": trials, "not_judged": not_judged,
-                     "detected": detected,
-                     "detection_rate": round(detected / (trials - not_judged), 4)
-                     if trials > not_judged else None,
-                     "fired_by_check": dict(sorted(by_check.items()))},
-        "seconds": round(time.perf_counter() - started, 1),
+                     "detected": detected, "fired_by_check": dict(sorted(by_check.items()))},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--first", type=dt.date.fromisoformat, default=dt.date(2026, 3, 1))
+    parser.add_argument("--last", type=dt.date.fromisoformat, default=dt.date(2026, 6, 17))
+    parser.add_argument("--trials", type=int, default=30)
+    parser.add_argument("--z", type=lambda t: [float(v) for v in t.split(",")],
+                        default=[drift.Z], help="standard errors allowed, e.g. 3,3.5,4")
+    args = parser.parse_args()
+    outlets = load_outlets(Path(__file__).resolve().parents[1] / "include" / "outlets")
+    started = time.perf_counter()
+    days = [args.first + dt.timedelta(days=i) for i in range((args.last - args.first).days + 1)]
+    profiles = {key: {day: day_rows(outlets[key], day) for day in days
+                      if key != REDESIGNED or dt.datetime.combine(day, dt.time(), dt.UTC)
+                      < render_dnipro.REDESIGN_AT} for key in OUTLETS}
+    # The redesign moved to each of the last --trials ordinary days of the redesigned outlet.
+    real = render_dnipro.REDESIGN_AT
+    redesigned: dict[dt.date, dict[str, Any]] = {}
+    try:
+        for day in sorted(profiles[REDESIGNED])[-args.trials:]:
+            render_dnipro.REDESIGN_AT = dt.datetime.combine(day, dt.time(), dt.UTC)
+            redesigned[day] = day_rows(outlets[REDESIGNED], day)
+    finally:
+        render_dnipro.REDESIGN_AT = real
+    profiled = time.perf_counter() - started
+    shipped = drift.Z
+    by_z = {}
+    try:
+        for z in args.z:
+            drift.Z = z
+            by_z[f"z={z:g}"] = _figures(outlets, profiles, redesigned)
+    finally:
+        drift.Z = shipped
+    rules = outlets[REDESIGNED].validation.drift
+    figures = {
+        "window": f"{args.first}..{args.last}", "shipped_z": shipped,
+        "rules": {"min_rows": rules.min_rows, "baseline_days": rules.baseline_days,
+                  "min_baseline_days": rules.min_baseline_days},
+        **by_z,
+        "seconds": {"profiles": round(profiled, 1),
+                    "total": round(time.perf_counter() - started, 1)},
     }
     report("drift", figures)
 

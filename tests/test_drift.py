@@ -111,6 +111,7 @@ def test_the_redesign_day_fails_naming_what_changed(
     points = re.findall(r"<title>authors ([0-9-]+): ([0-9.]+)%", chart.group(0))
     assert dict(points) == {**{str(d): "100.0" for d in (*BASELINE, ORDINARY)},
                             str(REDESIGN_DAY): "0.0"}
+    assert "warned: drift_field_coverage: authors present 0% vs baseline 100%" in page
 
 
 @pytest.mark.timeout(300)

@@ -51,7 +51,7 @@ CHECKS = ("drift_field_coverage", "drift_date_source", "drift_parser_path",
           "drift_body_length", "drift_boilerplate", "drift_language")
 Z = 3.0
 MIN_LINE_CHARS = 30
-MIN_REPEATS = 4
+MIN_REPEATS = 5
 REPEAT_SHARE = 0.8
 QUANTILES = (10, 25, 50, 75, 90)
 # Word-count bins of the profile: a day's body-length distribution in 15 numbers, pooled

@@ -78,6 +78,7 @@ class RunRecord:
     quarantined: int | None
     failed_checks: dict[str, int] = field(default_factory=dict)
     batch_failures: tuple[str, ...] = ()
+    batch_warnings: tuple[str, ...] = ()  # checks set to warn that fired (drift, …)
     seconds: float | None = None
     validation_file: str | None = None  # relative to the lake
     profile: dict[str, Any] | None = None  # extraction profile (newslake.drift)
@@ -174,6 +175,7 @@ def load_runs(lake_uri: str, storage: Mapping[str, str] | None = None) -> list[R
                 seconds=_seconds(data),
                 validation_file=str(ref.relative_to(root)) if ref else None,
                 profile=data.get("profile"),
+                batch_warnings=tuple(data.get("batch_warnings") or ()),
             ))
         for stem, ref in sorted(results.items()):
             if (folder / f"{stem}.json").exists():
@@ -401,6 +403,7 @@ def _legend(colors: Mapping[str, str]) -> str:
 def _checks_text(run: RunRecord) -> str:
     parts = [f"{name} ×{n}" for name, n in sorted(run.failed_checks.items())]
     parts += [f"batch: {f}" for f in run.batch_failures]
+    parts += [f"warned: {w}" for w in run.batch_warnings]
     return "; ".join(parts) or "—"
 
 

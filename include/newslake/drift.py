@@ -12,8 +12,9 @@ Every figure is a share of the day's rows, so each is judged the same way: it dr
 the check's tolerance or ``Z`` (3.5) standard errors of a share of that many rows (``p``
 the baseline, smoothed by the baseline's row count so that 100 % still leaves room for one
 odd row), and
-widened by the spread of the baseline days' own values (a figure that swings from day to
-day, like the share of updated stories, gets the room it swings in).
+widened by the spread of the baseline days' own values (1.4826 × their median absolute
+deviation: a figure that swings from day to day, like the share of updated stories, gets
+the room it swings in; one odd day does not).
 A small day thus needs a large step to fire; a big day fires at the tolerance.
 
 The checks (``CHECKS``), each a Great Expectations expectation of the batch suite on the
@@ -215,6 +216,16 @@ def _median(values: list[float]) -> float:
     return float(statistics.median(values)) if values else 0.0
 
 
+def _spread(values: list[float]) -> float:
+    """The baseline days' spread, robustly: 1.4826 × the median absolute deviation (the
+    standard deviation of a normal sample), so that one odd day among them does not
+    widen the room for a week."""
+    if len(values) < 2:
+        return 0.0
+    middle = statistics.median(values)
+    return 1.4826 * statistics.median(abs(v - middle) for v in values)
+
+
 def _allowed(baseline: float, baseline_rows: int, rows: int, tolerance: float,
              spread: float) -> float:
     smoothed = (baseline * baseline_rows + 1) / (baseline_rows + 2)
@@ -262,7 +273,7 @@ def judge(today: Mapping[str, Any], baselines: Sequence[Mapping[str, Any]],
         spread widens what is allowed), or a fixed baseline."""
         values = past if isinstance(past, list) else []
         baseline = _median(values) if isinstance(past, list) else past
-        spread = statistics.pstdev(values) if len(values) > 1 else 0.0
+        spread = _spread(values)
         allowed = _allowed(baseline, base_rows, rows, rules.tolerance(check), spread)
         findings[check].append(Finding(check, metric, round(value, 4), round(baseline, 4),
                                        round(allowed, 4), rows, days))

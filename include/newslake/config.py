@@ -96,7 +96,7 @@ class Politeness:
 
 # Extraction drift checks (newslake.drift) and their default tolerances: how far a day's
 # share may move from the baseline's before the check fires (at least; a small day gets
-# more room: 3.5 standard errors of its share).
+# more room: 4 standard errors of its share).
 DRIFT_TOLERANCES = {
     "drift_field_coverage": 0.25, "drift_date_source": 0.25, "drift_parser_path": 0.25,
     "drift_body_length": 0.4, "drift_boilerplate": 0.25, "drift_language": 0.2,

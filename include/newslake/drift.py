@@ -9,7 +9,7 @@ outlet's last ``validation.drift.baseline_days`` days that have one (their lates
 
 Every figure is a share of the day's rows, so each is judged the same way: it drifts when
 ``|value - baseline|`` exceeds ``max(tolerance, Z * sqrt(p(1 - p) / rows + spread ** 2))``,
-the check's tolerance or ``Z`` (3.5) standard errors of a share of that many rows (``p``
+the check's tolerance or ``Z`` (4) standard errors of a share of that many rows (``p``
 the baseline, smoothed by the baseline's row count so that 100 % still leaves room for one
 odd row), and
 widened by the spread of the baseline days' own values (1.4826 × their median absolute
@@ -52,7 +52,7 @@ FIELDS = ("authors", "description", "published_at", "modified_at", "section", "t
 PARSER_PATHS = ("rules", "structured", "embedded", "generic")
 CHECKS = ("drift_field_coverage", "drift_date_source", "drift_parser_path",
           "drift_body_length", "drift_boilerplate", "drift_language")
-Z = 3.5
+Z = 4.0
 MIN_LINE_CHARS = 30
 MIN_REPEATS = 5
 REPEAT_SHARE = 0.8

@@ -73,7 +73,7 @@ with DAG(
         days = stale_days(lake, lake_storage(lake))
         return [day.isoformat() for day in days[-MAX_DAYS_PER_RUN:]]  # newest first kept
 
-    @task(max_active_tis_per_dagrun=PARALLEL_DAYS, outlets=[CORPUS_ASSET])
+    @task(multiple_outputs=False, max_active_tis_per_dagrun=PARALLEL_DAYS, outlets=[CORPUS_ASSET])
     def compact(day: str) -> dict[str, Any]:
         from newslake.compact import build_day
 

@@ -119,7 +119,7 @@ def build_dag(outlet: Outlet) -> DAG:
                 # The same rows fail the same checks on every attempt: fail without retries.
                 raise AirflowFailException(str(exc)) from exc
 
-        @task(outlets=[Asset(f"newslake://articles/{outlet.id}")])
+        @task(multiple_outputs=False, outlets=[Asset(f"newslake://articles/{outlet.id}")])
         def publish(summary_path: str, warc_paths: list[str]) -> dict[str, Any]:
             from airflow.sdk.exceptions import AirflowFailException
 

@@ -85,7 +85,7 @@ with DAG(
             paths = [p for p in paths if Path(p).stem in wanted]
         return shards(paths, SHARD_SIZE)
 
-    @task(execution_timeout=SHARD_TIMEOUT, max_active_tis_per_dagrun=4)
+    @task(multiple_outputs=False, execution_timeout=SHARD_TIMEOUT, max_active_tis_per_dagrun=4)
     def poll(paths: list[str]) -> dict[str, Any]:
         from newslake.frontier import poll_configs
 
@@ -104,7 +104,7 @@ with DAG(
             "deferred": [r["outlet"] for r in results if r.get("deferred")],
         }
 
-    @task(outlets=[FRONTIER], trigger_rule="all_done")
+    @task(multiple_outputs=False, outlets=[FRONTIER], trigger_rule="all_done")
     def report(shard_reports: list[dict[str, Any]]) -> dict[str, Any]:
         shard_reports = [s for s in shard_reports if s]
         total: dict[str, Any] = {

@@ -86,6 +86,7 @@ def build_dag(outlet: Outlet) -> DAG:
             return [day.isoformat() for day in days]
 
         @task(
+            multiple_outputs=False,
             max_active_tis_per_dagrun=PARALLEL_DAYS,
             outlets=[Asset(f"newslake://articles/{outlet.id}")],
         )

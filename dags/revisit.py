@@ -71,7 +71,7 @@ with DAG(
         return shards(paths, SHARD_SIZE)
 
     # Up to four shards at once; a shard's outlets are revisited one after another.
-    @task(execution_timeout=SHARD_TIMEOUT, max_active_tis_per_dagrun=4)
+    @task(multiple_outputs=False, execution_timeout=SHARD_TIMEOUT, max_active_tis_per_dagrun=4)
     def revisit(paths: list[str]) -> dict[str, Any]:
         from newslake.revisit import revisit_configs
 
@@ -97,7 +97,7 @@ with DAG(
             "deferred": [f"{r['outlet']} {r['date']}" for r in results if r.get("deferred")],
         }
 
-    @task(outlets=[REVISIONS], trigger_rule="all_done")
+    @task(multiple_outputs=False, outlets=[REVISIONS], trigger_rule="all_done")
     def report(shard_reports: list[dict[str, Any]]) -> dict[str, Any]:
         shard_reports = [s for s in shard_reports if s]
         total: dict[str, Any] = {

@@ -50,7 +50,7 @@ PARAGRAPHS = (
 
 
 def tampafp_outlet() -> Outlet:
-    """The outlet of DESIGN.md's example config."""
+    """The outlet of the original design brief's example config (tampafp)."""
     return parse_outlet(
         {
             "id": "tampafp",

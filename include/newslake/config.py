@@ -1,9 +1,9 @@
 """Outlet configs: one YAML file per outlet, read into typed, frozen objects.
 
-The format is the contract in DESIGN.md ("Outlet config"). Unknown keys and wrong types
-raise ``ConfigError`` naming the file and the key, so a typo never silently disables a
-rule. String values may use ``${VAR}`` or ``${VAR:-default}``: the demo outlets point at
-the loopback newsroom through ``NEWSLAKE_DEMO_URL``.
+The format is the contract in docs/outlets.md (every key and its default). Unknown keys
+and wrong types raise ``ConfigError`` naming the file and the key, so a typo never
+silently disables a rule. String values may use ``${VAR}`` or ``${VAR:-default}``: the
+demo outlets point at the loopback newsroom through ``NEWSLAKE_DEMO_URL``.
 """
 
 from __future__ import annotations

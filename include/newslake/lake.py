@@ -1,6 +1,6 @@
 """The lake: locations, Parquet/JSON/WARC I/O and atomic partition replacement.
 
-Layout (DESIGN.md contract)::
+Layout (the contract in docs/lake.md)::
 
     <lake>/articles/outlet=<id>/date=<YYYY-MM-DD>/part-00000.parquet
     <lake>/quarantine/outlet=<id>/date=<YYYY-MM-DD>/part-00000.parquet

@@ -1,4 +1,4 @@
-"""The article record (DESIGN.md contract): the Python object and its Arrow schema."""
+"""The article record (the contract in docs/lake.md): the Python object and its Arrow schema."""
 
 from __future__ import annotations
 

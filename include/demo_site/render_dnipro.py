@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from html import escape as e
 from urllib.parse import quote
 
@@ -148,51 +149,44 @@ def _text_redesigned(a: DemoArticle, base: str) -> str:
             f"<p><i>{e(SUBSCRIBE)}</i></p>\n</div>")
 
 
-def article_page_redesigned(a: DemoArticle, base: str, now: dt.datetime) -> str:
-    local = _local(a.published_at)
-    tags = ", ".join(f'<a href="{base}{PREFIX}/tag/{quote(t)}/">{e(t)}</a>' for t in a.tags)
-    extra = f"""<meta name="description" content="{e(a.description)}" />
-<meta name="keywords" content="{e(", ".join(a.tags))}" />
-<meta name="pubdate" content="{local:%Y-%m-%d %H:%M}" />
-<meta property="og:type" content="article" />
-<meta property="og:title" content="{e(a.title)}" />
-<meta property="og:description" content="{e(a.description)}" />
-<meta property="og:image" content="{base}{a.image_path}" />
-<meta property="og:url" content="{a.url(base)}" />
-<meta property="og:site_name" content="{SITE}" />
-<link rel="canonical" href="{a.url(base)}" />"""
-    return f"""{_head(base, f"{a.title} - {SITE}", extra)}
-{_top(base, now)}
-<td id="content">
-<div class="path"><a href="{base}{PREFIX}/">Головна</a> &raquo; \
-<a href="{_rubric_url(base, a.section_slug)}">{e(a.section)}</a></div>
-<div class="news-item news-item--v3">
- <h1>{e(a.title)}</h1>
- <div class="news-info"><span class="date">{_shown(a.published_at)}</span> \
-<span class="writer">{e(a.authors[0])}</span> \
-<span class="views">Переглядів: {a.id % 1500 + 37}</span></div>
- <div class="news-photo"><img src="{base}{a.image_path}" alt="{e(a.title)}" width="600" />\
-<div class="photo-sign">{e(a.image_caption)}</div></div>
- <div class="news-lead"><strong>{e(a.description)}</strong></div>
-{_text_redesigned(a, base)}
- <div class="tags">Теги: {tags}</div>
- <div class="share">Поділитися: <a href="https://www.facebook.com/sharer.php?u={a.url(base)}">\
-Facebook</a> <a href="https://t.me/share/url?url={a.url(base)}">Telegram</a></div>
-</div>
-</td>
-{_right(base, now)}
-{_bottom(base)}"""
+@dataclass(frozen=True)
+class Template:
+    """What an article page's template decides: the redesign ("DV-CMS 3") differs from the
+    old one only in these."""
+
+    item_class: str  # the class of the article's div
+    author_meta: bool  # the byline in <meta name="author"> and a div.author below the text
+    writer_in_info: bool  # the byline in the info line (span.writer)
+    comments: bool  # the "Коментарі (0)" line closing the article
+    split_text: bool  # the text in two div.news-text around a promo block (_text_redesigned)
+
+
+OLD = Template(item_class="news-item", author_meta=True, writer_in_info=False, comments=True,
+               split_text=False)
+V3 = Template(item_class="news-item news-item--v3", author_meta=False, writer_in_info=True,
+              comments=False, split_text=True)
+
+
+def template(a: DemoArticle) -> Template:
+    return V3 if is_redesigned(a) else OLD
+
+
+def _body(a: DemoArticle, base: str, t: Template) -> str:
+    if t.split_text:
+        return _text_redesigned(a, base)
+    return f' <div class="news-text">\n{_text(a, base)}\n </div>'
 
 
 def article_page(a: DemoArticle, base: str, now: dt.datetime) -> str:
-    if is_redesigned(a):
-        return article_page_redesigned(a, base, now)
+    t = template(a)
     local = _local(a.published_at)
-    tags = ", ".join(f'<a href="{base}{PREFIX}/tag/{quote(t)}/">{e(t)}</a>' for t in a.tags)
+    author = e(a.authors[0])
+    tags = ", ".join(f'<a href="{base}{PREFIX}/tag/{quote(tag)}/">{e(tag)}</a>'
+                     for tag in a.tags)
+    author_meta = f'<meta name="author" content="{author}" />\n' if t.author_meta else ""
     extra = f"""<meta name="description" content="{e(a.description)}" />
 <meta name="keywords" content="{e(", ".join(a.tags))}" />
-<meta name="author" content="{e(a.authors[0])}" />
-<meta name="pubdate" content="{local:%Y-%m-%d %H:%M}" />
+{author_meta}<meta name="pubdate" content="{local:%Y-%m-%d %H:%M}" />
 <meta property="og:type" content="article" />
 <meta property="og:title" content="{e(a.title)}" />
 <meta property="og:description" content="{e(a.description)}" />
@@ -200,28 +194,28 @@ def article_page(a: DemoArticle, base: str, now: dt.datetime) -> str:
 <meta property="og:url" content="{a.url(base)}" />
 <meta property="og:site_name" content="{SITE}" />
 <link rel="canonical" href="{a.url(base)}" />"""
+    writer = f'<span class="writer">{author}</span> ' if t.writer_in_info else ""
+    author_line = (f' <div class="author">Автор: <a href="{base}{PREFIX}/authors/'
+                   f'{quote(a.authors[0].split()[-1])}/">{author}</a></div>\n'
+                   if t.author_meta else "")
+    comments = ' <div class="comments-count">Коментарі (0)</div>\n' if t.comments else ""
     return f"""{_head(base, f"{a.title} - {SITE}", extra)}
 {_top(base, now)}
 <td id="content">
 <div class="path"><a href="{base}{PREFIX}/">Головна</a> &raquo; \
 <a href="{_rubric_url(base, a.section_slug)}">{e(a.section)}</a></div>
-<div class="news-item">
+<div class="{t.item_class}">
  <h1>{e(a.title)}</h1>
  <div class="news-info"><span class="date">{_shown(a.published_at)}</span> \
-<span class="views">Переглядів: {a.id % 1500 + 37}</span></div>
+{writer}<span class="views">Переглядів: {a.id % 1500 + 37}</span></div>
  <div class="news-photo"><img src="{base}{a.image_path}" alt="{e(a.title)}" width="600" />\
 <div class="photo-sign">{e(a.image_caption)}</div></div>
  <div class="news-lead"><strong>{e(a.description)}</strong></div>
- <div class="news-text">
-{_text(a, base)}
- </div>
- <div class="author">Автор: <a href="{base}{PREFIX}/authors/{quote(a.authors[0].split()[-1])}/">\
-{e(a.authors[0])}</a></div>
- <div class="tags">Теги: {tags}</div>
+{_body(a, base, t)}
+{author_line} <div class="tags">Теги: {tags}</div>
  <div class="share">Поділитися: <a href="https://www.facebook.com/sharer.php?u={a.url(base)}">\
 Facebook</a> <a href="https://t.me/share/url?url={a.url(base)}">Telegram</a></div>
- <div class="comments-count">Коментарі (0)</div>
-</div>
+{comments}</div>
 </td>
 {_right(base, now)}
 {_bottom(base)}"""

@@ -17,9 +17,8 @@ import datetime as dt
 from typing import Any
 
 from airflow.sdk import DAG, Asset, AssetAny, task
-from newslake_storage import lake_storage, lake_uri  # plugins/: on sys.path in Airflow
-
-from newslake.config import load_outlets_apart
+from newslake_outlets import article_assets  # plugins/: on sys.path in Airflow
+from newslake_storage import lake_storage, lake_uri
 
 CORPUS_ASSET = Asset("newslake://corpus")
 REVISIONS_ASSET = Asset("newslake://revisions")  # dags/revisit.py: edited articles replaced
@@ -48,15 +47,10 @@ to trigger by hand at any time: with nothing stale it does nothing.
 """
 
 
-def _outlet_assets() -> list[Asset]:
-    outlets, _ = load_outlets_apart()
-    return [Asset(f"newslake://articles/{outlet_id}") for outlet_id in outlets]
-
-
 with DAG(
     dag_id="compact_corpus",
     description="Every outlet of a day in one Parquet file, for analysts",
-    schedule=AssetAny(*_outlet_assets(), REVISIONS_ASSET),
+    schedule=AssetAny(*article_assets(), REVISIONS_ASSET),
     start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,  # two runs would rebuild the same days at once

@@ -21,9 +21,8 @@ import datetime as dt
 from typing import Any
 
 from airflow.sdk import DAG, Asset, AssetAny, Variable, task
-from newslake_storage import lake_storage, lake_uri  # plugins/: on sys.path in Airflow
-
-from newslake.config import load_outlets_apart
+from newslake_outlets import article_assets  # plugins/: on sys.path in Airflow
+from newslake_storage import lake_storage, lake_uri
 
 STORIES_ASSET = Asset("newslake://stories")
 REVISIONS_ASSET = Asset("newslake://revisions")  # dags/revisit.py: edited articles replaced
@@ -55,15 +54,10 @@ it does nothing.
 """
 
 
-def _outlet_assets() -> list[Asset]:
-    outlets, _ = load_outlets_apart()
-    return [Asset(f"newslake://articles/{outlet_id}") for outlet_id in outlets]
-
-
 with DAG(
     dag_id="group_stories",
     description="Near-duplicate and syndicated articles grouped into stories",
-    schedule=AssetAny(*_outlet_assets(), REVISIONS_ASSET),
+    schedule=AssetAny(*article_assets(), REVISIONS_ASSET),
     start_date=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,  # two runs would rebuild the same days at once

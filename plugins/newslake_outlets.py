@@ -1,6 +1,8 @@
-"""One DAG per outlet config, and one import error per config that does not load.
+"""One DAG per outlet config, and one import error per config that does not load; the
+outlets' ``newslake://articles/<outlet>`` Assets that the downstream DAGs listen to.
 
-Shared by the ingest and reparse DAG files (``plugins/`` is on ``sys.path`` in Airflow).
+Shared by the ingest, reparse, compact and stories DAG files (``plugins/`` is on
+``sys.path`` in Airflow).
 A file in ``include/outlets/`` that fails to load (a misspelled time zone, an unknown
 key) must break only its own outlet's DAGs: every other outlet keeps being scheduled.
 Its DAG id is still claimed, by a stand-in whose ``validate`` raises the
@@ -13,10 +15,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, Asset
 
 from newslake.config import Outlet, load_outlets_apart
 from newslake.errors import ConfigError
+
+
+def article_asset(outlet_id: str) -> Asset:
+    """The Asset an outlet's ingest and reparse runs emit when they publish an outlet-day."""
+    return Asset(f"newslake://articles/{outlet_id}")
+
+
+def article_assets() -> list[Asset]:
+    """Every loading outlet's articles Asset (a config that does not load has none: its
+    DAGs are not scheduled, so it publishes nothing)."""
+    outlets, _ = load_outlets_apart()
+    return [article_asset(outlet_id) for outlet_id in outlets]
 
 
 def _broken_dag(dag_id: str, error: ConfigError) -> DAG:

@@ -124,37 +124,75 @@ def test_a_yaml_outlet_with_an_hourly_schedule_is_refused(tmp_path: Path) -> Non
         load_outlet(path)
 
 
-# Selectors the parse rules' translator accepts, one of each form it knows.
-TRANSLATOR_FORMS = [
-    "div.td-post-content", "h3.entry-title a", "ul.archive-list > li > a", "#main",
-    "*", "[data-x]", "a[href='x']", 'a[rel~="tag"]', "a[href^=https]", "a[href$='.pdf']",
-    "a[href*=news]", "p[lang|=en]", "aside, .ad-slot, figure",
+# One selector of each form the dialect (cssselect's CSS, docs/outlets.md) runs; each
+# picks the <a> with href "/2" (or the elements named) on PAGE.
+PAGE = ("<html><body><div id='main' class='list news'><ul class='archive-list'>"
+        "<li><a href='/1' class='sponsored'>1</a></li><li><a href='/2' rel='tag x'>2</a></li>"
+        "</ul><p lang='en-GB'>p</p></div></body></html>")
+DIALECT = [
+    ("div.list a[href='/2']", ["/2"]), ("ul.archive-list > li > a[rel~=tag]", ["/2"]),
+    ("#main li:nth-child(2) a", ["/2"]), ("li:last-child a:not(.sponsored)", ["/2"]),
+    ("a[href^='/'][href$='2']", ["/2"]), ("a[href*='2']", ["/2"]), ("li + li > a", ["/2"]),
+    ("li ~ li a", ["/2"]), ("li:has(> a[rel]) a", ["/2"]), (":is(li, p):last-child a", ["/2"]),
+    ("a:contains('2')", ["/2"]), ("p[lang|=en], a.sponsored", ["/1", "p"]),
 ]
 
 
-@pytest.mark.parametrize("selector", TRANSLATOR_FORMS)
-def test_a_selector_the_translator_accepts_soupsieve_compiles(selector: str) -> None:
-    """The loader lets a selector through on the translator's word alone (no soupsieve at
-    DAG parse), which is right only while its forms are a subset of soupsieve's CSS."""
-    import soupsieve
+@pytest.mark.parametrize(("selector", "picks"), DIALECT)
+@pytest.mark.parametrize("key", ["link_selector", "body_selector", "drop_selectors"])
+def test_a_selector_that_loads_runs_the_same_for_every_key(
+    selector: str, picks: list[str], key: str
+) -> None:
+    """Every selector key goes through one engine: what the loader accepts is what the
+    archive links and the parse rules then run, with the same matches."""
+    from lxml import html
 
-    from newslake.parse.css import css_to_xpath
+    from newslake.discover.archive import page_links
+    from newslake.parse.css import select
 
-    css_to_xpath(selector)
-    soupsieve.compile(selector)
+    if key == "link_selector":
+        data = {**MINIMAL, "discovery": [{"type": "archive", "link_selector": selector,
+                                          "url_template": "https://e.org/{date:%Y}/"}]}
+        assert parse_outlet(data).discovery[0].link_selector == selector
+        links = page_links(PAGE.encode(), "https://e.org/", selector)
+        assert links == [f"https://e.org{p}" for p in picks if p.startswith("/")]
+    else:
+        value = [selector] if key == "drop_selectors" else selector
+        rules = parse_outlet({**MINIMAL, "parse": {key: value}}).parse
+        assert selector in (rules.body_selector, *rules.drop_selectors)
+    found = select(selector, html.document_fromstring(PAGE))
+    assert [e.get("href") or e.tag for e in found] == picks
 
 
-def test_an_archive_selector_beyond_the_translator_is_judged_by_soupsieve() -> None:
-    data = {**MINIMAL, "discovery": [{
-        "type": "archive", "url_template": "https://example.org/{date:%Y/%m/%d}/",
-        "link_selector": "ul li:nth-child(2) a:not(.sponsored)"}]}
-    outlet = parse_outlet(data)
-    assert outlet.discovery[0].link_selector == "ul li:nth-child(2) a:not(.sponsored)"
+@pytest.mark.parametrize(("selector", "why"), [
+    ("ul >> a", "invalid CSS selector 'ul >> a'"),
+    ("div[class", "invalid CSS selector 'div[class'"),
+    ("", "invalid CSS selector ''"),
+    ("p::text", "unsupported CSS selector 'p::text': Pseudo-elements are not supported"),
+    ("*:first-of-type", "unsupported CSS selector '*:first-of-type'"),
+    ("li:nth-child(2 of .x)", "invalid CSS selector 'li:nth-child(2 of .x)'"),
+    ("a:-soup-contains('x')", "unsupported CSS selector"),
+])
+def test_a_selector_the_engine_refuses_is_a_config_error_naming_file_and_key(
+    selector: str, why: str
+) -> None:
+    """Each key is checked when the config loads, not when a page meets the selector."""
+    archive = {"type": "archive", "url_template": "https://e.org/{date:%Y}/"}
+    cases = [
+        ({"discovery": [archive, {**archive, "link_selector": selector}]},
+         "discovery[1].link_selector"),
+        ({"parse": {"body_selector": selector}}, "parse.body_selector"),
+        ({"parse": {"drop_selectors": ["aside", selector]}}, "parse.drop_selectors[1]"),
+    ]
+    for extra, key in cases:
+        with pytest.raises(ConfigError) as err:
+            parse_outlet({**MINIMAL, **extra}, "conf.yaml")
+        assert str(err.value).startswith(f"conf.yaml: {key}: {why}"), str(err.value)
 
 
 def test_loading_the_shipped_outlets_does_not_import_soupsieve() -> None:
     """Every DAG parse loads the outlet configs: soupsieve and bs4 (~0.2 s to import) must
-    not come with them while every shipped selector is within the translator's forms."""
+    not come with them; the selector check is cssselect's, a few ms to import."""
     import subprocess
     import sys
 

@@ -777,6 +777,10 @@ def test_article_titled_with_not_found_words_is_still_an_article() -> None:
         ("[data-x^=ab]", ["span"]),
         ("span#q", ["span"]),
         ("div[class~='donate-box']", ["div"]),
+        ("div > :nth-child(2)", ["div"]),
+        ("div:not(.donate-box) > p, span:contains('z')", ["p", "span"]),
+        ("DIV.TD-POST-CONTENT", []),  # element names are not case-sensitive, classes are
+        ("DIV.td-post-content", ["div"]),
     ],
 )
 def test_css_selectors(selector: str, expected: list[str]) -> None:
@@ -792,8 +796,10 @@ def test_css_selectors(selector: str, expected: list[str]) -> None:
 
 
 def test_unsupported_css_selector_is_an_error() -> None:
-    with pytest.raises(ValueError, match="unsupported"):
-        css_to_xpath("p:nth-child(2)")
+    with pytest.raises(ValueError, match="unsupported CSS selector 'p::first-line'"):
+        css_to_xpath("p::first-line")
+    with pytest.raises(ValueError, match=r"invalid CSS selector 'p\[x'"):
+        css_to_xpath("p[x")
 
 
 # -- titles: sources voting, CMS quote entities ---------------------------------------------

@@ -366,32 +366,17 @@ def _check_template(r: _Reader, key: str, template: str | None) -> None:
         raise r._err(key, f"bad template {template!r}: {exc}") from exc
 
 
-def _check_selector(r: _Reader, key: str, selector: str | None, *, rules: bool) -> None:
-    """A CSS selector must compile in the engine that runs it: newslake's own translator
-    (``newslake.parse.css``) for the parse rules, soupsieve for archive links.
-
-    The translator's selectors are a subset of CSS that soupsieve also compiles, so a
-    selector it accepts is valid for both, and soupsieve (whose import with bs4 costs
-    ~0.2 s at every DAG parse) is met only by a selector beyond it: to say why a rules
-    selector failed, or to judge an archive selector that uses more of CSS."""
+def _check_selector(r: _Reader, key: str, selector: str | None) -> None:
+    """A CSS selector must run in the one engine every selector key runs in (cssselect,
+    ``newslake.parse.css``): a config that loads does not fail its pages later."""
     if selector is None:
         return
-    from newslake.parse.css import css_to_xpath
+    from newslake.parse.css import check_selector
 
     try:
-        css_to_xpath(selector)
-        return
+        check_selector(selector)
     except ValueError as exc:
-        beyond = exc
-    import soupsieve
-
-    try:
-        soupsieve.compile(selector)
-    except (soupsieve.SelectorSyntaxError, ValueError, TypeError) as exc:
-        raise r._err(key, f"invalid CSS selector {selector!r}: {exc}") from exc
-    if rules:
-        raise r._err(key, f"CSS selector {selector!r} is beyond the parse rules' "
-                          f"selectors: {beyond}") from beyond
+        raise r._err(key, str(exc)) from exc
 
 
 def _check_timezone(r: _Reader, timezone: str) -> None:
@@ -480,7 +465,7 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
             raise s._err("path", "is required for type warc")
         _check_template(s, "url_template", src.url_template)
         _check_template(s, "path", src.path)
-        _check_selector(s, "link_selector", src.link_selector, rules=False)
+        _check_selector(s, "link_selector", src.link_selector)
         if src.poll_every is not None and (src.poll_every < 0 or kind not in POLLED_TYPES):
             raise s._err("poll_every", f"minutes >= 0, for types {', '.join(POLLED_TYPES)} only")
         s.finish()
@@ -501,9 +486,9 @@ def parse_outlet(data: Any, path: str = "<memory>") -> Outlet:
         byline_source=_choice(p, "byline_source", BYLINE_SOURCES),
     )
     p.finish()
-    _check_selector(p, "body_selector", parse.body_selector, rules=True)
-    for selector in parse.drop_selectors:
-        _check_selector(p, "drop_selectors", selector, rules=True)
+    _check_selector(p, "body_selector", parse.body_selector)
+    for n, selector in enumerate(parse.drop_selectors):
+        _check_selector(p, f"drop_selectors[{n}]", selector)
 
     q = r.sub("politeness")
     politeness = Politeness(

@@ -76,8 +76,8 @@ CASES: dict[str, tuple[str, str]] = {
     "invalid_body_selector": ("id: invalid_body_selector\nparse: {body_selector: 'div[class'}\n"
                               + GOOD, "parse.body_selector: invalid CSS selector"),
     "unsupported_drop_selector": (
-        "id: unsupported_drop_selector\nparse: {drop_selectors: ['p:nth-child(2)']}\n" + GOOD,
-        "parse.drop_selectors: CSS selector 'p:nth-child(2)' is beyond the parse rules"),
+        "id: unsupported_drop_selector\nparse: {drop_selectors: [aside, 'p::first-line']}\n"
+        + GOOD, "parse.drop_selectors[1]: unsupported CSS selector 'p::first-line'"),
     "share_over_one": ("id: share_over_one\nvalidation: {max_quarantine_share: 1.5}\n" + GOOD,
                        "validation.max_quarantine_share: must be a share between 0 and 1"),
     "file_url_base": ("id: file_url_base\n" + GOOD.replace("https://example.org/", "file:///etc/"),

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-import soupsieve
-from bs4 import BeautifulSoup, Tag
+from lxml import etree, html
 
 from newslake.config import DiscoverySource
 from newslake.discover.documents import Fetch, charset_of, fetch_document
 from newslake.discover.models import DayRun, Entry, Source, SourceError
+from newslake.errors import ParseError
+from newslake.parse.css import select
+from newslake.parse.decode import decode_html
 
 # Without a selector every link on the page is a candidate; the site filter drops the rest.
 DEFAULT_LINK_SELECTOR = "a[href]"
 # hrefs that are not pages: scripts, mail, phone, in-page anchors.
 IGNORED_HREF_PREFIXES = ("javascript:", "mailto:", "tel:", "data:", "#")
+# lxml refuses a str that still declares its encoding; the text is decoded already.
+XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def archive_page_urls(url_template: str, day: dt.date, tz: ZoneInfo) -> list[str]:
@@ -31,26 +36,45 @@ def archive_page_urls(url_template: str, day: dt.date, tz: ZoneInfo) -> list[str
     return [url_template.format(date=first_local + dt.timedelta(days=n)) for n in range(days)]
 
 
+def page_tree(body: bytes, page_url: str, charset: str | None = None) -> etree._Element | None:
+    """The page as an lxml tree, decoded as article pages are (``decode_html``: the
+    ``charset`` of its Content-Type first); None for an empty page, ``SourceError`` for
+    bytes that are not HTML in any charset."""
+    if not body.strip():
+        return None
+    headers = {"Content-Type": f"text/html; charset={charset}"} if charset else None
+    try:
+        text = XML_DECLARATION_RE.sub("", decode_html(body, headers), count=1)
+        return html.document_fromstring(text)
+    except ParseError as exc:
+        raise SourceError(exc.reason, page_url, exc.detail) from exc
+    except (etree.ParserError, ValueError) as exc:
+        raise SourceError("not_html", page_url, str(exc)) from exc
+
+
 def page_links(
     body: bytes, page_url: str, selector: str | None = None, charset: str | None = None
 ) -> list[str]:
     """Absolute URLs of the links ``selector`` picks (an element that is not a link stands for
-    the first link inside it), resolved against ``<base href>`` or ``page_url``."""
-    soup = BeautifulSoup(body, "lxml", from_encoding=charset)
-    base_tag = soup.find("base", href=True)
+    the first link inside it), resolved against ``<base href>`` or ``page_url``. The
+    selector runs in cssselect, as the parse rules' selectors do (``newslake.parse.css``)."""
+    tree = page_tree(body, page_url, charset)
+    if tree is None:
+        return []
     base_url = page_url
-    if isinstance(base_tag, Tag):
-        base_url = urljoin(page_url, str(base_tag["href"]))
+    for base in tree.iter("base"):
+        if base.get("href") is not None:
+            base_url = urljoin(page_url, base.get("href", "").strip())
+            break
     try:
-        picked = soup.select(selector or DEFAULT_LINK_SELECTOR)
-    except soupsieve.SelectorSyntaxError as exc:
+        picked = select(selector or DEFAULT_LINK_SELECTOR, tree)
+    except ValueError as exc:
         raise SourceError("bad_selector", page_url, str(exc)) from exc
     links = []
     for element in picked:
-        link = element if element.name == "a" else element.find("a", href=True)
-        if not isinstance(link, Tag) or not link.get("href"):
-            continue
-        href = str(link["href"]).strip()
+        link = element if element.tag == "a" else next(
+            (a for a in element.iterdescendants("a") if a.get("href") is not None), None)
+        href = (link.get("href") or "").strip() if link is not None else ""
         if not href or href.lower().startswith(IGNORED_HREF_PREFIXES):
             continue
         links.append(urljoin(base_url, href))

@@ -14,7 +14,7 @@ from helpers.loopback import Loopback, Reply
 
 from newslake.config import DiscoverySource, Outlet, Politeness
 from newslake.discover import discover, discovery_window
-from newslake.discover.archive import archive_page_urls
+from newslake.discover.archive import archive_page_urls, page_links
 from newslake.errors import FetchError
 
 DAY = dt.date(2024, 1, 15)  # the run's interval is [2024-01-15, 2024-01-16) UTC
@@ -322,6 +322,28 @@ def test_archive_links_resolved_and_junk_dropped(site: Loopback) -> None:
     ]
     assert all(u.source == "archive" and u.published_hint is None for u in result.urls)
     assert result.counts["off_site"] == 1 and result.counts["duplicates"] == 1
+
+
+@pytest.mark.timeout(10)
+def test_archive_page_links_are_read_as_article_pages_are() -> None:
+    """Decoded by decode_html (the header's charset, then <meta>), parsed by lxml, the
+    selector run by the parse rules' engine; <base href> resolves relative links."""
+    page = ('<?xml version="1.0" encoding="windows-1251"?>\n<html><head>'
+            '<meta charset="windows-1251"><base href="https://e.org/uk/"></head><body>'
+            '<div class="news-list"><div class="item"><a class="title" href="новини/1.html">'
+            'Новина</a></div><div class="item"><span>без посилання</span></div>'
+            '<a class="title" href="javascript:void(0)">js</a></div>'
+            '<a class="title" href="/outside.html">x</a></body></html>')
+    body = page.encode("windows-1251")
+    picked = ["https://e.org/uk/новини/1.html"]
+    assert page_links(body, "https://e.org/archive/", "div.news-list a.title") == picked
+    # An element that is not a link stands for the first link inside it.
+    assert page_links(body, "https://e.org/archive/", ".news-list > .item") == picked
+    # The header's charset wins over the page's own <meta>.
+    lying = page.replace('charset="windows-1251"', 'charset="utf-8"').encode("windows-1251")
+    assert page_links(lying, "https://e.org/archive/", "div.news-list a.title",
+                      "windows-1251") == picked
+    assert page_links(b"  ", "https://e.org/archive/") == []
 
 
 @pytest.mark.timeout(10)

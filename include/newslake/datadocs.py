@@ -9,7 +9,6 @@ site builder, which needs a file data context and pulls its styles from public C
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from newslake import lake
-from newslake.report import CSS, RunRecord, load_runs, local_root
+from newslake.report import RunRecord, document, esc, load_runs, local_root
 
 MAX_EXAMPLES = 5
 MAX_VALUE_CHARS = 120
@@ -34,10 +33,6 @@ class Check:
     element_count: int | None
     observed: Any
     examples: list[Any]
-
-
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def _short(value: Any) -> str:
@@ -67,13 +62,6 @@ def checks_of(results: Mapping[str, Any]) -> list[Check]:
     return checks
 
 
-def _page(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{_esc(title)}</title><style>{CSS}</style></head>"
-            f"<body><main>{body}</main></body></html>\n")
-
-
 def _run_page_name(run: RunRecord) -> str:
     return f"runs/{run.outlet}/{run.day}/{lake.safe_name(run.run_id)}.html"
 
@@ -94,11 +82,11 @@ def _run_page(run: RunRecord, results: Mapping[str, Any], checks: list[Check]) -
             _short(c.observed) if c.observed is not None else "")
         rows.append(
             f'<tr class="check {state}">'
-            f"<td>{c.suite}</td><td><b>{_esc(c.name)}</b></td>"
-            f'<td class="mono">{_esc(c.type)}</td>'
-            f'<td class="mono">{_esc(_short(c.kwargs))}</td>'
+            f"<td>{c.suite}</td><td><b>{esc(c.name)}</b></td>"
+            f'<td class="mono">{esc(c.type)}</td>'
+            f'<td class="mono">{esc(_short(c.kwargs))}</td>'
             f'<td class="status {"published" if c.success else "failed"}">{state}</td>'
-            f"<td class=n>{_esc(unexpected)}</td><td>{_esc(detail)}</td></tr>")
+            f"<td class=n>{esc(unexpected)}</td><td>{esc(detail)}</td></tr>")
     parameters = {
         suite: (results.get(suite) or {}).get("suite_parameters") for suite in ("rows", "batch")
     }
@@ -108,15 +96,15 @@ def _run_page(run: RunRecord, results: Mapping[str, Any], checks: list[Check]) -
               f'{summary.get("quarantined", "—")} quarantined')
     outcome = counts if run.status == "published" else f"{counts} (not published)"
     params = (f"<section><h2>Suite parameters</h2><pre>"
-              f"{_esc(json.dumps(parameters, indent=2, default=str))}</pre></section>"
+              f"{esc(json.dumps(parameters, indent=2, default=str))}</pre></section>"
               if any(parameters.values()) else "")
     batch_failures = summary.get("batch_failures") or []
-    failures = "".join(f"<li>{_esc(f)}</li>" for f in batch_failures)
+    failures = "".join(f"<li>{esc(f)}</li>" for f in batch_failures)
     body = f"""<p><a href="../../../index.html">← all runs</a></p>
-<h1>{_esc(run.outlet)} · {_esc(run.day)}</h1>
-<p class="sub">run <code>{_esc(run.run_id)}</code> · status
+<h1>{esc(run.outlet)} · {esc(run.day)}</h1>
+<p class="sub">run <code>{esc(run.run_id)}</code> · status
 <span class="status {run.status}">{run.status}</span> · {outcome} · candidates
-{(summary.get("batch") or {}).get("candidates", "—")} · Great Expectations {_esc(version)}</p>
+{(summary.get("batch") or {}).get("candidates", "—")} · Great Expectations {esc(version)}</p>
 {f'<section><h2>Batch checks failed</h2><ul>{failures}</ul></section>' if failures else ""}
 <section><h2>Expectations</h2>
 <p class="sub">Row positions refer to the run's candidate rows; failing rows went to
@@ -125,14 +113,14 @@ def _run_page(run: RunRecord, results: Mapping[str, Any], checks: list[Check]) -
 <th>arguments</th><th>result</th><th class=n>unexpected</th><th>examples / observed</th></tr>
 </thead><tbody>{"".join(rows)}</tbody></table></section>
 {params}
-<footer>From <code>{_esc(run.validation_file)}</code>.</footer>"""
-    return _page(f"{run.outlet} {run.day} · newslake data docs", body)
+<footer>From <code>{esc(run.validation_file)}</code>.</footer>"""
+    return document(f"{run.outlet} {run.day} · newslake data docs", body)
 
 
 def build_datadocs(lake_uri: str, out_dir: str | Path,
                    storage: Mapping[str, str] | None = None) -> Path:
     """Write ``index.html`` and one page a run with kept results; return the index path.
-    ``storage``: S3 options (default: from the environment, ``report.s3_storage``)."""
+    ``storage``: S3 options (default: from the environment, ``newslake.report.s3_storage``)."""
     out = Path(out_dir)
     root = local_root(lake_uri, storage)
     runs = [r for r in load_runs(lake_uri, storage) if r.validation_file]
@@ -146,22 +134,22 @@ def build_datadocs(lake_uri: str, out_dir: str | Path,
         page.write_text(_run_page(run, results, checks), encoding="utf-8")
         passed = sum(c.success for c in checks)
         index_rows.append(
-            f'<tr class="run {run.status}"><td>{_esc(run.outlet)}</td><td>{_esc(run.day)}</td>'
-            f'<td class="mono"><a href="{_esc(_run_page_name(run))}">{_esc(run.run_id)}</a></td>'
+            f'<tr class="run {run.status}"><td>{esc(run.outlet)}</td><td>{esc(run.day)}</td>'
+            f'<td class="mono"><a href="{esc(_run_page_name(run))}">{esc(run.run_id)}</a></td>'
             f'<td class="status {run.status}">{run.status}</td>'
             f"<td class=n>{passed} / {len(checks)}</td>"
-            f"<td>{_esc(_failed_names(checks))}</td></tr>")
+            f"<td>{esc(_failed_names(checks))}</td></tr>")
     table = (
         '<table id="runs"><thead><tr><th>outlet</th><th>date</th><th>run</th><th>status</th>'
         "<th class=n>expectations passed</th><th>failed checks (unexpected rows)</th></tr>"
         f'</thead><tbody>{"".join(index_rows)}</tbody></table>'
         if index_rows else '<p class="empty">No validation results kept in this lake yet.</p>')
     body = f"""<h1>newslake data docs</h1>
-<p class="sub">Great Expectations results kept in <code>{_esc(root / "_runs")}</code>,
+<p class="sub">Great Expectations results kept in <code>{esc(root / "_runs")}</code>,
 newest first: {len(runs)} runs.</p>
 <section><h2>Runs</h2>{table}</section>
 <footer>Made by <code>newslake datadocs</code>. No scripts, no external resources.</footer>"""
     index = out / "index.html"
     out.mkdir(parents=True, exist_ok=True)
-    index.write_text(_page("newslake data docs", body), encoding="utf-8")
+    index.write_text(document("newslake data docs", body), encoding="utf-8")
     return index

@@ -19,11 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Asset, CronTriggerTimetable, Param, get_current_context, task
-from newslake_storage import lake_storage, lake_uri  # plugins/: on sys.path in Airflow
+from newslake_shards import add_up, outlet_shards, run_time  # plugins/: on sys.path
+from newslake_storage import lake_storage, lake_uri
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +46,6 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
-def _poll_time() -> dt.datetime:
-    """The run's logical date (its cron tick); a manual run without one: now
-    (``NEWSLAKE_NOW`` when set, as for the demo newsroom)."""
-    from newslake.clock import utc_now
-
-    context = get_current_context()
-    when = context.get("logical_date") or context.get("data_interval_end")
-    return when if when is not None else utc_now()
-
-
 with DAG(
     dag_id="poll_frontier",
     description="Poll every outlet's due feeds and sitemaps into the frontier zone",
@@ -72,25 +62,15 @@ with DAG(
 
     @task
     def plan() -> list[list[str]]:
-        from newslake.config import default_outlets_dir
-        from newslake.frontier import shards
-
-        folder = default_outlets_dir()
-        paths = [str(p) for p in folder.glob("*.yaml")]
-        wanted = set(get_current_context()["params"].get("outlets") or [])
-        if wanted:
-            unknown = sorted(wanted - {Path(p).stem for p in paths})
-            if unknown:
-                raise ValueError(f"poll_frontier: no config for outlet(s) {unknown} in {folder}")
-            paths = [p for p in paths if Path(p).stem in wanted]
-        return shards(paths, SHARD_SIZE)
+        wanted = get_current_context()["params"].get("outlets") or []
+        return outlet_shards("poll_frontier", SHARD_SIZE, wanted)
 
     @task(multiple_outputs=False, execution_timeout=SHARD_TIMEOUT, max_active_tis_per_dagrun=4)
     def poll(paths: list[str]) -> dict[str, Any]:
         from newslake.frontier import poll_configs
 
         lake = lake_uri()
-        results = poll_configs(list(paths), lake, _poll_time(), lake_storage(lake),
+        results = poll_configs(list(paths), lake, run_time(), lake_storage(lake),
                                budget_s=SHARD_BUDGET.total_seconds())
         for failed in (r for r in results if "error" in r):
             log.warning("frontier: %s: %s", failed["outlet"], failed["error"])
@@ -106,17 +86,10 @@ with DAG(
 
     @task(multiple_outputs=False, outlets=[FRONTIER], trigger_rule="all_done")
     def report(shard_reports: list[dict[str, Any]]) -> dict[str, Any]:
-        shard_reports = [s for s in shard_reports if s]
         total: dict[str, Any] = {
-            "poll_time": _poll_time().isoformat(),
-            "shards": len(shard_reports),
-            "outlets": sum(s["outlets"] for s in shard_reports),
-            "polled": sum(s["polled"] for s in shard_reports),
-            "requests": sum(s["requests"] for s in shard_reports),
-            "source_errors": sum(s["source_errors"] for s in shard_reports),
-            "new_urls": {k: v for s in shard_reports for k, v in s["new_urls"].items()},
-            "failed": {k: v for s in shard_reports for k, v in s["failed"].items()},
-            "deferred": [o for s in shard_reports for o in s["deferred"]],
+            "poll_time": run_time().isoformat(),
+            **add_up(shard_reports, counts=("outlets", "polled", "requests", "source_errors"),
+                     mappings=("new_urls", "failed"), lists=("deferred",)),
         }
         # Consumers (an ingest scheduled on the Asset, a dashboard) see which outlets grew.
         get_current_context()["outlet_events"][FRONTIER].extra = {

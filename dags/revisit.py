@@ -18,6 +18,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, CronTriggerTimetable, get_current_context, task
 from newslake_callbacks import on_failure  # plugins/: on sys.path in Airflow
+from newslake_shards import add_up, outlet_shards, run_time
 from newslake_storage import lake_storage, lake_uri
 
 log = logging.getLogger(__name__)
@@ -40,16 +41,6 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
-def _today() -> dt.date:
-    """The run's logical date; a manual run without one: today (``NEWSLAKE_NOW`` when
-    set, as for the demo newsroom)."""
-    from newslake.clock import utc_now
-
-    context = get_current_context()
-    when = context.get("logical_date") or context.get("data_interval_end")
-    return (when if when is not None else utc_now()).date()
-
-
 with DAG(
     dag_id="revisit",
     description="Refetch recent articles conditionally; publish new revisions of changed ones",
@@ -64,11 +55,7 @@ with DAG(
 
     @task
     def plan() -> list[list[str]]:
-        from newslake.config import default_outlets_dir
-        from newslake.frontier import shards
-
-        paths = [str(p) for p in default_outlets_dir().glob("*.yaml")]
-        return shards(paths, SHARD_SIZE)
+        return outlet_shards("revisit", SHARD_SIZE)
 
     # Up to four shards at once; a shard's outlets are revisited one after another.
     @task(multiple_outputs=False, execution_timeout=SHARD_TIMEOUT, max_active_tis_per_dagrun=4)
@@ -77,7 +64,7 @@ with DAG(
 
         lake = lake_uri()
         run_id = "revisit__" + get_current_context()["run_id"]
-        results = revisit_configs(list(paths), lake, _today(), run_id, lake_storage(lake),
+        results = revisit_configs(list(paths), lake, run_time().date(), run_id, lake_storage(lake),
                                   budget_s=SHARD_BUDGET.total_seconds())
         for failed in (r for r in results if "error" in r):
             log.warning("revisit: %s %s: %s", failed["outlet"], failed.get("date"),
@@ -99,16 +86,11 @@ with DAG(
 
     @task(multiple_outputs=False, outlets=[REVISIONS], trigger_rule="all_done")
     def report(shard_reports: list[dict[str, Any]]) -> dict[str, Any]:
-        shard_reports = [s for s in shard_reports if s]
         total: dict[str, Any] = {
-            "today": _today().isoformat(),
-            "shards": len(shard_reports),
-            **{key: sum(s[key] for s in shard_reports)
-               for key in ("days", "requested", "not_modified", "changed", "taken_down")},
-            "revised": {k: v for s in shard_reports for k, v in s["revised"].items()},
-            "busy": [d for s in shard_reports for d in s["busy"]],
-            "failed": {k: v for s in shard_reports for k, v in s["failed"].items()},
-            "deferred": [d for s in shard_reports for d in s["deferred"]],
+            "today": run_time().date().isoformat(),
+            **add_up(shard_reports,
+                     counts=("days", "requested", "not_modified", "changed", "taken_down"),
+                     mappings=("revised", "failed"), lists=("busy", "deferred")),
         }
         # Consumers (compaction, a dashboard) see which outlet-days got new revisions.
         get_current_context()["outlet_events"][REVISIONS].extra = {

@@ -13,7 +13,6 @@ import email
 import email.policy
 import json
 import logging
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from typing import Any, cast
 import pytest
 from aiosmtpd.controller import Controller
 from helpers.compose import free_port
+from helpers.probe_dag import environment, run_probe_dag
 
 from newslake.alerts import exception_line, failure_html, failure_summary, run_metrics
 from newslake.settings import PROJECT_ROOT
@@ -306,23 +306,6 @@ with DAG("newslake_callback_probe", schedule=None,
 
     publish() >> validate()
 """.replace("CHECK_FAILURE", repr(CHECK_FAILURE))
-PROBE_RUN = """
-import os, sys
-from pathlib import Path
-from newslake.airflow_local import airflow_env, migrate_db
-home = Path(sys.argv[1])
-os.environ.update(airflow_env(home, str(home / "lake"), {
-    "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-}))
-migrate_db(dict(os.environ))
-from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder=str(home / "dags"))
-assert bag.import_errors == {}, bag.import_errors
-run = bag.get_dag("newslake_callback_probe").test()
-print("PROBE", sorted((ti.task_id, str(ti.state)) for ti in run.get_task_instances()))
-"""
-
-
 @pytest.mark.timeout(420)
 def test_a_failing_dag_mails_and_slacks_through_airflow_connections(
     tmp_path: Path, mailbox: Mailbox, slack_webhook: Any
@@ -330,16 +313,13 @@ def test_a_failing_dag_mails_and_slacks_through_airflow_connections(
     """The wiring the ingest DAGs use, in a probe DAG run by ``dag.test()`` (own Airflow
     home and DAG folder, in a subprocess, so the session's DB and bundle stay untouched):
     turned on by Variables, servers and secrets in connections, as a deployment sets them."""
-    (tmp_path / "dags").mkdir()
-    (tmp_path / "dags" / "probe.py").write_text(PROBE_DAG)
-    env = {**subprocess_env(),
+    env = {**environment(without=("AIRFLOW_CONN_", "AIRFLOW_VAR_")),
            "AIRFLOW_CONN_ALERTS_SMTP": mailbox.conn_uri(),
            "AIRFLOW_CONN_ALERTS_SLACK": slack_webhook.conn_json,
            "AIRFLOW_VAR_NEWSLAKE_ALERT_EMAIL": "data-team@example.com",
            "AIRFLOW_VAR_NEWSLAKE_ALERT_SMTP_CONN_ID": "alerts_smtp",
            "AIRFLOW_VAR_NEWSLAKE_ALERT_SLACK_CONN_ID": "alerts_slack"}
-    done = subprocess.run([sys.executable, "-c", PROBE_RUN, str(tmp_path)], env=env,
-                          capture_output=True, text=True, timeout=360)
+    done = run_probe_dag(tmp_path, PROBE_DAG, "newslake_callback_probe", env)
     out = done.stdout + done.stderr
     assert "PROBE [('publish', 'success'), ('validate', 'failed')]" in out, out[-3000:]
     error = f"BatchValidationError: {CHECK_FAILURE}"
@@ -357,11 +337,3 @@ def test_a_failing_dag_mails_and_slacks_through_airflow_connections(
     body = _html_body(message)
     assert "quarantine_share (quarantine_share=1.0) {{ ti.task_id }}" in body
     assert "newslake_callback_probe" in body and "Task log" in body
-
-
-def subprocess_env() -> dict[str, str]:
-    """This process's environment without its Airflow connections and Variables."""
-    import os
-
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))}

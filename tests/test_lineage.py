@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.probe_dag import environment, run_probe_dag
 
 PROBE_DAG = """
 import datetime as dt
@@ -31,37 +30,14 @@ with DAG("newslake_lineage_probe", schedule=None,
 
     publish()
 """
-PROBE_RUN = """
-import os, sys
-from pathlib import Path
-from newslake.airflow_local import airflow_env, migrate_db
-home = Path(sys.argv[1])
-os.environ.update(airflow_env(home, str(home / "lake"), {
-    "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-}))
-migrate_db(dict(os.environ))
-from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder=str(home / "dags"))
-assert bag.import_errors == {}, bag.import_errors
-run = bag.get_dag("newslake_lineage_probe").test()
-print("PROBE", sorted((ti.task_id, str(ti.state)) for ti in run.get_task_instances()))
-"""
-
-
 @pytest.mark.timeout(420)
 def test_openlineage_events_from_configuration_alone(tmp_path: Path) -> None:
-    (tmp_path / "dags").mkdir()
-    (tmp_path / "dags" / "probe.py").write_text(PROBE_DAG)
     events_file = tmp_path / "events.jsonl"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AIRFLOW__OPENLINEAGE__", "OPENLINEAGE_"))}
-    env.update({
-        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
-            {"type": "file", "log_file_path": str(events_file), "append": True}),
-        "AIRFLOW__OPENLINEAGE__NAMESPACE": "newslake-test",
-    })
-    done = subprocess.run([sys.executable, "-c", PROBE_RUN, str(tmp_path)], env=env,
-                          capture_output=True, text=True, timeout=360)
+    env = {**environment(without=("AIRFLOW__OPENLINEAGE__", "OPENLINEAGE_")),
+           "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+               {"type": "file", "log_file_path": str(events_file), "append": True}),
+           "AIRFLOW__OPENLINEAGE__NAMESPACE": "newslake-test"}
+    done = run_probe_dag(tmp_path, PROBE_DAG, "newslake_lineage_probe", env)
     assert "PROBE [('publish', 'success')]" in done.stdout, (done.stdout + done.stderr)[-3000:]
 
     events = [json.loads(line) for line in events_file.read_text().splitlines()]

@@ -15,28 +15,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.dataset as ds
 import pytest
 from helpers.dags import assert_succeeded, load_dag, run_day
+from helpers.wire import (
+    WIRE,
+    Clock,
+    latest_manifest,
+    newsroom,
+    report_of,
+    shipped_configs,
+    without_retries,
+    zone_rows,
+)
 
 from demo_site import catalog
-from demo_site.server import DemoNewsroom
-from newslake import lake as lakeio
 from newslake.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.timeout(900)
 
-WIRE = "demo_harbor_wire"
 DAY = dt.date(2026, 6, 15)
 AFTER_MIDNIGHT = dt.datetime(2026, 6, 16, 0, 30, tzinfo=dt.UTC)
-
-
-@dataclass
-class Clock:
-    now: dt.datetime
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @dataclass
@@ -50,32 +48,22 @@ class Wire:
 @pytest.fixture
 def wire(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wire]:
     clock = Clock(dt.datetime(2026, 6, 14, 22, 0, tzinfo=dt.UTC))
-    config = (PROJECT_ROOT / "include" / "outlets" / f"{WIRE}.yaml").read_text()
-    alone, broken = tmp_path / "outlets", tmp_path / "outlets-broken"
-    for folder in (alone, broken):
-        folder.mkdir()
-        (folder / f"{WIRE}.yaml").write_text(config)
+    alone = shipped_configs(tmp_path / "outlets", WIRE)
+    broken = shipped_configs(tmp_path / "outlets-broken", WIRE)
     (broken / "aaa_broken.yaml").write_text("id: aaa_broken\nname: Broken\nbase_url: 42\n")
-    with DemoNewsroom(port=0, clock=clock) as site:
-        monkeypatch.setenv("NEWSLAKE_DEMO_URL", site.base_url)
+    with newsroom(clock, monkeypatch) as site:
         yield Wire(site.base_url, clock, alone, broken)
-
-
-def _articles(lake: str) -> list[dict[str, Any]]:
-    path = Path(lake) / "articles"
-    if not path.exists():
-        return []
-    return ds.dataset(str(path), partitioning="hive").to_table().to_pylist()
 
 
 def _poll_dag() -> Any:
     """poll_frontier from its own file: with a broken config beside the good ones the
-    per-outlet DAG files report it as an import error; the poller itself has none."""
+    per-outlet DAG files report it as an import error; the poller itself has none. No
+    task is retried."""
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "poll.py"))
     assert bag.import_errors == {}
-    return bag.get_dag("poll_frontier")
+    return without_retries(bag.get_dag("poll_frontier"))
 
 
 def _ingest(wire: Wire, lake: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -85,7 +73,7 @@ def _ingest(wire: Wire, lake: str, monkeypatch: pytest.MonkeyPatch) -> dict[str,
     monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(wire.outlets))
     wire.clock.now = AFTER_MIDNIGHT
     run_day(load_dag(f"ingest_{WIRE}"), DAY)
-    return dict(lakeio.read_json(lakeio.list_manifest_uris(lake, WIRE, DAY)[-1]))
+    return latest_manifest(lake, WIRE, DAY)
 
 
 def test_polled_all_day_the_busy_outlet_lands_every_article_and_without_polls_most_are_lost(
@@ -99,14 +87,10 @@ def test_polled_all_day_the_busy_outlet_lands_every_article_and_without_polls_mo
     # at most six stories in two hours, its feed holds ten), one config broken beside it.
     monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(wire.with_broken))
     poll = _poll_dag()
-    for task in poll.tasks:
-        task.retries = 0
     reports = []
     wire.clock.now = dt.datetime(2026, 6, 14, 22, 0, tzinfo=dt.UTC)
     while wire.clock.now < AFTER_MIDNIGHT:
-        dag_run = assert_succeeded(poll.test(logical_date=wire.clock.now))
-        report = next(ti for ti in dag_run.get_task_instances() if ti.task_id == "report")
-        reports.append(report.xcom_pull(task_ids="report"))
+        reports.append(report_of(assert_succeeded(poll.test(logical_date=wire.clock.now))))
         wire.clock.now += dt.timedelta(hours=2)
     assert all("aaa_broken" in r["failed"] for r in reports), "reported, and the rest polled"
     assert all(r["new_urls"].get(WIRE) for r in reports)
@@ -115,7 +99,7 @@ def test_polled_all_day_the_busy_outlet_lands_every_article_and_without_polls_mo
     assert [s["polls"] for s in state["sources"].values()] == [len(reports)]
 
     manifest = _ingest(wire, lake, monkeypatch)
-    rows = _articles(lake)
+    rows = zone_rows(lake, "articles")
     assert {r["url"] for r in rows} == good, "every article of the day, none of another"
     assert {r["date"] for r in rows} == {DAY.isoformat()}
     assert manifest["written"] == len(good)
@@ -125,7 +109,7 @@ def test_polled_all_day_the_busy_outlet_lands_every_article_and_without_polls_mo
     snapshot_lake = str(tmp_path / "snapshot-lake")
     snapshot = _ingest(wire, snapshot_lake, monkeypatch)
     assert snapshot["discovered"] <= catalog.WIRE_FEED_ITEMS
-    landed = {r["url"] for r in _articles(snapshot_lake)}
+    landed = {r["url"] for r in zone_rows(snapshot_lake, "articles")}
     assert landed < good and len(landed) <= catalog.WIRE_FEED_ITEMS < len(good) / 2
 
 
@@ -135,13 +119,9 @@ def test_a_run_polls_only_the_outlets_its_conf_names_and_refuses_an_unknown_one(
     """``newslake demo`` polls only the wire: ``{"outlets": [...]}`` in the run's conf."""
     monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(wire.with_broken))
     poll = _poll_dag()
-    for task in poll.tasks:
-        task.retries = 0
     wire.clock.now = dt.datetime(2026, 6, 15, 3, 0, tzinfo=dt.UTC)
-    dag_run = assert_succeeded(poll.test(logical_date=wire.clock.now,
-                                         run_conf={"outlets": [WIRE]}))
-    report = next(ti for ti in dag_run.get_task_instances() if ti.task_id == "report")
-    total = report.xcom_pull(task_ids="report")
+    total = report_of(assert_succeeded(poll.test(logical_date=wire.clock.now,
+                                                  run_conf={"outlets": [WIRE]})))
     assert total["outlets"] == 1 and total["failed"] == {}, "the broken config is not read"
     assert total["new_urls"][WIRE] == catalog.WIRE_FEED_ITEMS
 

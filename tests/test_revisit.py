@@ -16,21 +16,28 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow.dataset as ds
 import pytest
 import requests
 from helpers.clock import days_ago
 from helpers.dags import assert_succeeded, load_dag, run_day
+from helpers.wire import (
+    WIRE,
+    Clock,
+    latest_manifest,
+    newsroom,
+    report_of,
+    shipped_configs,
+    without_retries,
+    zone_rows,
+)
 
 from demo_site import catalog
 from demo_site.server import DemoNewsroom
-from newslake import lake as lakeio
 from newslake.config import ConfigError, load_outlet
 from newslake.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.timeout(900)
 
-WIRE = "demo_harbor_wire"
 DAY = days_ago(5)
 AFTER_MIDNIGHT = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(0, 30), dt.UTC)
 # Two days on: every edit of DAY's stories is out, and the takedown (06:00) has happened.
@@ -49,14 +56,6 @@ CHANGED = """
 
 
 @dataclass
-class Clock:
-    now: dt.datetime
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-@dataclass
 class Wire:
     site: DemoNewsroom
     clock: Clock
@@ -66,45 +65,26 @@ class Wire:
 @pytest.fixture
 def wire(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wire]:
     clock = Clock(AFTER_MIDNIGHT)
-    outlets = tmp_path / "outlets"
-    outlets.mkdir()
-    config = (PROJECT_ROOT / "include" / "outlets" / f"{WIRE}.yaml").read_text()
-    (outlets / f"{WIRE}.yaml").write_text(config)
+    outlets = shipped_configs(tmp_path / "outlets", WIRE)
     monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(outlets))
-    with DemoNewsroom(port=0, clock=clock) as site:
-        monkeypatch.setenv("NEWSLAKE_DEMO_URL", site.base_url)
+    with newsroom(clock, monkeypatch) as site:
         yield Wire(site, clock, outlets)
-
-
-def _zone(lake: str, zone: str) -> list[dict[str, Any]]:
-    path = Path(lake) / zone
-    if not path.exists():
-        return []
-    rows = ds.dataset(str(path), partitioning="hive").to_table().to_pylist()
-    return sorted(rows, key=lambda r: (r["url"], r.get("revision") or 0))
 
 
 def _revisit(wire: Wire) -> tuple[dict[str, Any], list[tuple[str, int]]]:
     """The revisit DAG as of REVISIT_AT; its report and the requests it made."""
     wire.clock.now = REVISIT_AT
-    dag = load_dag("revisit")
-    for task in dag.tasks:
-        task.retries = 0
+    dag = without_retries(load_dag("revisit"))
     served = len(wire.site.served)
     dag_run = assert_succeeded(dag.test(logical_date=REVISIT_AT))
-    report = next(ti for ti in dag_run.get_task_instances() if ti.task_id == "report")
-    return report.xcom_pull(task_ids="report"), wire.site.served[served:]
-
-
-def _latest_manifest(lake: str) -> dict[str, Any]:
-    return dict(lakeio.read_json(lakeio.list_manifest_uris(lake, WIRE, DAY)[-1]))
+    return report_of(dag_run), wire.site.served[served:]
 
 
 def test_revisit_keeps_unchanged_stories_revises_edited_ones_and_keeps_a_taken_down_one(
     airflow_db: Path, wire: Wire, lake: str
 ) -> None:
     run_day(load_dag(f"ingest_{WIRE}"), DAY)
-    ingested = {r["url"]: r for r in _zone(lake, "articles")}
+    ingested = {r["url"]: r for r in zone_rows(lake, "articles")}
     truth = {a.url(wire.site.base_url): a for a in catalog.articles_for(WIRE, DAY)}
     assert ingested and set(ingested) <= set(truth)
     edits = {u: catalog.wire_edit_at(truth[u]) for u in ingested}
@@ -129,7 +109,7 @@ def test_revisit_keeps_unchanged_stories_revises_edited_ones_and_keeps_a_taken_d
     assert report["changed"] == len(edited) and report["taken_down"] == 1
     assert report["revised"] == {f"{WIRE} {DAY.isoformat()}": len(edited)}
 
-    rows = {r["url"]: r for r in _zone(lake, "articles")}
+    rows = {r["url"]: r for r in zone_rows(lake, "articles")}
     assert set(rows) == set(ingested), "nothing left the day, nothing was added"
     for url in unchanged | gone:
         assert rows[url] == ingested[url]
@@ -141,7 +121,7 @@ def test_revisit_keeps_unchanged_stories_revises_edited_ones_and_keeps_a_taken_d
         assert rows[url]["revision"] == 2
         assert rows[url]["modified_at"] == now_shown.modified_at
         assert rows[url]["date"] == DAY.isoformat()
-    history = _zone(lake, "revisions")
+    history = zone_rows(lake, "revisions")
     assert {r["url"] for r in history} == edited
     for old in history:
         assert old["revision"] == 1 and old["body"] == truth[old["url"]].body
@@ -155,7 +135,7 @@ def test_revisit_keeps_unchanged_stories_revises_edited_ones_and_keeps_a_taken_d
 
     # The taken-down story is still in the lake, counted in the revisit's manifest, and
     # the raw zone keeps its last good response.
-    manifest = _latest_manifest(lake)
+    manifest = latest_manifest(lake, WIRE, DAY)
     assert manifest["kind"] == "revisit" and manifest["revisit"]["taken_down"] == 1
     assert manifest["kept_previous_after"] == {"http_410": 1}
     assert manifest["written"] == len(ingested) and manifest["revised"] == len(edited)
@@ -163,9 +143,9 @@ def test_revisit_keeps_unchanged_stories_revises_edited_ones_and_keeps_a_taken_d
     assert manifest["revisit"]["reparsed_rows"] == len(edited)
 
     # Rerun: the same lake; the edited stories now answer 304 too.
-    zones = {z: _zone(lake, z) for z in ("articles", "revisions", "quarantine")}
+    zones = {z: zone_rows(lake, z) for z in ("articles", "revisions", "quarantine")}
     again, served = _revisit(wire)
-    assert {z: _zone(lake, z) for z in zones} == zones
+    assert {z: zone_rows(lake, z) for z in zones} == zones
     assert sorted(s for p, s in served if p in path_of.values()) == sorted(
         [304] * (len(unchanged) + len(edited)) + [410])
     assert again["changed"] == 0 and again["revised"] == {} and again["taken_down"] == 1
@@ -179,13 +159,13 @@ def test_the_ingest_rerun_after_a_revisit_keeps_its_revisions(
     ingest = load_dag(f"ingest_{WIRE}")
     run_day(ingest, DAY)
     _revisit(wire)
-    zones = {z: _zone(lake, z) for z in ("articles", "revisions")}
+    zones = {z: zone_rows(lake, z) for z in ("articles", "revisions")}
     run_day(ingest, DAY)
-    after = {z: _zone(lake, z) for z in zones}
+    after = {z: zone_rows(lake, z) for z in zones}
     assert after["revisions"] == zones["revisions"]
     assert [(r["url"], r["revision"], r["body"]) for r in after["articles"]] == [
         (r["url"], r["revision"], r["body"]) for r in zones["articles"]]
-    assert _latest_manifest(lake)["kept_previous_after"] == {"http_410": 1}
+    assert latest_manifest(lake, WIRE, DAY)["kept_previous_after"] == {"http_410": 1}
 
 
 @pytest.mark.timeout(60)

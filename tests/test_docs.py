@@ -94,6 +94,14 @@ def _code(page: Path) -> Iterator[tuple[str, str]]:
                 yield f"{block}+{k}", line
 
 
+def _quoted(pattern: str) -> Iterator[tuple[str, re.Match[str]]]:
+    """(where, match) for every match of ``pattern`` in the code of every page."""
+    for page in PAGES:
+        for where, code in _code(page):
+            for m in re.finditer(pattern, code):
+                yield where, m
+
+
 def _slug(heading: str) -> str:
     """GitHub's anchor for a heading."""
     text = re.sub(r"`|\*\*|\[([^\]]*)\]\([^)]*\)", r"\1", heading.strip()).lower()
@@ -119,7 +127,10 @@ def test_the_pages_exist() -> None:
                      "docs/hostile-inputs.md", "docs/decisions.md"}
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+every_page = pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+
+
+@every_page
 def test_relative_links_resolve(page: Path) -> None:
     bad = []
     prose = "\n".join(line for _, line in _split(page)[1])
@@ -137,7 +148,7 @@ def test_relative_links_resolve(page: Path) -> None:
     assert bad == []
 
 
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
+@every_page
 def test_every_table_has_a_header(page: Path) -> None:
     """A run of ``|`` lines is a table only under a header and a ``|---|`` row: rows cut off
     from their table by a paragraph render as text."""
@@ -153,12 +164,17 @@ def test_every_table_has_a_header(page: Path) -> None:
     assert bad == []
 
 
+def _section(page: str, heading: str) -> str:
+    """The text of a page's ``## heading`` section, up to the next ``##`` heading."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    return text.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+
+
 def test_the_record_table_is_the_schema() -> None:
     """docs/lake.md's record table names every column, and its nullable list is the schema's."""
     from newslake.record import ARTICLE_SCHEMA
 
-    text = (ROOT / "docs/lake.md").read_text(encoding="utf-8")
-    section = text.split("## The article record", 1)[1].split("\n## ", 1)[0]
+    section = _section("docs/lake.md", "The article record")
     rows = re.findall(r"^\| ([a-z_, /]+) \|", section, flags=re.M)
     documented = {name.strip() for row in rows for name in re.split(r"[,/]", row)} - {"column"}
     assert documented == set(ARTICLE_SCHEMA.names)
@@ -183,24 +199,22 @@ def test_newslake_commands_quoted_in_the_docs_exist() -> None:
     commands = _subparsers(build_parser())
     quoted = 0
     bad: list[str] = []
-    for page in PAGES:
-        for where, code in _code(page):
-            for m in re.finditer(r"(?<![\w.-])newslake +([a-z][a-z-]*)([^`#|;>&]*)", code):
-                quoted += 1
-                name, rest = m.group(1), m.group(2).split()
-                if name not in commands:
-                    bad.append(f"{where}: newslake {name}: no such subcommand")
-                    continue
-                parser = commands[name]
-                sub = _subparsers(parser)
-                if sub and rest and re.fullmatch(r"[a-z][a-z-]*", rest[0]):
-                    if rest[0] not in sub:
-                        bad.append(f"{where}: newslake {name} {rest[0]}: no such subcommand")
-                        continue
-                    parser = sub[rest[0]]
-                for flag in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", " ".join(rest)):
-                    if flag not in _options(parser):
-                        bad.append(f"{where}: newslake {name}: no option {flag}")
+    for where, m in _quoted(r"(?<![\w.-])newslake +([a-z][a-z-]*)([^`#|;>&]*)"):
+        quoted += 1
+        name, rest = m.group(1), m.group(2).split()
+        if name not in commands:
+            bad.append(f"{where}: newslake {name}: no such subcommand")
+            continue
+        parser = commands[name]
+        sub = _subparsers(parser)
+        if sub and rest and re.fullmatch(r"[a-z][a-z-]*", rest[0]):
+            if rest[0] not in sub:
+                bad.append(f"{where}: newslake {name} {rest[0]}: no such subcommand")
+                continue
+            parser = sub[rest[0]]
+        for flag in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", " ".join(rest)):
+            if flag not in _options(parser):
+                bad.append(f"{where}: newslake {name}: no option {flag}")
     assert quoted > 20  # the docs do quote the CLI: a broken pattern must not pass
     assert bad == []
 
@@ -214,15 +228,13 @@ def test_repository_paths_quoted_in_the_docs_exist() -> None:
     """``tests/test_x.py``, ``include/newslake/…``, ``newslake/x.py`` (under include/) …"""
     quoted = 0
     bad = []
-    for page in PAGES:
-        for where, code in _code(page):
-            for m in re.finditer(r"(?<![\w/.:-])((?:tests|include|bench|scripts|dags|plugins|"
-                                 r"docs|newslake|\.ci)/[\w./-]*[\w/])", code):
-                path = m.group(1)
-                quoted += 1
-                file = ROOT / "include" / path if path.startswith("newslake/") else ROOT / path
-                if not file.exists() and path not in EXAMPLE_PATHS:
-                    bad.append(f"{where}: {path}")
+    for where, m in _quoted(r"(?<![\w/.:-])((?:tests|include|bench|scripts|dags|plugins|"
+                            r"docs|newslake|\.ci)/[\w./-]*[\w/])"):
+        path = m.group(1)
+        quoted += 1
+        file = ROOT / "include" / path if path.startswith("newslake/") else ROOT / path
+        if not file.exists() and path not in EXAMPLE_PATHS:
+            bad.append(f"{where}: {path}")
     assert quoted > 100
     assert bad == []
 
@@ -252,16 +264,14 @@ def test_python_names_quoted_in_the_docs_exist() -> None:
         "parse", "reparse", "revisit"}
     quoted = 0
     bad = []
-    for page in PAGES:
-        for where, code in _code(page):
-            for m in re.finditer(r"(?<![\w./-])(newslake\.)?([a-z_]+)((?:\.[A-Za-z_]\w*)+)"
-                                 r"(?![\w/-]|\.\w)", code):
-                if m.group(3) == ".py" or (not m.group(1) and m.group(2) not in modules):
-                    continue
-                quoted += 1
-                name = f"newslake.{m.group(2)}{m.group(3)}"
-                if not _resolves(name):
-                    bad.append(f"{where}: {m.group(0)}")
+    for where, m in _quoted(r"(?<![\w./-])(newslake\.)?([a-z_]+)((?:\.[A-Za-z_]\w*)+)"
+                            r"(?![\w/-]|\.\w)"):
+        if m.group(3) == ".py" or (not m.group(1) and m.group(2) not in modules):
+            continue
+        quoted += 1
+        name = f"newslake.{m.group(2)}{m.group(3)}"
+        if not _resolves(name):
+            bad.append(f"{where}: {m.group(0)}")
     assert quoted > 20
     assert bad == []
 
@@ -292,12 +302,10 @@ def test_make_targets_quoted_in_the_docs_exist() -> None:
     assert {"demo", "test"} <= targets
     quoted = set()
     bad = []
-    for page in PAGES:
-        for where, code in _code(page):
-            for m in re.finditer(r"(?<![\w/.-])make +([a-z][\w-]*)", code):
-                quoted.add(m.group(1))
-                if m.group(1) not in targets:
-                    bad.append(f"{where}: make {m.group(1)}")
+    for where, m in _quoted(r"(?<![\w/.-])make +([a-z][\w-]*)"):
+        quoted.add(m.group(1))
+        if m.group(1) not in targets:
+            bad.append(f"{where}: make {m.group(1)}")
     assert {"demo", "test", "bench", "hostile"} <= quoted
     assert bad == []
 
@@ -348,8 +356,7 @@ def test_every_config_key_is_in_the_outlets_table() -> None:
     source = (ROOT / "include/newslake/config.py").read_text(encoding="utf-8")
     read = set(re.findall(r"\.(?:get|positive|share)\(\s*\"([a-z_]+)\"", source))
     read |= set(re.findall(r"(?:_str_list|_non_negative)\(\w+, \"([a-z_]+)\"", source))
-    text = (ROOT / "docs/outlets.md").read_text(encoding="utf-8")
-    section = text.split("## The config keys", 1)[1].split("\n## ", 1)[0]
+    section = _section("docs/outlets.md", "The config keys")
     first_cells = [line.split(" | ")[0] for line in section.splitlines()
                    if line.startswith("| `")]
     documented = {part for cell in first_cells for name in re.findall(r"`([a-z_.\[\]]+)`", cell)

@@ -18,6 +18,7 @@ from helpers.smallsite import HTML, SmallSite
 
 from newslake import cli
 from newslake import lake as lake_paths
+from newslake.config import Outlet
 from newslake.parse.version import GENERIC_PARSER
 from newslake.pipeline import RunSpec, run_day
 from newslake.reparse import day_parsers, days_older_than, older_than_label
@@ -40,6 +41,18 @@ def site() -> Iterator[SmallSite]:
         server.routes[EMPTY] = lambda p: server.pages[EMPTY]
         server.listed[EMPTY] = dt.datetime.combine(NEXT, dt.time(10), tzinfo=dt.UTC)
         yield server
+
+
+@pytest.fixture
+def outlet(site: SmallSite, lake: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Outlet:
+    """The site's outlet (its config in ``NEWSLAKE_OUTLETS_DIR``), DAY and NEXT ingested
+    by today's parser."""
+    site.write_config(tmp_path)
+    monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(tmp_path))
+    outlet = site.outlet()
+    for day in (DAY, NEXT):
+        run_day(RunSpec(outlet, day, f"ingest-{day}", lake))
+    return outlet
 
 
 def _partition(lake: str, zone: str, day: dt.date) -> Path:
@@ -67,15 +80,15 @@ def _runs(lake: str, day: dt.date) -> list[str]:
             for p in lake_paths.list_manifests(lake, "small_gazette", day)]
 
 
+def _reparse(lake: str, older_than: str, *more: str) -> int:
+    """``newslake reparse --older-than`` for the small gazette; its exit code."""
+    return cli.main(["reparse", "--outlet", "small_gazette", "--older-than", older_than,
+                     "--lake", lake, *more])
+
+
 def test_reparse_older_than_rebuilds_only_days_an_older_parser_wrote(
-    site: SmallSite, lake: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    site: SmallSite, lake: str, outlet: Outlet, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    site.write_config(tmp_path)
-    monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(tmp_path))
-    outlet = site.outlet()
-    for day in (DAY, NEXT):
-        run_day(RunSpec(outlet, day, f"ingest-{day}", lake))
     assert _parsers(lake, "articles", DAY) == _parsers(lake, "articles", NEXT) == [
         GENERIC_PARSER]
     assert _parsers(lake, "quarantine", NEXT) == [GENERIC_PARSER], "a refusal says who refused"
@@ -83,8 +96,7 @@ def test_reparse_older_than_rebuilds_only_days_an_older_parser_wrote(
     _as_written_before(lake, "articles", DAY, "generic@1")
     requests = dict(site.hits)
 
-    assert cli.main(["reparse", "--outlet", "small_gazette", "--older-than", "generic@2",
-                     "--lake", lake, "--run-id", "up-to-date"]) == 0
+    assert _reparse(lake, "generic@2", "--run-id", "up-to-date") == 0
     out = capsys.readouterr().out
     assert f"small_gazette {DAY}: 1 articles" in out
     assert "1 days of small_gazette in the raw zone held rows older than generic@2" in out
@@ -95,26 +107,18 @@ def test_reparse_older_than_rebuilds_only_days_an_older_parser_wrote(
 
     # Nothing older is left: a second pass (and `current`) reparses nothing.
     for label in ("generic@2", "current"):
-        assert cli.main(["reparse", "--outlet", "small_gazette", "--older-than", label,
-                         "--lake", lake, "--from", str(DAY), "--to", str(NEXT)]) == 0
+        assert _reparse(lake, label, "--from", str(DAY), "--to", str(NEXT)) == 0
         assert f"0 days of small_gazette in {DAY} … {NEXT} held rows older than" in (
             capsys.readouterr().out)
     assert len(_runs(lake, DAY)) == 2 and len(_runs(lake, NEXT)) == 1
 
-    assert cli.main(["reparse", "--outlet", "small_gazette", "--older-than", "fancy@2",
-                     "--lake", lake]) == 1
+    assert _reparse(lake, "fancy@2") == 1
     assert "'fancy@2' is not a parser label" in capsys.readouterr().err
 
 
 def test_the_reparse_dag_selects_days_with_refusals_an_older_parser_made(
-    airflow_db: Path, site: SmallSite, lake: str, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    airflow_db: Path, lake: str, outlet: Outlet,
 ) -> None:
-    site.write_config(tmp_path)
-    monkeypatch.setenv("NEWSLAKE_OUTLETS_DIR", str(tmp_path))
-    outlet = site.outlet()
-    for day in (DAY, NEXT):
-        run_day(RunSpec(outlet, day, f"ingest-{day}", lake))
     # Before refusals carried a label, their parser was null: version 1.
     _as_written_before(lake, "quarantine", NEXT, None)
     assert days_older_than(outlet, [DAY, NEXT], lake, older_than_label("current", outlet)) == [

@@ -257,7 +257,7 @@ def _resolves(dotted: str) -> bool:
 def test_python_names_quoted_in_the_docs_exist() -> None:
     """``newslake.lake.dataset``, ``lake.publish_file``, ``config.BATCH_CHECKS`` …: a module
     of the library and a name in it. (``parse.…``, ``reparse.…`` and ``revisit.…`` are
-    also config and manifest keys, and ``x.py`` a file: not judged here.)"""
+    also config and manifest keys, and ``x.py`` and ``x.html`` files: not judged here.)"""
     import newslake
 
     modules = {m.name for m in pkgutil.iter_modules(newslake.__path__)} - {
@@ -266,7 +266,7 @@ def test_python_names_quoted_in_the_docs_exist() -> None:
     bad = []
     for where, m in _quoted(r"(?<![\w./-])(newslake\.)?([a-z_]+)((?:\.[A-Za-z_]\w*)+)"
                             r"(?![\w/-]|\.\w)"):
-        if m.group(3) == ".py" or (not m.group(1) and m.group(2) not in modules):
+        if m.group(3) in (".py", ".html") or (not m.group(1) and m.group(2) not in modules):
             continue
         quoted += 1
         name = f"newslake.{m.group(2)}{m.group(3)}"

@@ -327,13 +327,23 @@ def _first_datetime(values: Iterable[object], tz: dt.tzinfo) -> dt.datetime | No
 
 def _dateline(tree: etree._Element, tz: dt.tzinfo, month_first_slashes: bool = False
               ) -> dt.datetime | None:
+    """The date of the first dateline element (a short element whose class names a date)
+    whose kind (tag and class) names one day on the page: a kind repeated with several
+    days is a list (related stories, teasers, comments), not the article's dateline."""
+    found: list[tuple[str, dt.datetime]] = []
+    days: dict[str, set[dt.date]] = {}
     for element in DATELINE_XPATH(tree):
         text = clean_text(element.text_content())
         if len(text) > 200:
             continue
-        found = first_text_date(text, tz, month_first_slashes=month_first_slashes)
-        if found is not None:
-            return found
+        value = first_text_date(text, tz, month_first_slashes=month_first_slashes)
+        if value is not None:
+            kind = f"{element.tag} {' '.join((element.get('class') or '').split())}"
+            days.setdefault(kind, set()).add(value.date())
+            found.append((kind, value))
+    for kind, value in found:
+        if len(days[kind]) == 1:
+            return value
     return None
 
 
@@ -531,13 +541,12 @@ def _read_value(value: object) -> dt.datetime | None:
     return None
 
 
-def _offset_from_others(naive: dt.datetime, page: PageMeta, tree: etree._Element
+def _offset_from_others(naive: dt.datetime, others: Iterable[dt.datetime | None]
                         ) -> dt.tzinfo | None:
     """The offset of another structured source that gives the same clock time (to the
     minute) with an offset."""
     wall = naive.replace(second=0, microsecond=0)
-    for _, value in _structured(page, tree):
-        other = _read_value(value)
+    for other in others:
         if (
             other is not None
             and other.tzinfo is not None
@@ -682,29 +691,106 @@ def _country_day(found: dt.datetime, country: str | None) -> dt.datetime | None:
     return local.astimezone(dt.timezone(offset)) if offset is not None else None
 
 
+Candidate = tuple[str, dt.datetime, bool]  # source, aware time, written in UTC
+
+
+def _structured_candidates(page: PageMeta, tree: etree._Element, tz: dt.tzinfo
+                           ) -> list[Candidate]:
+    """The plausible machine-readable publication times, most trusted first (a time
+    without an offset takes that of the same clock time elsewhere, else ``tz``)."""
+    found: list[Candidate] = []
+    reads = [(source, _read_value(value)) for source, value in _structured(page, tree)]
+    for source, read in reads:
+        if read is None:
+            continue
+        written_utc = read.tzinfo is not None and read.utcoffset() == dt.timedelta(0)
+        if read.tzinfo is None:
+            offset = _offset_from_others(read, (other for _, other in reads))
+            read = read.replace(tzinfo=offset or tz)
+        if _plausible(read):
+            found.append((source, read, written_utc))
+    return found
+
+
+def _same_moment(a: dt.datetime, b: dt.datetime) -> bool:
+    """Two times a whole number of half hours apart, within the widest gap of two
+    offsets: one moment written in two zones (or with a wrong offset), not two dates.
+    A bare date (midnight) is a day, never a moment."""
+    if dt.time() in (a.timetz().replace(tzinfo=None), b.timetz().replace(tzinfo=None)):
+        return False
+    shift = abs(a.replace(microsecond=0) - b.replace(microsecond=0))
+    return shift <= 2 * MAX_OFFSET and not shift % HALF_HOUR
+
+
+def _rivals(candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates that name another day than the first and are not the same moment."""
+    first = candidates[0][1]
+    return [c for c in candidates
+            if c[1].date() != first.date() and not _same_moment(c[1], first)]
+
+
+def _disputed(candidates: list[Candidate]) -> bool:
+    """The machine-readable sources name more than one day (not one moment in two
+    zones), and the most trusted day is not backed by both JSON-LD and meta (two sources
+    a CMS fills apart agree: no dispute)."""
+    if not _rivals(candidates):
+        return False
+    first = candidates[0][1].date()
+    backers = {source for source, at, _ in candidates if at.date() == first}
+    return not {"jsonld", "meta"} <= backers
+
+
+def _shown_days(visible: str, tree: etree._Element, page: PageMeta, tz: dt.tzinfo,
+                month_first: bool) -> list[dt.date]:
+    """The days the reader sees for the article: after a publication label, in a
+    dateline element, next to the headline (in that order)."""
+    found = (
+        _labelled_date(visible, tz, month_first),
+        _dateline(tree, tz, month_first),
+        _near_headline(visible, page.h1, tz, month_first),
+    )
+    return [value.date() for value in found if value is not None]
+
+
+def _settled_by_text(candidates: list[Candidate], shown: list[dt.date]) -> Candidate:
+    """Of machine-readable times that disagree on the day, the first one whose day the
+    page shows its reader (a ``<time>`` or meta left from a draft, a template or an
+    update is not what the page prints); the most trusted when the page shows its day or
+    none of theirs."""
+    first = candidates[0]
+    if first[1].date() in shown:
+        return first
+    rivals = _rivals(candidates)
+    for day in shown:
+        for candidate in rivals:
+            if candidate[1].date() == day:
+                return candidate
+    return first
+
+
 def find_published(
     page: PageMeta, tree: etree._Element, url: str, tz: dt.tzinfo | None = None,
     page_text: str = "",
 ) -> Published | None:
     """The publication time by the fallback chain of the module doc, or None."""
     tz = tz or UTC
-    for source, value in _structured(page, tree):
-        read = _read_value(value)
-        if read is None:
-            continue
-        written_utc = read.tzinfo is not None and read.utcoffset() == dt.timedelta(0)
-        if read.tzinfo is None:
-            read = read.replace(tzinfo=_offset_from_others(read, page, tree) or tz)
-        if _plausible(read):
-            local = _local_offset(read, page_text) if page_text else None
-            if local is not None:
-                return Published(read.astimezone(local), source)
-            if written_utc and read.time() != dt.time():  # a time, not a bare date
-                shown = read.astimezone(tz) if tz is not UTC else None
-                read = shown or _country_day(read, page_country(url)) or read
-            return Published(read, source)
     month_first = _month_first_slashes(page)
-    visible = _visible_text(tree)
+    visible: str | None = None
+    candidates = _structured_candidates(page, tree, tz)
+    if candidates:
+        source, read, written_utc = candidates[0]
+        if _disputed(candidates):
+            visible = _visible_text(tree)
+            source, read, written_utc = _settled_by_text(
+                candidates, _shown_days(visible, tree, page, tz, month_first))
+        local = _local_offset(read, page_text) if page_text else None
+        if local is not None:
+            return Published(read.astimezone(local), source)
+        if written_utc and read.time() != dt.time():  # a time, not a bare date
+            shown = read.astimezone(tz) if tz is not UTC else None
+            read = shown or _country_day(read, page_country(url)) or read
+        return Published(read, source)
+    visible = _visible_text(tree) if visible is None else visible
     found = _labelled_date(visible, tz, month_first) or _dateline(tree, tz, month_first)
     if found is not None:
         return Published(found, "text")

@@ -1,0 +1,108 @@
+"""General rules of the date chain (``newslake.parse.dates``), each on a small page of the
+shape it is about: which of several dates a page gives is its publication date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from newslake.parse import parse_article
+
+pytestmark = pytest.mark.timeout(60)
+
+UTC = dt.UTC
+UNDATED_URL = "https://news.example.org/politik/council-expands-bike-lanes"
+TEXT = (
+    "The city council voted on Tuesday night to expand protected bike lanes along three "
+    "downtown corridors, ending months of debate over parking and delivery access. "
+) * 3
+
+
+def jsonld(**fields: Any) -> str:
+    obj = {"@context": "https://schema.org", "@type": "NewsArticle",
+           "headline": "Council expands bike lanes", **fields}
+    return f'<script type="application/ld+json">{json.dumps(obj)}</script>'
+
+
+def page(head: str = "", shown: str = "", after: str = "") -> str:
+    """An article whose visible dateline is ``shown`` (under the headline) and whose
+    page ends with ``after`` (a sidebar)."""
+    return (
+        "<!DOCTYPE html><html lang='de'><head><meta charset='utf-8'>"
+        f"<title>Council expands bike lanes</title>{head}</head><body>"
+        f"<article><h1>Council expands bike lanes</h1>{shown}<p>{TEXT}</p><p>{TEXT}</p>"
+        f"</article>{after}</body></html>"
+    )
+
+
+def published(html: str, url: str = UNDATED_URL) -> tuple[dt.date | None, str | None]:
+    article = parse_article(html, url)
+    day = article.published_at.date() if article.published_at is not None else None
+    return day, article.published_at_source
+
+
+# -- machine-readable sources that disagree -------------------------------------------
+
+
+def test_disagreeing_structured_dates_are_settled_by_the_day_the_page_shows() -> None:
+    """A meta date left from a draft names 10 January; the ``<time>`` and the dateline
+    under the headline say 25 January: the day the reader sees wins."""
+    head = '<meta property="article:published_time" content="2022-01-10T09:00:00+01:00">'
+    shown = "<p><time datetime='2022-01-25T08:00:00+01:00'>25.01.2022</time></p>"
+    assert published(page(head, shown)) == (dt.date(2022, 1, 25), "markup")
+
+
+def test_the_most_trusted_date_stays_when_the_page_shows_its_day_or_none() -> None:
+    head = jsonld(datePublished="2022-01-10T09:00:00+01:00")
+    other = "<span itemprop='dateCreated' content='2021-03-02'></span>"
+    # the page shows the JSON-LD day: it stays
+    assert published(page(head, other + "<p class='date'>10.01.2022</p>")) == (
+        dt.date(2022, 1, 10), "jsonld")
+    # the page shows no day at all: the most trusted source stays
+    assert published(page(head, other)) == (dt.date(2022, 1, 10), "jsonld")
+
+
+def test_json_ld_and_meta_agreeing_are_not_overruled_by_a_shown_update() -> None:
+    """A news CMS fills JSON-LD and meta apart: when both name the day, a ``<time>``
+    and dateline showing a later day are the update, not the publication."""
+    head = (jsonld(datePublished="2023-10-07T09:53:36+02:00")
+            + '<meta property="article:published_time" content="2023-10-07T09:53:36+02:00">')
+    shown = "<p class='date'><time datetime='2024-07-18T09:08:27Z'>18.07.2024</time></p>"
+    assert published(page(head, shown)) == (dt.date(2023, 10, 7), "jsonld")
+
+
+def test_one_moment_written_in_two_zones_is_no_dispute() -> None:
+    """JSON-LD and meta give the same minute and second a few whole hours apart (one
+    of them with a wrong offset): not two dates, so the dateline does not choose."""
+    head = (jsonld(datePublished="2022-05-03T22:44:52-02:00")
+            + '<meta name="date" content="2022-05-04T00:44:52+03:00">')
+    shown = "<p class='date'>4. Mai 2022</p>"
+    assert published(page(head, shown)) == (dt.date(2022, 5, 3), "jsonld")
+
+
+# -- dateline elements -------------------------------------------------------------------
+
+
+def test_a_date_class_repeated_with_several_days_is_a_list_not_the_dateline() -> None:
+    """Related stories each carry a "post-date" with their own day: none of them dates
+    the article; the URL's date does."""
+    related = "".join(
+        f"<li><a href='/x{n}'>Story {n}</a><span class='post-date'>{day}</span></li>"
+        for n, day in enumerate(("11.04.2009", "27.09.2013", "01.01.2012"))
+    )
+    html = page(after=f"<aside><ul>{related}</ul></aside>")
+    url = "https://news.example.org/2019/10/22/council-expands-bike-lanes/"
+    assert published(html, url) == (dt.date(2019, 10, 22), "url")
+
+
+def test_a_date_class_naming_one_day_is_the_dateline() -> None:
+    """The same class on two elements with one day (a header and a footer line) is the
+    article's dateline, before a sidebar's list of other days."""
+    related = "".join(f"<li><span class='teaser-date'>{day}</span></li>"
+                      for day in ("11.04.2009", "27.09.2013"))
+    shown = "<p class='post-date'>22.10.2019</p>"
+    html = page(shown=shown, after=f"<ul>{related}</ul><p class='post-date'>22.10.2019</p>")
+    assert published(html) == (dt.date(2019, 10, 22), "text")

@@ -5,7 +5,9 @@ Scores both on the three dev corpora in ../shared/corpus, each by its README's r
 - ``fundus-dev`` (178 news pages): body bag-of-tokens P/R/F1 (Han/Hiragana/Katakana one
   token per character), title exact match, published_at equal to the minute in UTC,
   author set match;
-- ``dates-dev`` (583 pages of 553 sites): coverage (a day predicted), day accuracy (the
+- ``dates-dev`` (583 pages of 553 sites): coverage (a day predicted; a page newslake
+  refuses counts with the date its ``ParseError`` carries, which the pipeline keeps in
+  the refusal's quarantine row), coverage over the pages not refused, day accuracy (the
   day as the prediction writes it, in the page's own offset: no time-zone conversion),
   day accuracy over covered pages, within one day;
 - ``snippets-dev`` (580 pages): must-contain / must-not-contain snippets summed over
@@ -143,8 +145,10 @@ def body_text(pred: Prediction) -> str:
 def newslake_predict(case: Case) -> Prediction:
     try:
         article = parse_article(case.html, case.url)
-    except ParseError as exc:
-        return {"error": exc.reason}
+    except ParseError as exc:  # the date a refused page gives: its quarantine row keeps it
+        at = exc.published_at
+        return {"error": exc.reason, "published_at": at.isoformat() if at else None,
+                "published_at_source": exc.published_at_source}
     except Exception as exc:  # a crash is scored as an empty prediction and counted
         return {"error": f"crash:{type(exc).__name__}"}
     return {
@@ -199,19 +203,23 @@ def score_fundus(cases: list[Case], predictions: dict[str, Prediction]) -> Metri
 
 def score_dates(cases: list[Case], predictions: dict[str, Prediction]) -> Metrics:
     covered, right, near = [], [], []
-    abstained = []
+    abstained, parsed_covered = [], []
     for case in cases:
-        predicted = day_of(predictions.get(case.case_id, {}).get("published_at"))
+        prediction = predictions.get(case.case_id, {})
+        predicted = day_of(prediction.get("published_at"))
         if case.expected.get("date") is None:
             abstained.append(predicted is None)
             continue
         gold = dt.date.fromisoformat(case.expected["date"])
         covered.append(predicted is not None)
+        if prediction and "error" not in prediction:
+            parsed_covered.append(predicted is not None)
         right.append(predicted == gold)
         near.append(predicted is not None and abs((predicted - gold).days) <= 1)
     n_covered = sum(covered)
     return {
         "coverage": (mean(covered), len(covered)),
+        "coverage, pages not refused": (mean(parsed_covered), len(parsed_covered)),
         "day accuracy": (mean(right), len(right)),
         "day accuracy (covered)": (sum(right) / n_covered if n_covered else 0.0, n_covered),
         "within one day": (mean(near), len(near)),

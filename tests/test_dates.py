@@ -7,9 +7,15 @@ import datetime as dt
 import json
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
+from helpers.loopback import Reply
+from helpers.smallsite import HTML, SmallSite
 
+from newslake import lake as lake_paths
+from newslake.errors import ParseError
 from newslake.parse import parse_article
+from newslake.pipeline import RunSpec, run_day
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -106,3 +112,41 @@ def test_a_date_class_naming_one_day_is_the_dateline() -> None:
     shown = "<p class='post-date'>22.10.2019</p>"
     html = page(shown=shown, after=f"<ul>{related}</ul><p class='post-date'>22.10.2019</p>")
     assert published(html) == (dt.date(2019, 10, 22), "text")
+
+
+# -- a refused page keeps its date -------------------------------------------------------
+
+
+def test_a_refused_page_carries_the_date_it_gives() -> None:
+    """A tag page without article markup is refused, and says what date it gives."""
+    head = '<meta property="article:published_time" content="2024-05-01T20:15:00+02:00">'
+    with pytest.raises(ParseError) as refused:
+        parse_article(page(head).replace("<article>", "<div>").replace("</article>", "</div>"),
+                      "https://news.example.org/tag/bike-lanes")
+    assert refused.value.reason == "not_article"
+    assert refused.value.published_at == dt.datetime(2024, 5, 1, 18, 15, tzinfo=UTC)
+    assert refused.value.published_at_source == "meta"
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.usefixtures("fast_backoff")
+def test_the_quarantine_row_of_a_refused_page_keeps_its_date(lake: str) -> None:
+    day = dt.date(2026, 6, 15)
+    listing = "/tag/bike-lanes"
+    listing_html = (
+        "<html><head><title>Bike lanes - The Small Gazette</title>"
+        '<meta name="date" content="2026-06-15T11:30:00+02:00"></head><body><h1>Bike lanes</h1>'
+        f"<ul><li><a href='/news/council'>Council expands bike lanes</a> {TEXT}</li></ul>"
+        "</body></html>"
+    ).encode()
+    with SmallSite(day) as site:
+        site.publish("/news/council-expands-bike-lanes", "Council expands bike lanes")
+        site.pages[listing] = Reply(body=listing_html, headers=HTML)
+        site.routes[listing] = lambda _path: site.pages[listing]
+        site.listed[listing] = dt.datetime.combine(day, dt.time(10), tzinfo=UTC)
+        run_day(RunSpec(site.outlet(), day, "ingest", lake))
+    path = lake_paths.partition_dir(lake, "quarantine", "small_gazette", day)
+    rows = pq.read_table(path / lake_paths.PARQUET_FILE).to_pylist()
+    refused = [row for row in rows if row["failed_checks"] == ["parse:not_article"]]
+    assert [(row["url"].endswith(listing), row["published_at"], row["published_at_source"])
+            for row in refused] == [(True, dt.datetime(2026, 6, 15, 9, 30, tzinfo=UTC), "meta")]

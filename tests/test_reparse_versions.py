@@ -92,7 +92,7 @@ def test_reparse_older_than_rebuilds_only_days_an_older_parser_wrote(
     assert _parsers(lake, "articles", DAY) == _parsers(lake, "articles", NEXT) == [
         GENERIC_PARSER]
     assert _parsers(lake, "quarantine", NEXT) == [GENERIC_PARSER], "a refusal says who refused"
-    assert day_parsers(lake, outlet, NEXT) == {older_than_label("generic@2", outlet)}
+    assert day_parsers(lake, outlet, NEXT) == {older_than_label(GENERIC_PARSER, outlet)}
     _as_written_before(lake, "articles", DAY, "generic@1")
     requests = dict(site.hits)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 
 class NewslakeError(Exception):
     """Base of every error newslake raises on purpose."""
@@ -22,6 +24,10 @@ class ParseError(NewslakeError):
     def __init__(self, reason: str, detail: str = "") -> None:
         self.reason = reason
         self.detail = detail
+        # What the page said of its publication time before it was refused (aware, and
+        # where it came from), kept in the refusal's quarantine row; None when not read.
+        self.published_at: dt.datetime | None = None
+        self.published_at_source: str | None = None
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
 

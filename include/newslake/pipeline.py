@@ -485,7 +485,11 @@ def parse_step(spec: RunSpec, warc_path: str, source: str | None = None) -> str:
             log.info("quarantined %s: %s", result.url, exc)
             quarantine.append(
                 {**base, "url": result.url, "failed_checks": [f"parse:{exc.reason}"],
-                 "raw_ref": raw_ref, "parser": refused_by}
+                 "raw_ref": raw_ref, "parser": refused_by,
+                 # the date the refused page gives (its own offset in, UTC out)
+                 "published_at": (exc.published_at.astimezone(dt.UTC)
+                                  if exc.published_at is not None else None),
+                 "published_at_source": exc.published_at_source}
             )
             continue
         except Exception as exc:  # a parser bug must cost one page, not the chunk

@@ -20,7 +20,7 @@ from newslake.errors import ParseError
 from newslake.parse import fields
 from newslake.parse.authors import find_authors
 from newslake.parse.body import Body, generic_body, rules_body
-from newslake.parse.dates import UTC, find_modified_at, find_published
+from newslake.parse.dates import UTC, Published, find_modified_at, find_published
 from newslake.parse.decode import decode_html
 from newslake.parse.embedded import embedded_body
 from newslake.parse.language import detect_language
@@ -133,6 +133,13 @@ def _check_is_article(page: PageMeta, url: str, tree: etree._Element) -> None:
         raise ParseError("not_article", f"{path!r} is a listing page without article markup")
 
 
+def _keep_date(exc: ParseError, published: Published | None) -> ParseError:
+    """``exc`` carrying the publication time the page gave (its quarantine row keeps it)."""
+    if published is not None:
+        exc.published_at, exc.published_at_source = published.at, published.source
+    return exc
+
+
 def _has_text(body: Body | None) -> TypeGuard[Body]:
     return body is not None and len("".join(body.text.split())) >= MIN_BODY_CHARS
 
@@ -149,23 +156,31 @@ def parse_article(
     Raises ``ParseError`` with a reason (``undecodable``, ``soft_404``, ``not_article``,
     ``no_title``, ``empty_body``) for pages that are not articles, and (``too_large``,
     ``too_complex``) for pages over the limits of the work one page may cost
-    (``MAX_PAGE_CHARS``, ``MAX_PAGE_ELEMENTS``). An article whose date is nowhere on the
+    (``MAX_PAGE_CHARS``, ``MAX_PAGE_ELEMENTS``). A refusal of a page that was read
+    (``soft_404``, ``not_article``, ``no_title``, ``empty_body``) carries the date the page
+    gives (``ParseError.published_at``/``published_at_source``), which its quarantine
+    row keeps. An article whose date is nowhere on the
     page comes back with ``published_at`` None: validation decides (its row goes to
     quarantine with its title and body).
     """
     text = decode_html(html_source, headers)
     tree = _parse_tree(text)
     page = read_page_meta(tree)
-    _check_is_article(page, url, tree)
-
     outlet_name = outlet.name if outlet else None
     timezone = outlet.tz if outlet else UTC
     canonical = fields.find_canonical_url(page, url)
+    try:
+        _check_is_article(page, url, tree)
+    except ParseError as exc:  # the refusal's quarantine row keeps the page's date
+        _keep_date(exc, find_published(page, tree, canonical, timezone, text))
+        raise
+
     rules = outlet.parse if outlet else None
     title = fields.find_title(page, url, outlet_name, rules.title_source if rules else "auto")
-    if not title:
-        raise ParseError("no_title", "no headline, og:title, <h1> or <title>")
     published = find_published(page, tree, canonical, timezone, text)
+    if not title:
+        raise _keep_date(ParseError("no_title", "no headline, og:title, <h1> or <title>"),
+                         published)
     published_at = published.at if published is not None else None
     modified_at = find_modified_at(page, timezone)
     authors = find_authors(page, tree, outlet_name, rules.byline_source if rules else "auto")
@@ -181,7 +196,7 @@ def parse_article(
     if not _has_text(body):  # a client-rendered shell: the text may sit in a script
         body = embedded_body(text, outlet.parse.drop_patterns if outlet else (), title)
     if not _has_text(body):
-        raise ParseError("empty_body", "no article text found")
+        raise _keep_date(ParseError("empty_body", "no article text found"), published)
     if modified_at is not None and published_at is not None and modified_at < published_at:
         modified_at = None
 

@@ -13,9 +13,14 @@ source gave the time (the ``published_at_source`` column):
    date, a ``data-utc-time``-style epoch attribute. ``<time>`` elements and epochs count
    only when all of them name one day: several days are a list (comments, related
    stories), not the article's date;
+   When the sources of steps 1-3 name different days (not one moment written in two
+   zones) and JSON-LD and meta do not both name the first day, the day the page shows
+   (a labelled date, a dateline element, a date next to the headline: step 4's readings)
+   picks among them; the most trusted stays when the page shows its day or none of theirs;
 4. ``text``: a date after a label ("Published", "Veröffentlicht am", "publié le",
    "Опубликовано" ...) in the visible text, then a dateline element (a class naming a
-   date: weaker, as sidebars and comments carry such classes too); after step 5, the
+   date: weaker, as sidebars and comments carry such classes too; a kind of element, tag
+   and class, that names several days on the page is a list and is skipped); after step 5, the
    first date within 300 characters of the headline. Dates are read in many languages
    (English, German, French, Spanish, Italian, Portuguese, Dutch, Scandinavian, Polish,
    Czech, Turkish, Russian, Ukrainian month names; ``d.m.yyyy``, ``d/m/yyyy``, ISO,
@@ -46,6 +51,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
+from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -486,6 +492,9 @@ def _normalised_meta(page: PageMeta) -> dict[str, list[str]]:
     return found
 
 
+LAST_RESORT = "last resort"  # marks where ``_structured`` comes to its last resorts
+
+
 def _structured(page: PageMeta, tree: etree._Element) -> Iterator[tuple[str, object]]:
     """(source, raw value) of the machine-readable publication dates, most trusted first."""
     yield "jsonld", page.ld("datePublished")
@@ -502,6 +511,7 @@ def _structured(page: PageMeta, tree: etree._Element) -> Iterator[tuple[str, obj
         value = element.get("content") or element.get("datetime")
         yield "markup", value if value else _ItempropText(element.text_content())
     yield "markup", _unanimous(element.get("datetime") for element in TIME_XPATH(tree))
+    yield LAST_RESORT, None  # the sources below only date a page that gives no other date
     for element in HIDDEN_DATE_INPUT_XPATH(tree):
         yield "markup", element.get("value")
     epochs = (str(value).strip() for value in DATA_TIME_ATTR_XPATH(tree))
@@ -694,13 +704,36 @@ def _country_day(found: dt.datetime, country: str | None) -> dt.datetime | None:
 Candidate = tuple[str, dt.datetime, bool]  # source, aware time, written in UTC
 
 
-def _structured_candidates(page: PageMeta, tree: etree._Element, tz: dt.tzinfo
-                           ) -> list[Candidate]:
+class _Reads:
+    """The structured values as datetimes, read only as far as asked: each source past the
+    meta is an XPath over the whole page, and most pages are settled by the first ones."""
+
+    def __init__(self, page: PageMeta, tree: etree._Element) -> None:
+        # the page's sources in ``_structured``'s order, read as far as asked
+        self._pending = _structured(page, tree)
+        self._done: list[tuple[str, dt.datetime | None]] = []
+
+    def __iter__(self) -> Iterator[tuple[str, dt.datetime | None]]:
+        index = 0
+        while True:
+            if index < len(self._done):
+                yield self._done[index]
+                index += 1
+                continue
+            following = next(self._pending, None)
+            if following is None:
+                return
+            self._done.append((following[0], _read_value(following[1])))
+
+
+def _structured_candidates(reads: _Reads, tz: dt.tzinfo, last_resort: bool = True
+                           ) -> Iterator[Candidate]:
     """The plausible machine-readable publication times, most trusted first (a time
-    without an offset takes that of the same clock time elsewhere, else ``tz``)."""
-    found: list[Candidate] = []
-    reads = [(source, _read_value(value)) for source, value in _structured(page, tree)]
+    without an offset takes that of the same clock time elsewhere, else ``tz``); without
+    the last resorts (hidden inputs, epochs) unless ``last_resort``."""
     for source, read in reads:
+        if source == LAST_RESORT and not last_resort:
+            return
         if read is None:
             continue
         written_utc = read.tzinfo is not None and read.utcoffset() == dt.timedelta(0)
@@ -708,8 +741,13 @@ def _structured_candidates(page: PageMeta, tree: etree._Element, tz: dt.tzinfo
             offset = _offset_from_others(read, (other for _, other in reads))
             read = read.replace(tzinfo=offset or tz)
         if _plausible(read):
-            found.append((source, read, written_utc))
-    return found
+            yield source, read, written_utc
+
+
+def _backed_twice(candidates: list[Candidate]) -> bool:
+    """JSON-LD and meta both name the first candidate's day."""
+    first = candidates[0][1].date()
+    return {"jsonld", "meta"} <= {source for source, at, _ in candidates if at.date() == first}
 
 
 def _same_moment(a: dt.datetime, b: dt.datetime) -> bool:
@@ -733,11 +771,7 @@ def _disputed(candidates: list[Candidate]) -> bool:
     """The machine-readable sources name more than one day (not one moment in two
     zones), and the most trusted day is not backed by both JSON-LD and meta (two sources
     a CMS fills apart agree: no dispute)."""
-    if not _rivals(candidates):
-        return False
-    first = candidates[0][1].date()
-    backers = {source for source, at, _ in candidates if at.date() == first}
-    return not {"jsonld", "meta"} <= backers
+    return bool(_rivals(candidates)) and not _backed_twice(candidates)
 
 
 def _shown_days(visible: str, tree: etree._Element, page: PageMeta, tz: dt.tzinfo,
@@ -776,9 +810,16 @@ def find_published(
     tz = tz or UTC
     month_first = _month_first_slashes(page)
     visible: str | None = None
-    candidates = _structured_candidates(page, tree, tz)
-    if candidates:
-        source, read, written_utc = candidates[0]
+    reads = _Reads(page, tree)
+    first = next(_structured_candidates(reads, tz), None)
+    if first is not None:
+        source, read, written_utc = first
+        candidates = [first]
+        others = islice(_structured_candidates(reads, tz, last_resort=False), 1, None)
+        for candidate in others:  # read on until JSON-LD and meta back the first day
+            candidates.append(candidate)
+            if _backed_twice(candidates):
+                break
         if _disputed(candidates):
             visible = _visible_text(tree)
             source, read, written_utc = _settled_by_text(

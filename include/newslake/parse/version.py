@@ -21,6 +21,9 @@ Rows written before these numbers meant anything (up to 2026-11-30) carry ``…@
 1. everything until 2026-11-30, whatever code made it.
 2. the dated fallback chain (``published_at_source``: structured data, markup, visible
    text in many languages, URL, htmldate) and a page without a date kept for validation.
+3. structured dates that disagree on the day settled by the day the page shows; a
+   dateline class repeated with several days read as a list; a refused page's date
+   kept (``ParseError.published_at``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from newslake.config import Outlet
 
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 GENERIC = "generic"
 STRUCTURED = "structured"

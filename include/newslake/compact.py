@@ -29,7 +29,7 @@ import re
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -133,7 +133,7 @@ def stale_days(lake_uri: str, storage: Storage = None) -> list[dt.date]:
     return sorted(stale)
 
 
-def _conform(table: pa.Table, outlet: str) -> pa.Table:
+def conform(table: pa.Table, outlet: str) -> pa.Table:
     """An outlet partition's rows in the corpus schema: ``outlet`` added, columns the
     file predates (an older schema_version) as nulls, in the record's order."""
     columns = []
@@ -151,7 +151,7 @@ def _read_outlet(lake_uri: str, day: dt.date, outlet: str, storage: Storage) -> 
     uri = lake.join(lake.partition_uri(lake_uri, "articles", outlet, day), lake.PARQUET_FILE)
     if not lake.exists(uri, storage):  # removed since listed: stale next time
         return CORPUS_SCHEMA.empty_table()
-    table = _conform(lake.read_parquet(uri, storage=storage), outlet)
+    table = conform(lake.read_parquet(uri, storage=storage), outlet)
     return table.sort_by([(k, "ascending") for k in SORT_KEYS])
 
 
@@ -200,26 +200,8 @@ def build_day(lake_uri: str, day: dt.date, storage: Storage = None,
         log.info("corpus %s: no outlet partitions, removed", day)
         return {"date": day.isoformat(), "rows": 0, "outlets": 0, "sources": {}}
     outlets = sorted(sources)
-    staging = lake.join(lake.lake_uri(lake_uri), "_staging", ZONE, day.isoformat(),
-                        uuid.uuid4().hex)
-    staged = lake.join(staging, FILE)
-    rows = 0
-
-    def counted(groups: Iterator[pa.Table]) -> Iterator[pa.Table]:
-        nonlocal rows
-        for group in groups:
-            rows += group.num_rows
-            yield group
-
-    try:
-        groups = _row_groups(_outlet_rows(lake_uri, day, outlets, storage), row_group_rows)
-        lake.write_parquet_groups(counted(groups), CORPUS_SCHEMA, staged, storage)
-        location = lake.publish_file(staged, target_dir, storage)
-    finally:
-        lake.remove_tree(staging, storage)
-        if not lake.is_s3(staging):  # and the day's folder, once no build uses it
-            with contextlib.suppress(OSError):
-                os.rmdir(os.path.dirname(staging))
+    location, rows = write_day(lake_uri, day, _outlet_rows(lake_uri, day, outlets, storage),
+                               storage, row_group_rows)
     manifest = {
         "date": day.isoformat(),
         "built_at": dt.datetime.now(dt.UTC).isoformat(),
@@ -234,6 +216,35 @@ def build_day(lake_uri: str, day: dt.date, storage: Storage = None,
     log.info("corpus %s: %d rows of %d outlets in %.1f s", day, rows, len(outlets),
              manifest["seconds"])
     return manifest
+
+
+def write_day(lake_uri: str, day: dt.date, tables: Iterable[pa.Table], storage: Storage = None,
+              row_group_rows: int = ROW_GROUP_ROWS) -> tuple[str, int]:
+    """Write ``tables`` (rows in the corpus schema, already in corpus order) as the corpus
+    file of ``day``, cut into row groups of ``row_group_rows``, staged and then published
+    atomically (``lake.publish_file``); return its location and its row count. The writer
+    of ``build_day``; no manifest (``build_day`` writes it, with the sources it read)."""
+    staging = lake.join(lake.lake_uri(lake_uri), "_staging", ZONE, day.isoformat(),
+                        uuid.uuid4().hex)
+    staged = lake.join(staging, FILE)
+    rows = 0
+
+    def counted(groups: Iterator[pa.Table]) -> Iterator[pa.Table]:
+        nonlocal rows
+        for group in groups:
+            rows += group.num_rows
+            yield group
+
+    try:
+        groups = _row_groups(iter(tables), row_group_rows)
+        lake.write_parquet_groups(counted(groups), CORPUS_SCHEMA, staged, storage)
+        location = lake.publish_file(staged, day_uri(lake_uri, day), storage)
+    finally:
+        lake.remove_tree(staging, storage)
+        if not lake.is_s3(staging):  # and the day's folder, once no build uses it
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.dirname(staging))
+    return location, rows
 
 
 def _remove_file(location: str, storage: Storage) -> None:

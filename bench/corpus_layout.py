@@ -11,11 +11,27 @@ per choice, on one day) and one monthly file against the 30 day files.
     .venv/bin/python bench/corpus_layout.py [--outlets 1000] [--days 30] [--per-day 50]
         [--root /tmp/corpus-bench] [--keep]
     .venv/bin/python bench/corpus_layout.py --s3 [--outlets 1000] [--days 3]
+    .venv/bin/python bench/corpus_layout.py --year [--days 2] [--month-files]
+    .venv/bin/python bench/corpus_layout.py --search
 
 ``--s3``: the same on the SeaweedFS S3 server (``tests/helpers/s3server.py``, started
 and stopped here): both layouts written straight to S3, each day compacted on S3, the
 four queries with DuckDB's httpfs (the per-outlet layout timed once, not best of 3: each
 run is one request per file). No month file, no row-group sizes.
+
+``--year``: 365 corpus days of OUTLETS x PER_DAY. Writing 365,000 per-outlet files does not
+fit a session here (~16 files/s on this shared machine), so only the first ``--days`` days
+are written as per-outlet files and compacted by ``build_day`` (the same-run baseline, and
+the compaction's seconds and peak RSS); the other days are written straight to
+``corpus/date=D`` by ``compact.write_day``, the writer ``build_day`` uses, from rows made
+in memory. The per-outlet layout at a year is therefore not measured. ``--month-files``
+also rewrites the year as 12 month files and times the same queries on them. ~8 GB of
+disk at 1,000 x 50 a day (removed afterwards unless ``--keep``).
+
+``--search``: one corpus day of OUTLETS x PER_DAY; case-insensitive search of its bodies
+in DuckDB (``ILIKE``, ``contains(lower(…))``, ``regexp_matches(…, 'i')``), pyarrow and
+pandas, against a case-sensitive ``contains`` and reading the bodies alone; then the day
+written with zstd, snappy, lz4 and no compression (bytes, write time, search time).
 """
 
 from __future__ import annotations
@@ -70,6 +86,27 @@ def _outlet_day(pool: pa.Table, rng: np.random.Generator, outlet: str, day: dt.d
     return table
 
 
+def _day_table(pool: pa.Table, rng: np.random.Generator, outlets: list[str], day: dt.date,
+               n: int) -> pa.Table:
+    """A day of every outlet's articles at once, in the corpus schema and order: the draws
+    of ``_outlet_day`` vectorised, for the year's days written straight to ``corpus/``."""
+    total = len(outlets) * n
+    table = compact.conform(pool.take(pa.array(rng.integers(0, pool.num_rows, total))), "")
+    start = np.datetime64(day.isoformat(), "us")
+    published = start + rng.integers(0, 86_400_000_000, total).astype("timedelta64[us]")
+    names = [o for o in outlets for _ in range(n)]
+    urls = [f"https://{o}.example/{day:%Y/%m/%d}/{i % n}" for i, o in enumerate(names)]
+    replace: dict[str, Any] = {
+        "outlet": pa.array(names), "url": pa.array(urls), "fetched_url": pa.array(urls),
+        "article_id": pa.array([f"{o}-{day}-{i % n}" for i, o in enumerate(names)]),
+        "published_at": pa.array(published, pa.timestamp("us", tz="UTC")),
+    }
+    for name, values in replace.items():
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, table.schema.field(name), values)
+    return table.sort_by([(k, "ascending") for k in compact.SORT_KEYS])
+
+
 def build_outlet_layout(root: str, outlets: list[str], days: list[dt.date], n: int) -> float:
     started = time.perf_counter()
     pool, rng = _pool(), np.random.default_rng(22)
@@ -113,13 +150,18 @@ def queries(glob: str, outlet: str, day: dt.date, month_file: bool = False) -> d
         "one outlet-day":
             f"SELECT title, published_at FROM {source} "
             f"WHERE outlet = '{outlet}' AND date = '{day}'",
-        "text search over one day's bodies":
+        "text search over one day's bodies (regexp_matches 'i')":
+            f"SELECT count(*) FROM {source} WHERE date = '{day}' "
+            "AND regexp_matches(body, 'harbour storm vote', 'i')",
+        "text search over one day's bodies (ILIKE)":
             f"SELECT count(*) FROM {source} WHERE date = '{day}' "
             "AND body ILIKE '%harbour storm vote%'",
         "text search, case-sensitive (contains)":
             f"SELECT count(*) FROM {source} WHERE date = '{day}' "
             "AND contains(body, 'harbour storm vote')",
-        "title search over the month":
+        "title search over the month (regexp_matches 'i')":
+            f"SELECT count(*) FROM {source} WHERE regexp_matches(title, 'harbour storm', 'i')",
+        "title search over the month (ILIKE)":
             f"SELECT count(*) FROM {source} WHERE title ILIKE '%Harbour Storm%'",
     }
 
@@ -226,6 +268,202 @@ def month_file(root: str, days: list[dt.date], target: str) -> None:
                 writer.write_table(table.cast(schema), compact.ROW_GROUP_ROWS)
 
 
+def year_queries(glob: str, outlet: str, day: dt.date, month: tuple[dt.date, dt.date],
+                 hive: bool = True) -> dict[str, str]:
+    """The issue's queries at a year: counts over the year and over a month, an outlet-day,
+    a day's bodies and a month's titles searched (the documented way, and ``ILIKE``)."""
+    source = (f"read_parquet('{glob}', hive_partitioning=true)" if hive
+              else f"read_parquet('{glob}')")
+    first, last = month
+    within = f"date BETWEEN '{first}' AND '{last}'"
+    return {
+        "articles per day, whole year":
+            f"SELECT date, count(*) FROM {source} GROUP BY date ORDER BY date",
+        "articles per day, one month":
+            f"SELECT date, count(*) FROM {source} WHERE {within} GROUP BY date ORDER BY date",
+        "one outlet-day":
+            f"SELECT title, published_at FROM {source} "
+            f"WHERE outlet = '{outlet}' AND date = '{day}'",
+        "text search over one day's bodies (regexp_matches 'i')":
+            f"SELECT count(*) FROM {source} WHERE date = '{day}' "
+            "AND regexp_matches(body, 'harbour storm vote', 'i')",
+        "text search over one day's bodies (ILIKE)":
+            f"SELECT count(*) FROM {source} WHERE date = '{day}' "
+            "AND body ILIKE '%harbour storm vote%'",
+        "title search over a month (regexp_matches 'i')":
+            f"SELECT count(*) FROM {source} WHERE {within} "
+            "AND regexp_matches(title, 'harbour storm', 'i')",
+        "title search over a month (ILIKE)":
+            f"SELECT count(*) FROM {source} WHERE {within} AND title ILIKE '%harbour storm%'",
+    }
+
+
+def other_engines(corpus: str, day: dt.date) -> dict[str, float]:
+    """The documented case-insensitive search over one day's bodies in pyarrow and Polars,
+    dataset discovery included (what an analyst's first call costs), best of 3."""
+    import polars as pl
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    def arrow() -> int:
+        data = ds.dataset(corpus, format="parquet", partitioning="hive")
+        return data.to_table(columns=["url"], filter=(ds.field("date") == day.isoformat())
+                             & pc.match_substring(ds.field("body"), "harbour storm vote",
+                                                  ignore_case=True)).num_rows
+
+    def polars() -> int:
+        return int(pl.scan_parquet(f"{corpus}/**/*.parquet", hive_partitioning=True).filter(
+            (pl.col("date") == day)
+            & pl.col("body").str.contains("(?i)harbour storm vote")).select(pl.len())
+            .collect().item())
+
+    return {"pyarrow match_substring(ignore_case=True)": round(best_of(arrow), 3),
+            "polars str.contains('(?i)…')": round(best_of(polars), 3)}
+
+
+def generate_corpus_days(root: str, outlets: list[str], days: list[dt.date],
+                         n: int) -> dict[str, Any]:
+    """Each day written straight to ``corpus/date=D`` by ``compact.write_day`` (the writer
+    ``build_day`` uses), from rows made in memory: no per-outlet files, no manifest."""
+    pool, rng = _pool(), np.random.default_rng(365)
+    started, writes = time.perf_counter(), []
+    for day in days:
+        table = _day_table(pool, rng, outlets, day, n)
+        begun = time.perf_counter()
+        compact.write_day(root, day, [table])
+        writes.append(time.perf_counter() - begun)
+    return {"generated_days": len(days),
+            "generate_s": round(time.perf_counter() - started, 1),
+            "write_day_s_median": round(statistics.median(writes), 2)}
+
+
+def month_files(root: str, days: list[dt.date]) -> list[str]:
+    """The year's day files rewritten as one file per month (``months/<YYYY-MM>.parquet``,
+    a ``date`` column added): the "monthly files for older days" layout."""
+    Path(root, "months").mkdir(exist_ok=True)
+    made = []
+    for month in sorted({d.strftime("%Y-%m") for d in days}):
+        target = f"{root}/months/{month}.parquet"
+        month_file(root, [d for d in days if d.strftime("%Y-%m") == month], target)
+        made.append(target)
+    return made
+
+
+def search_variants(root: str, outlets: list[str], n: int) -> dict[str, Any]:
+    """Ways to search one corpus day's bodies in any case (best of 3 each), then the same
+    day written with other codecs: bytes, write time and the documented search's time."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    day = FIRST_DAY
+    table = _day_table(_pool(), np.random.default_rng(7), outlets, day, n)
+    compact.write_day(root, day, [table])
+    path = f"{root}/corpus/date={day}/{compact.FILE}"
+    source = f"read_parquet('{path}')"
+    phrase = "harbour storm vote"
+    con = duckdb.connect()
+    duck = {
+        "DuckDB body ILIKE '%…%'": f"body ILIKE '%{phrase}%'",
+        "DuckDB contains(lower(body), …)": f"contains(lower(body), '{phrase}')",
+        "DuckDB regexp_matches(body, …, 'i')": f"regexp_matches(body, '{phrase}', 'i')",
+        "DuckDB contains(body, …), case-sensitive": f"contains(body, '{phrase}')",
+        "DuckDB length(body) > 0: reading the bodies only": "length(body) > 0",
+    }
+    found: dict[str, Any] = {
+        name: round(best_of(_fetch(con, f"SELECT count(*) FROM {source} WHERE {where}")), 3)
+        for name, where in duck.items()}
+    found["pyarrow match_substring(ignore_case=True)"] = round(best_of(lambda: pc.sum(
+        pc.match_substring(pq.read_table(path, columns=["body"])["body"], phrase,
+                           ignore_case=True))), 3)
+    found["pandas (pyarrow dtypes) str.contains(case=False)"] = round(best_of(
+        lambda: pd.read_parquet(path, columns=["body"], dtype_backend="pyarrow")["body"]
+        .str.contains(phrase, case=False, regex=False).sum()), 3)
+    found["pandas (default dtypes) str.contains(case=False)"] = round(best_of(
+        lambda: pd.read_parquet(path, columns=["body"])["body"]
+        .str.contains(phrase, case=False, regex=False).sum()), 3)
+    codecs: dict[str, Any] = {}
+    for codec in ("zstd", "snappy", "lz4", "none"):
+        target = f"{root}/codec-{codec}.parquet"
+        started = time.perf_counter()
+        pq.write_table(table, target, row_group_size=compact.ROW_GROUP_ROWS, compression=codec)
+        codecs[codec] = {
+            "file_mb": round(os.path.getsize(target) / 1e6, 1),
+            "write_s": round(time.perf_counter() - started, 2),
+            "regexp_matches_i_s": round(best_of(_fetch(
+                con, f"SELECT count(*) FROM read_parquet('{target}') "
+                f"WHERE regexp_matches(body, '{phrase}', 'i')")), 3),
+        }
+    body_mb = sum(
+        pq.ParquetFile(path).metadata.row_group(g).column(
+            compact.CORPUS_SCHEMA.get_field_index("body")).total_compressed_size
+        for g in range(pq.ParquetFile(path).metadata.num_row_groups)) / 1e6
+    return {"search_s": found, "codecs": codecs, "body_share_of_file": round(
+        body_mb / (os.path.getsize(path) / 1e6), 2)}
+
+
+def main_search(args: argparse.Namespace) -> None:
+    root = str(Path(args.root).resolve())
+    shutil.rmtree(root, ignore_errors=True)
+    try:
+        figures = search_variants(root, [f"o{n:04d}" for n in range(args.outlets)],
+                                  args.per_day)
+        figures["load_average"] = [round(x, 1) for x in os.getloadavg()]
+        report("corpus_search", figures)
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _mib(folder: Path) -> int:
+    return round(sum(f.stat().st_size for f in folder.rglob("*.parquet")) / 2**20)
+
+
+def main_year(args: argparse.Namespace) -> None:
+    """A year: per-outlet files (and their compaction) for the first ``--days`` days only,
+    the rest of the year's corpus days generated straight into ``corpus/``."""
+    root = str(Path(args.root).resolve())
+    shutil.rmtree(root, ignore_errors=True)
+    outlets = [f"o{n:04d}" for n in range(args.outlets)]
+    year = [FIRST_DAY + dt.timedelta(days=d) for d in range(365)]
+    built = year[:args.days]
+    one_outlet, one_day = outlets[len(outlets) // 2], built[len(built) // 2]
+    june = (dt.date(FIRST_DAY.year, 6, 1), dt.date(FIRST_DAY.year, 6, 30))
+    try:
+        figures: dict[str, Any] = {
+            "outlets": args.outlets, "per_day": args.per_day, "corpus_days": len(year),
+            "outlet_layout_days": len(built),
+            "build_outlet_layout_s": round(build_outlet_layout(root, outlets, built,
+                                                                 args.per_day), 1),
+        }
+        figures.update(compact_days(root, built))
+        figures.update(generate_corpus_days(root, outlets, year[len(built):], args.per_day))
+        figures["bytes_mib"] = {"outlet_layout": _mib(Path(root, "articles")),
+                                "corpus": _mib(Path(root, "corpus"))}
+        outlet_name = f"{args.outlets * len(built):,} outlet-day files ({len(built)} days)"
+        corpus_name = f"{len(year)} corpus day files"
+        timed = {
+            outlet_name: time_queries(year_queries(
+                f"{root}/articles/**/*.parquet", one_outlet, one_day, (built[0], built[-1]))),
+            corpus_name: time_queries(year_queries(
+                f"{root}/corpus/**/*.parquet", one_outlet, one_day, june)),
+        }
+        figures["other_engines_s"] = other_engines(f"{root}/corpus", one_day)
+        if args.month_files:
+            started = time.perf_counter()
+            month_files(root, year)
+            figures["month_files_s"] = round(time.perf_counter() - started, 1)
+            figures["bytes_mib"]["month_files"] = _mib(Path(root, "months"))
+            timed["12 month files"] = time_queries(year_queries(
+                f"{root}/months/*.parquet", one_outlet, one_day, june, hive=False))
+        figures["queries_s"] = timed
+        figures["load_average"] = [round(x, 1) for x in os.getloadavg()]
+        report("corpus_layout_year", figures)
+        print(_table(timed, list(timed)))
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def _table(rows: dict[str, dict[str, float]], columns: list[str]) -> str:
     lines = ["| query | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for query in rows[columns[0]]:
@@ -242,9 +480,21 @@ def main() -> None:
     parser.add_argument("--root", default="/tmp/corpus-bench")
     parser.add_argument("--keep", action="store_true", help="keep the lake afterwards")
     parser.add_argument("--s3", action="store_true", help="on the SeaweedFS S3 server")
+    parser.add_argument("--year", action="store_true",
+                        help="365 corpus days (the first --days also as per-outlet files)")
+    parser.add_argument("--month-files", action="store_true",
+                        help="with --year: also the year as 12 month files, queried alike")
+    parser.add_argument("--search", action="store_true",
+                        help="one corpus day: ways to search its bodies, and codecs")
     args = parser.parse_args()
+    if args.search:
+        main_search(args)
+        return
     if args.s3:
         main_s3(args)
+        return
+    if args.year:
+        main_year(args)
         return
     root = str(Path(args.root).resolve())
     shutil.rmtree(root, ignore_errors=True)

@@ -48,11 +48,12 @@ ZONE = "corpus"
 MANIFEST_ZONE = "_corpus"
 FILE = lake.PARQUET_FILE
 SORT_KEYS = ("outlet", "published_at", "url")
-# Rows a row group holds. At ~300-word articles (~2 KB of body) 4,096 rows are ~8 MB
-# before compression: a day of 1,000 outlets × 50 is a dozen groups, so an outlet or
-# time filter reads one group instead of the day, while a group is still big enough for
-# fast scans (bench/corpus_layout.py measures 1k, 4k, 16k and 64k).
-ROW_GROUP_ROWS = 4096
+# Rows a row group holds. At ~300-word articles (~2 KB of body) 16,384 rows are ~32 MB
+# before compression: a day of 1,000 outlets × 50 is 4 groups. A scan over every day of
+# a year pays per row group (13 a day at 4k made counting a year ~3× slower); an
+# outlet-day and a day's text search measured alike at 4k and 16k (docs/benchmarks.md,
+# bench/corpus_layout.py).
+ROW_GROUP_ROWS = 16384
 # Outlet partitions read at once while a day is built (threads: I/O and pyarrow's
 # decoding release the GIL), and how many read ahead of the writer at most.
 READ_THREADS = 8

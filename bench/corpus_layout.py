@@ -11,7 +11,8 @@ per choice, on one day) and one monthly file against the 30 day files.
     .venv/bin/python bench/corpus_layout.py [--outlets 1000] [--days 30] [--per-day 50]
         [--root /tmp/corpus-bench] [--keep]
     .venv/bin/python bench/corpus_layout.py --s3 [--outlets 1000] [--days 3]
-    .venv/bin/python bench/corpus_layout.py --year [--days 2] [--month-files]
+    .venv/bin/python bench/corpus_layout.py --year [--days 2] [--distinct-days 20]
+        [--month-files]
     .venv/bin/python bench/corpus_layout.py --search
 
 ``--s3``: the same on the SeaweedFS S3 server (``tests/helpers/s3server.py``, started
@@ -24,7 +25,9 @@ fit a session here (~16 files/s on this shared machine), so only the first ``--d
 are written as per-outlet files and compacted by ``build_day`` (the same-run baseline, and
 the compaction's seconds and peak RSS); the other days are written straight to
 ``corpus/date=D`` by ``compact.write_day``, the writer ``build_day`` uses, from rows made
-in memory. The per-outlet layout at a year is therefore not measured. ``--month-files``
+in memory (``--distinct-days K``: K of them, the others byte copies of those, when a
+machine is too loaded to write 365). The per-outlet layout at a year is therefore not
+measured. ``--month-files``
 also rewrites the year as 12 month files and times the same queries on them. ~8 GB of
 disk at 1,000 x 50 a day (removed afterwards unless ``--keep``).
 
@@ -321,18 +324,28 @@ def other_engines(corpus: str, day: dt.date) -> dict[str, float]:
             "polars str.contains('(?i)…')": round(best_of(polars), 3)}
 
 
-def generate_corpus_days(root: str, outlets: list[str], days: list[dt.date],
-                         n: int) -> dict[str, Any]:
+def generate_corpus_days(root: str, outlets: list[str], days: list[dt.date], n: int,
+                         distinct: int = 0) -> dict[str, Any]:
     """Each day written straight to ``corpus/date=D`` by ``compact.write_day`` (the writer
-    ``build_day`` uses), from rows made in memory: no per-outlet files, no manifest."""
+    ``build_day`` uses), from rows made in memory: no per-outlet files, no manifest. With
+    ``distinct`` (> 0) only that many days are written; every other day's file is a byte
+    copy of one of them (its ``published_at`` values are then those of the copied day:
+    none of the timed queries reads them; the day is in the path)."""
     pool, rng = _pool(), np.random.default_rng(365)
     started, writes = time.perf_counter(), []
-    for day in days:
+    written = days[:distinct] if distinct > 0 else days
+    for day in written:
         table = _day_table(pool, rng, outlets, day, n)
         begun = time.perf_counter()
         compact.write_day(root, day, [table])
         writes.append(time.perf_counter() - begun)
-    return {"generated_days": len(days),
+    for index, day in enumerate(days[len(written):]):
+        source = written[index % len(written)]
+        target = Path(root, compact.ZONE, f"date={day}")
+        target.mkdir(parents=True)
+        shutil.copyfile(Path(root, compact.ZONE, f"date={source}", compact.FILE),
+                        target / compact.FILE)
+    return {"generated_days": len(written), "copied_days": len(days) - len(written),
             "generate_s": round(time.perf_counter() - started, 1),
             "write_day_s_median": round(statistics.median(writes), 2)}
 
@@ -436,7 +449,8 @@ def main_year(args: argparse.Namespace) -> None:
                                                                  args.per_day), 1),
         }
         figures.update(compact_days(root, built))
-        figures.update(generate_corpus_days(root, outlets, year[len(built):], args.per_day))
+        figures.update(generate_corpus_days(root, outlets, year[len(built):], args.per_day,
+                                            args.distinct_days))
         figures["bytes_mib"] = {"outlet_layout": _mib(Path(root, "articles")),
                                 "corpus": _mib(Path(root, "corpus"))}
         outlet_name = f"{args.outlets * len(built):,} outlet-day files ({len(built)} days)"
@@ -482,6 +496,8 @@ def main() -> None:
     parser.add_argument("--s3", action="store_true", help="on the SeaweedFS S3 server")
     parser.add_argument("--year", action="store_true",
                         help="365 corpus days (the first --days also as per-outlet files)")
+    parser.add_argument("--distinct-days", type=int, default=0,
+                        help="with --year: write this many days, copy them for the rest")
     parser.add_argument("--month-files", action="store_true",
                         help="with --year: also the year as 12 month files, queried alike")
     parser.add_argument("--search", action="store_true",

@@ -37,8 +37,8 @@ spec = RunSpec(load_outlets()["bench_outlet"], dt.date(2025, 3, 17), "bench-rss"
 fn = {"discover": discover_step, "fetch": fetch_step, "parse": parse_step,
       "validate": validate_step, "publish": publish_step}
 if step == "chunks":  # chunks not sampled: fetched and parsed in one process, unmeasured
-    warcs = [fn["fetch"](spec, chunk) for chunk in args[0]]
-    out = [[warc, fn["parse"](spec, warc)] for warc in warcs]
+    fetched = [fn["fetch"](spec, chunk) for chunk in args[0]]
+    out = [[raw, fn["parse"](spec, raw)] for raw in fetched]
 else:
     out = fn[step](spec, *args)
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork+exec.
@@ -92,26 +92,28 @@ def _step_rss(lake: str, env: dict[str, str], every: int = 1) -> dict[str, float
         return data["out"], round(data["rss_mib"], 1)
 
     rss: dict[str, float] = {}
-    chunks: list[str]
-    chunks, rss["discover"] = run("discover")
-    warcs: list[str] = []
-    stats: list[str] = []
+    # The steps' values (newslake.steps) go from one process to the next as JSON, as XCom
+    # carries them.
+    found, rss["discover"] = run("discover")
+    chunks = found["chunks"]
+    fetched: list[dict[str, Any]] = []
+    parsed: list[dict[str, Any]] = []
     fetch_peak = parse_peak = 0.0
     for chunk in chunks[::every]:
-        warc, peak = run("fetch", chunk)
+        raw, peak = run("fetch", chunk)
         fetch_peak = max(fetch_peak, peak)
-        warcs.append(warc)
-        stat, peak = run("parse", warc)
+        fetched.append(raw)
+        stat, peak = run("parse", raw)
         parse_peak = max(parse_peak, peak)
-        stats.append(stat)
+        parsed.append(stat)
     rest = [chunk for i, chunk in enumerate(chunks) if i % every]
     if rest:
         done, _ = run("chunks", rest)
-        warcs += [warc for warc, _ in done]
-        stats += [stat for _, stat in done]
+        fetched += [raw for raw, _ in done]
+        parsed += [stat for _, stat in done]
     rss["fetch (per chunk, max)"], rss["parse (per chunk, max)"] = fetch_peak, parse_peak
-    summary, rss["validate"] = run("validate", stats)
-    _, rss["publish"] = run("publish", summary, warcs)
+    validated, rss["validate"] = run("validate", parsed)
+    _, rss["publish"] = run("publish", validated, fetched, found["discovery"])
     return rss
 
 

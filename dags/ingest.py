@@ -1,6 +1,7 @@
 """One ingest DAG per outlet config in include/outlets/: ``ingest_<outlet_id>``.
 
-discover → fetch (mapped over chunks of URLs) → parse (mapped) → validate → publish.
+discover → fetch (mapped over chunks of URLs) → parse (mapped) → validate → publish,
+each handing the next a small typed value through XCom (``newslake.steps``).
 The run for the data interval [D, D+1) UTC owns the partition ``date=D`` of its outlet
 and replaces it whole, so retries, reruns and backfills never add rows twice; they never
 lose one either (every URL the partition holds is tried again; see ``newslake.pipeline``).
@@ -18,6 +19,7 @@ from newslake_outlets import outlet_dags
 from newslake_storage import lake_storage, lake_uri
 
 from newslake.config import Outlet
+from newslake.steps import Chunk, Discovery, Fetched, Parsed, Validated
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "newslake",
@@ -33,6 +35,8 @@ DEFAULT_ARGS: dict[str, Any] = {
 # A fetch chunk: up to a few hundred URLs (a day near max_map_length) at the outlet's
 # rate, with retries and per-request timeouts.
 FETCH_TIMEOUT = dt.timedelta(hours=3)
+# The XCom key of discover's figures (newslake.steps.Discovery), beside its chunks.
+DISCOVERY_KEY = "discovery"
 
 
 def _run_spec(outlet: Outlet) -> Any:
@@ -83,36 +87,40 @@ def build_dag(outlet: Outlet) -> DAG:
         doc_md=_doc(outlet),
     ) as dag:
 
-        @task
-        def discover() -> list[str]:
+        # Each task returns a small typed value (newslake.steps: locations and counts) that
+        # XCom hands the next; discover's figures go to publish under their own key.
+        @task(multiple_outputs=False)
+        def discover() -> list[Chunk]:
             from newslake.pipeline import discover_step
 
-            return discover_step(_run_spec(outlet), max_chunks=_max_map_length())
+            found = discover_step(_run_spec(outlet), max_chunks=_max_map_length())
+            get_current_context()["ti"].xcom_push(DISCOVERY_KEY, found["discovery"])
+            return found["chunks"]
 
         # One fetch task of an outlet at a time, across runs and workers: the outlet's
         # requests_per_second and concurrency (threads inside the task) then hold for the
         # whole outlet, however many chunks and backfill days run in parallel.
-        @task(max_active_tis_per_dag=1, execution_timeout=FETCH_TIMEOUT)
-        def fetch(chunk_path: str) -> str:
+        @task(multiple_outputs=False, max_active_tis_per_dag=1, execution_timeout=FETCH_TIMEOUT)
+        def fetch(chunk: Chunk) -> Fetched:
             from newslake.pipeline import fetch_step
 
-            return fetch_step(_run_spec(outlet), chunk_path)
+            return fetch_step(_run_spec(outlet), chunk)
 
-        @task
-        def parse(warc_path: str) -> str:
+        @task(multiple_outputs=False)
+        def parse(raw: Fetched) -> Parsed:
             from newslake.pipeline import parse_step
 
-            return parse_step(_run_spec(outlet), warc_path)
+            return parse_step(_run_spec(outlet), raw)
 
-        @task
-        def validate(stats_paths: list[str]) -> str:
+        @task(multiple_outputs=False)
+        def validate(parsed: list[Parsed]) -> Validated:
             from airflow.sdk.exceptions import AirflowFailException
 
             from newslake.pipeline import validate_step
             from newslake.validate import BatchValidationError, CheckCouldNotRunError
 
             try:
-                return validate_step(_run_spec(outlet), list(stats_paths))
+                return validate_step(_run_spec(outlet), list(parsed))
             except CheckCouldNotRunError:
                 raise  # the checks did not run (a broken install, a full disk): retry
             except BatchValidationError as exc:
@@ -120,22 +128,24 @@ def build_dag(outlet: Outlet) -> DAG:
                 raise AirflowFailException(str(exc)) from exc
 
         @task(multiple_outputs=False, outlets=[Asset(f"newslake://articles/{outlet.id}")])
-        def publish(summary_path: str, warc_paths: list[str]) -> dict[str, Any]:
+        def publish(validated: Validated, fetched: list[Fetched],
+                    discovery: Discovery) -> dict[str, Any]:
             from airflow.sdk.exceptions import AirflowFailException
 
             from newslake.errors import ShrinkError
             from newslake.pipeline import publish_step
 
             try:
-                manifest = publish_step(_run_spec(outlet), summary_path, list(warc_paths))
+                manifest = publish_step(_run_spec(outlet), validated, list(fetched), discovery)
             except ShrinkError as exc:  # the same rows would leave again: no retry
                 raise AirflowFailException(str(exc)) from exc
             emit_run_stats(manifest)
             return manifest
 
-        warc_paths = fetch.expand(chunk_path=discover())
-        stats_paths = parse.expand(warc_path=warc_paths)
-        publish(validate(stats_paths), warc_paths)  # type: ignore[arg-type]
+        chunks = discover()
+        fetched = fetch.expand(chunk=chunks)
+        parsed = parse.expand(raw=fetched)
+        publish(validate(parsed), fetched, chunks[DISCOVERY_KEY])  # type: ignore[arg-type,index]
     return dag
 
 

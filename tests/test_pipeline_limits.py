@@ -52,12 +52,12 @@ def test_a_day_bigger_than_the_mapping_limit_makes_no_more_chunks(
 ) -> None:
     spec = RunSpec(_outlet(site, 30), DAY, "limits__1", str(tmp_path / "lake"))
     with caplog.at_level(logging.WARNING, logger="newslake.pipeline"):
-        chunks = discover_step(spec, chunk_size=5, max_chunks=4)
-    sizes = [len(json.loads(Path(c).read_text())) for c in chunks]
-    assert sizes == [8, 8, 8, 6]
+        found = discover_step(spec, chunk_size=5, max_chunks=4)
+    sizes = [len(json.loads(Path(c["urls"]).read_text())) for c in found["chunks"]]
+    assert sizes == [c["size"] for c in found["chunks"]] == [8, 8, 8, 6]
     assert any("30 URLs would make more than 4 chunks of 5" in r.getMessage()
                for r in caplog.records)
-    assert json.loads((spec.staging / "discovered.json").read_text())["chunks"] == 4
+    assert found["discovery"]["chunks"] == 4
 
 
 def _stage_files(folder: Path, mtime: float | None) -> None:

@@ -17,6 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 from newslake.config import Outlet, Politeness
 from newslake.fetch import FetchResult, fetch_urls
 from newslake.raw import H_REUSED_FROM, previous_responses, read_warc, warc_files, write_warc
+from newslake.steps import Chunk, Discovered, Fetched
 
 
 @pytest.fixture
@@ -342,24 +343,23 @@ def test_a_rerun_revalidates_each_chunk_from_its_own_records(
     from newslake.config import load_outlets
     from newslake.raw import is_complete
 
-    def fetch_all(spec: pipeline.RunSpec, chunks: list[str]) -> list[str]:
+    def fetch_all(spec: pipeline.RunSpec, chunks: list[Chunk]) -> list[Fetched]:
         return [pipeline.fetch_step(spec, c) for c in chunks]
 
-    def finish(spec: pipeline.RunSpec, warcs: list[str]) -> dict[str, object]:
-        stats = [pipeline.parse_step(spec, w) for w in warcs]
-        return pipeline.publish_step(spec, pipeline.validate_step(spec, stats), warcs)
-
-    def not_modified(spec: pipeline.RunSpec, chunk: str) -> int:
-        sidecar = spec.staging / "fetched" / Path(chunk).name
-        return int(json.loads(sidecar.read_text())["not_modified"])
+    def finish(spec: pipeline.RunSpec, found: Discovered,
+               fetched: list[Fetched]) -> dict[str, object]:
+        parsed = [pipeline.parse_step(spec, f) for f in fetched]
+        return pipeline.publish_step(spec, pipeline.validate_step(spec, parsed), fetched,
+                                     found["discovery"])
 
     with _RevalidatingNewsroom(demo_site) as site:
         monkeypatch.setenv("NEWSLAKE_DEMO_URL", site.base)
         outlet = load_outlets()["demo_bayside_press"]
         lake_dir = str(tmp_path / "lake")
         first = pipeline.RunSpec(outlet, past_day, "first", lake_dir)
-        first_chunks = pipeline.discover_step(first, chunk_size=3)
-        before = finish(first, fetch_all(first, first_chunks))
+        first_found = pipeline.discover_step(first, chunk_size=3)
+        first_chunks = first_found["chunks"]
+        before = finish(first, first_found, fetch_all(first, first_chunks))
         articles, quarantine = _lake_rows(lake_dir, "articles"), _lake_rows(lake_dir, "quarantine")
         raw = lake.partition_dir(lake_dir, "raw", outlet.id, past_day) / lake.RAW_FILE
         kept = {r.url for r in read_warc(raw) if is_complete(r)}
@@ -367,20 +367,19 @@ def test_a_rerun_revalidates_each_chunk_from_its_own_records(
         assert not any("If-None-Match" in h for _, h in site.requests)
 
         rerun = pipeline.RunSpec(outlet, past_day, "rerun", lake_dir)
-        chunks = pipeline.discover_step(rerun, chunk_size=3)
-        own = set(json.loads(Path(chunks[0]).read_text()))
+        found = pipeline.discover_step(rerun, chunk_size=3)
+        chunks = found["chunks"]
+        own = set(json.loads(Path(chunks[0]["urls"]).read_text()))
         original = raw.read_bytes()
         _damage_all_but(raw, own)
         site.requests.clear()
-        warcs = fetch_all(rerun, chunks[:1])
+        fetched = fetch_all(rerun, chunks[:1])
         conditional = [p for p, h in site.requests if "If-None-Match" in h]
-        assert len(conditional) == not_modified(rerun, chunks[0]) == len(own & kept) > 0
+        assert len(conditional) == fetched[0]["not_modified"] == len(own & kept) > 0
         raw.write_bytes(original)
-        # A chunk without its notes (discovered by an earlier version) reads the file whole.
-        (rerun.staging / "records" / Path(chunks[1]).name).unlink()
-        warcs += fetch_all(rerun, chunks[1:])
-        revalidated = sum(not_modified(rerun, c) for c in chunks)
-        after = finish(rerun, warcs)
+        fetched += fetch_all(rerun, chunks[1:])
+        revalidated = sum(f["not_modified"] for f in fetched)
+        after = finish(rerun, found, fetched)
 
     assert revalidated == len(kept), "every page the first run kept came back as a 304"
     assert _lake_rows(lake_dir, "articles") == articles

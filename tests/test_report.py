@@ -50,16 +50,15 @@ DEAD_LINKS = 2
 
 def _run_with_dead_links(spec: RunSpec) -> dict[str, object]:
     """A day where the outlet linked two pages that answer 404."""
-    chunks = discover_step(spec)
-    first = json.loads(Path(chunks[0]).read_text())
+    found = discover_step(spec)
+    first = found["chunks"][0]["urls"]
     dead = [f"{spec.outlet.base_url.rstrip('/')}/no-such-story-{i}" for i in range(DEAD_LINKS)]
-    lake_paths.write_json(Path(chunks[0]), first + dead)
-    discovered = json.loads((spec.staging / "discovered.json").read_text())
-    discovered["discovered"] += DEAD_LINKS
-    lake_paths.write_json(spec.staging / "discovered.json", discovered)
-    warcs = [fetch_step(spec, c) for c in chunks]
-    summary = validate_step(spec, [parse_step(spec, w) for w in warcs])
-    return publish_step(spec, summary, warcs)
+    lake_paths.write_json(first, json.loads(Path(first).read_text()) + dead)
+    discovery = {**found["discovery"],
+                 "discovered": found["discovery"]["discovered"] + DEAD_LINKS}
+    fetched = [fetch_step(spec, c) for c in found["chunks"]]
+    validated = validate_step(spec, [parse_step(spec, f) for f in fetched])
+    return publish_step(spec, validated, fetched, discovery)  # type: ignore[arg-type]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,6 +25,7 @@ from newslake.pipeline import (
     validate_step,
 )
 from newslake.pipeline import run_day as run_lib_day
+from newslake.steps import Parsed, Validated
 
 DAY = dt.date(2026, 6, 15)
 STORY = "/news/council-expands-bike-lanes"
@@ -113,8 +114,8 @@ def test_a_revisit_leaves_a_day_another_run_published_meanwhile(
     edit(site)
     validate = revisit.validate_step
 
-    def validate_then_ingest(spec: RunSpec, paths: list[str]) -> str:
-        summary = validate(spec, paths)
+    def validate_then_ingest(spec: RunSpec, parsed: list[Parsed]) -> Validated:
+        summary = validate(spec, parsed)
         run_lib_day(RunSpec(outlet, DAY, "ingest-rerun", lake))  # publishes the day
         return summary
 
@@ -134,8 +135,9 @@ def test_a_run_that_validated_before_a_revisit_published_cannot_drop_its_revisio
     outlet = site.outlet()
     run_lib_day(RunSpec(outlet, DAY, "first", lake))
     slow = RunSpec(outlet, DAY, "slow-rerun", lake)
-    warcs = [fetch_step(slow, chunk) for chunk in discover_step(slow)]
-    summary = validate_step(slow, [parse_step(slow, w) for w in warcs])
+    found = discover_step(slow)
+    fetched = [fetch_step(slow, chunk) for chunk in found["chunks"]]
+    validated = validate_step(slow, [parse_step(slow, f) for f in fetched])
 
     edit(site)
     figures = revisit.revisit_day(RunSpec(outlet, DAY, "revisit", lake))
@@ -143,7 +145,7 @@ def test_a_run_that_validated_before_a_revisit_published_cannot_drop_its_revisio
     published = rows(lake, "articles"), rows(lake, "revisions")
 
     with pytest.raises(ShrinkError, match="1 of 1 rows of revisions/ would leave it"):
-        publish_step(slow, summary, warcs)
+        publish_step(slow, validated, fetched, found["discovery"])
     assert (rows(lake, "articles"), rows(lake, "revisions")) == published
     assert [r["revision"] for r in published[0]] == [2]
     assert [r["revision"] for r in published[1]] == [1]

@@ -158,13 +158,12 @@ def test_a_fetch_chunk_reads_only_its_own_archived_records(demo_site: str, tmp_p
         "a record no longer where discovery saw it is found by reading the files whole")
 
     spec = pipeline.RunSpec(outlet, day, "own-records", str(tmp_path / "lake"))
-    chunks = pipeline.discover_step(spec, chunk_size=2)
+    chunks = pipeline.discover_step(spec, chunk_size=2)["chunks"]
     assert len(chunks) == (len(urls) + 1) // 2 >= 3
-    own = json.loads(Path(chunks[1]).read_text())
+    own = json.loads(Path(chunks[1]["urls"]).read_text())
     expected = archived_responses(outlet, day, own)
     for path in crawl.iterdir():
         _damage_all_but(path, set(own))
-    warc = pipeline.fetch_step(spec, chunks[1])
-    assert list(read_warc(warc)) == [expected[u] for u in own]
-    fetched = json.loads((spec.staging / "fetched" / "00001.json").read_text())
+    fetched = pipeline.fetch_step(spec, chunks[1])
+    assert list(read_warc(fetched["warc"])) == [expected[u] for u in own]
     assert (fetched["from_warc_sources"], fetched["failed"]) == (len(own), 0)

@@ -126,6 +126,13 @@ def _partition_parts(zone: str, outlet: str, day: dt.date) -> tuple[str, str, st
     return zone, f"outlet={outlet}", f"date={day.isoformat()}"
 
 
+def raw_ref(outlet: str, day: dt.date, name: str = RAW_FILE) -> str:
+    """What a row's ``raw_ref`` says: the raw file holding its response, relative to the
+    lake's root (``raw/outlet=<id>/date=<D>/responses.warc.gz``), ``/``-separated on any
+    lake."""
+    return "/".join((*_partition_parts("raw", outlet, day), name))
+
+
 def safe_name(text: str) -> str:
     """A run id as a file name: Airflow run ids carry ':' and '+'."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)

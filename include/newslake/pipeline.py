@@ -1,8 +1,9 @@
 """One outlet-day, step by step: discover → fetch → parse → validate → publish.
 
-Each step is a plain function that reads its inputs from the run's staging folder and
-writes its outputs there, returning small references (paths, counts) — what Airflow's
-XCom carries between tasks. Nothing here imports Airflow. A run owns the partition
+Each step is a plain function that takes what the step before returned and returns a
+small typed value (``newslake.steps``: locations and counts) — what Airflow's XCom carries
+between tasks; the bulk (URL lists, WARC files, rows) stays in the run's staging folder,
+found only through those values. Nothing here imports Airflow. A run owns the partition
 ``date=D`` of its outlet for the interval [D, D+1) UTC and replaces it whole, and only
 adds knowledge: every URL the day's partitions already hold is tried again, listed or
 not, and a page that now fails keeps its last good response (``fetch_step``).
@@ -18,9 +19,8 @@ import tempfile
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -30,13 +30,13 @@ from newslake import drift, lake, source_dates
 from newslake.config import Outlet
 from newslake.dayrows import DEFERRED_BYTES, DayRows
 from newslake.discover import discover
-from newslake.discover.warc import archived_from_refs, archived_responses
+from newslake.discover.warc import archived_from_refs
 from newslake.errors import ParseError, ShrinkError
 from newslake.fetch import ERR_ROBOTS, FetchResult, fetch_urls
 from newslake.frontier import frontier_candidates, with_frontier
 from newslake.parse import parse_article
 from newslake.parse.version import current_label
-from newslake.raw import complete_responses, read_whole_warc, write_warc
+from newslake.raw import read_whole_warc, write_warc
 from newslake.rawindex import ChunkRecords, read_previous, scan_previous
 from newslake.record import (
     ARTICLE_FILE_SCHEMA,
@@ -44,6 +44,7 @@ from newslake.record import (
     SCHEMA_VERSION,
     rows_to_table,
 )
+from newslake.steps import Chunk, Discovered, Discovery, Fetched, Parsed, RawChunk, Validated
 from newslake.validate import BatchValidationError, validate_batch, validate_rows
 
 log = logging.getLogger(__name__)
@@ -67,11 +68,6 @@ class RunSpec:
     run_id: str
     lake: str
     storage: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def staging(self) -> Path:
-        """The run's staging folder (local lakes only; see ``staging_uri``)."""
-        return lake.staging_dir(self.lake, self.outlet.id, self.day, self.run_id)
 
     @property
     def staging_uri(self) -> str:
@@ -107,35 +103,12 @@ def _stage(spec: RunSpec, *parts: str) -> str:
     return lake.join(spec.staging_uri, *parts)
 
 
-def _read_json(spec: RunSpec, location: str | Path) -> Any:
+def _read_json(spec: RunSpec, location: str) -> Any:
     return lake.read_json(location, spec.storage)
 
 
 def _basename(location: str) -> str:
     return location.rstrip("/").rsplit("/", 1)[-1]
-
-
-def _raw_ref(spec: RunSpec, warc_path: str) -> str:
-    """Where a row's raw response is kept in the lake, relative to the lake root.
-
-    A fetch chunk from staging ends up in the partition's one WARC; a WARC already in the
-    raw zone (a re-parse) is referred to by its own name."""
-    name = _basename(warc_path)
-    staged = f"{os.sep}_staging{os.sep}" in warc_path or "/_staging/" in warc_path
-    return "/".join(lake._partition_parts("raw", spec.outlet.id, spec.day)) + "/" + (
-        lake.RAW_FILE if staged else name
-    )
-
-
-def _records_path(spec: RunSpec, chunk_path: str) -> str:
-    """Where discover_step put the records a chunk may use (``rawindex.ChunkRecords``)."""
-    return _stage(spec, "records", _basename(chunk_path))
-
-
-def source_dates_path(spec: RunSpec, chunk_or_warc: str) -> str:
-    """Where the discovery dates of a chunk's URLs are staged (``newslake.source_dates``)."""
-    stem = _basename(chunk_or_warc).removesuffix(".json").removesuffix(".warc.gz")
-    return _stage(spec, "dates", f"{stem}.json")
 
 
 def _previous_raw(spec: RunSpec) -> str:
@@ -165,17 +138,18 @@ def _partition_urls(spec: RunSpec) -> set[str]:
 
 def discover_step(
     spec: RunSpec, chunk_size: int = DEFAULT_CHUNK_SIZE, max_chunks: int | None = None
-) -> list[str]:
-    """Discover the day's candidate URLs; write them in chunks; return the chunk paths.
+) -> Discovered:
+    """Discover the day's candidate URLs; write them in chunks; return the chunks (one
+    mapped fetch each) and the discovery figures (for publish).
 
     The candidates are what the sources list now, then every other URL the day's
     partitions already hold (articles, quarantine, raw): feeds roll over and pages are
     taken down, and a rerun, retry or backfill must not forget what an earlier run found.
     At most ``max_chunks`` chunks (the DAG passes Airflow's ``[core] max_map_length``):
-    a bigger day gets bigger chunks, with a warning. Beside each chunk go the locations
+    a bigger day gets bigger chunks, with a warning. Each chunk comes with the locations
     of the records its fetch may reuse (the previous run's responses, the warc sources'
-    pages): the files are read once here, and each fetch chunk reads only its own
-    records."""
+    pages) and of its URLs' discovery dates: the files are read once here, and each fetch
+    chunk reads only its own records."""
     started = time.monotonic()
     # A retry of the whole run starts from a clean slate.
     lake.remove_tree(spec.staging_uri, spec.storage)
@@ -197,34 +171,27 @@ def discover_step(
             chunk_size, size)
     chunk_size = size
     # An empty day still gets one (empty) chunk, so that the run republishes the day.
-    chunks = [urls[i : i + chunk_size] for i in range(0, len(urls), chunk_size)] or [[]]
+    url_chunks = [urls[i : i + chunk_size] for i in range(0, len(urls), chunk_size)] or [[]]
     # A page without a date takes its source's (a feed's pubDate ...), and keeps the one
     # it took in an earlier run when no source lists it now.
     dates = source_dates.merged(
         source_dates.from_discovered(result.urls),
         source_dates.from_partition(spec.lake, spec.outlet.id, spec.day, spec.storage))
-    paths = []
-    for n, chunk in enumerate(chunks):
-        path = _stage(spec, "chunks", f"{n:05d}.json")
-        lake.write_json(path, chunk, spec.storage)
-        source_dates.write(source_dates_path(spec, path), dates, spec.storage, urls=chunk)
-        records = ChunkRecords.for_urls(chunk, previous, result.archived)
-        lake.write_json(_records_path(spec, path), records.to_json(), spec.storage)
-        paths.append(path)
-    lake.write_json(
-        _stage(spec, "discovered.json"),
-        {
-            "discovered": len(urls),
-            "listed": len(listed),
-            "carried_forward": len(carried),
-            "chunks": len(chunks),
-            "errors": result.errors,
-            "counts": result.counts,
-            "indexed": {"previous": len(previous), "archived": len(result.archived)},
-            "seconds": round(time.monotonic() - started, 3),
-        },
-        spec.storage,
-    )
+    chunks: list[Chunk] = []
+    for n, chunk_urls in enumerate(url_chunks):
+        name = f"{n:05d}.json"
+        chunk = Chunk(number=n, urls=_stage(spec, "chunks", name),
+                      records=_stage(spec, "records", name), dates=_stage(spec, "dates", name),
+                      size=len(chunk_urls))
+        lake.write_json(chunk["urls"], chunk_urls, spec.storage)
+        source_dates.write(chunk["dates"], dates, spec.storage, urls=chunk_urls)
+        records = ChunkRecords.for_urls(chunk_urls, previous, result.archived)
+        lake.write_json(chunk["records"], records.to_json(), spec.storage)
+        chunks.append(chunk)
+    discovery = Discovery(
+        discovered=len(urls), listed=len(listed), carried_forward=len(carried),
+        chunks=len(chunks), errors=result.errors, counts=result.counts,
+        seconds=round(time.monotonic() - started, 3))
     log.info(
         "discovered %d URLs for %s on %s (%d listed, %d carried forward from the day's "
         "partitions) in %d chunks (%d source errors); %d earlier responses and %d archived "
@@ -232,39 +199,21 @@ def discover_step(
         len(urls), spec.outlet.id, spec.day, len(listed), len(carried), len(chunks),
         len(result.errors), len(previous), len(result.archived),
     )
-    return paths
+    return Discovered(chunks=chunks, discovery=discovery)
 
 
-def _chunk_records(spec: RunSpec, chunk_path: str) -> ChunkRecords | None:
-    """The records discover_step noted for a chunk; None for a chunk written without them
-    (by an earlier version), whose fetch then reads the files whole."""
-    path = _records_path(spec, chunk_path)
-    if not lake.exists(path, spec.storage):
-        return None
-    return ChunkRecords.from_json(_read_json(spec, path))
-
-
-def _archived(
-    spec: RunSpec, urls: list[str], records: ChunkRecords | None
-) -> dict[str, FetchResult]:
+def _archived(spec: RunSpec, records: ChunkRecords) -> dict[str, FetchResult]:
     """The chunk's pages that the outlet's warc sources hold."""
-    if records is None:
-        return archived_responses(spec.outlet, spec.day, urls) if _has_warc(spec.outlet) else {}
     if not records.archived:
         return {}
     return archived_from_refs(spec.outlet, spec.day, records.archived, spec.storage)
 
 
-def _previous(
-    spec: RunSpec, urls: list[str], records: ChunkRecords | None
-) -> dict[str, FetchResult]:
+def _previous(spec: RunSpec, urls: list[str], records: ChunkRecords) -> dict[str, FetchResult]:
     """What the last run of the day kept for ``urls``: the validators of a rerun, and
     what a page that fails now keeps (without the note of an earlier such failure)."""
-    if records is None:
-        found = _previous_responses(spec, urls)
-    else:
-        wanted = {u: records.previous[u] for u in urls if u in records.previous}
-        found = read_previous(wanted, spec.storage) if wanted else {}
+    wanted = {u: records.previous[u] for u in urls if u in records.previous}
+    found = read_previous(wanted, spec.storage) if wanted else {}
     return {u: replace(r, kept_after=None, kept_at=None) for u, r in found.items()}
 
 
@@ -280,19 +229,20 @@ def _keep_previous(result: FetchResult, previous: Mapping[str, FetchResult]) -> 
                    waited_s=result.waited_s)
 
 
-def fetch_step(spec: RunSpec, chunk_path: str) -> str:
-    """Fetch one chunk of URLs into a WARC file in staging; return its location.
+def fetch_step(spec: RunSpec, chunk: Chunk) -> Fetched:
+    """Fetch one chunk of URLs into a WARC file in staging; return it and its figures.
 
-    The WARC is written to a local temporary file, then put into staging whole."""
-    urls: list[str] = _read_json(spec, chunk_path)
-    name = _basename(chunk_path).removesuffix(".json") + ".warc.gz"
+    The WARC is written to a local temporary file, then put into staging whole; its rows
+    will name the day's raw file (``lake.RAW_FILE``), which publish makes of the chunks."""
+    urls: list[str] = _read_json(spec, chunk["urls"])
+    name = f"{chunk['number']:05d}.warc.gz"
     warc_path = _stage(spec, "raw", name)
     started = time.monotonic()
     # Pages a warc source holds are not fetched; the rest are revalidated against what the
     # raw zone kept from an earlier run of the day (If-None-Match / If-Modified-Since),
     # which also stands in for a page that fails now.
-    noted = _chunk_records(spec, chunk_path)
-    archived = _archived(spec, urls, noted)
+    noted = ChunkRecords.from_json(_read_json(spec, chunk["records"]))
+    archived = _archived(spec, noted)
     to_fetch = [u for u in urls if u not in archived]
     previous = _previous(spec, to_fetch, noted)
     fetched = iter(list(fetch_urls(to_fetch, spec.outlet, previous=previous)))
@@ -305,30 +255,17 @@ def fetch_step(spec: RunSpec, chunk_path: str) -> str:
     failed = [r for r in results if r.error or r.status is None or r.status >= 400]
     reused = sum(r.reused_from is not None and r.kept_after is None for r in results)
     kept = sum(r.kept_after is not None for r in results)
-    lake.write_json(
-        _stage(spec, "fetched", name.removesuffix(".warc.gz") + ".json"),
-        {"urls": len(urls), "failed": len(failed), "not_modified": reused,
-         "kept_previous": kept, "from_warc_sources": len(archived),
-         "seconds": round(time.monotonic() - started, 3)},
-        spec.storage,
-    )
+    out = Fetched(
+        warc=warc_path, raw_ref=lake.raw_ref(spec.outlet.id, spec.day), dates=chunk["dates"],
+        source=warc_path, seconds=round(time.monotonic() - started, 3), urls=len(urls),
+        failed=len(failed), not_modified=reused, kept_previous=kept,
+        from_warc_sources=len(archived))
     log.info(
         "fetched %d URLs (%d failed, %d not modified, %d failed but kept their earlier "
         "response, %d from WARC sources) into %s: %d WARC records in %.2fs",
-        len(urls), len(failed), reused, kept, len(archived), name, records,
-        time.monotonic() - started,
+        len(urls), len(failed), reused, kept, len(archived), name, records, out["seconds"],
     )
-    return warc_path
-
-
-def _fetch_seconds(spec: RunSpec, warc_paths: list[str]) -> float:
-    """Time spent in the run's fetch tasks (0 for WARCs a fetch did not write: reparse)."""
-    total = 0.0
-    for path in warc_paths:
-        sidecar = _stage(spec, "fetched", _basename(path).removesuffix(".warc.gz") + ".json")
-        if lake.exists(sidecar, spec.storage):
-            total += float(_read_json(spec, sidecar).get("seconds", 0.0))
-    return round(total, 3)
+    return out
 
 
 def validation_frame(columns: pa.Table) -> pd.DataFrame:
@@ -396,22 +333,6 @@ def _drift(
     return profile, result
 
 
-def _has_warc(outlet: Outlet) -> bool:
-    return any(source.type == "warc" for source in outlet.discovery)
-
-
-def _previous_responses(spec: RunSpec, urls: list[str]) -> dict[str, FetchResult]:
-    """What the day's raw partition kept for ``urls``, reading it whole (a chunk that came
-    without its records)."""
-    if not urls:
-        return {}
-    raw = _previous_raw(spec)
-    if not lake.exists(raw, spec.storage):
-        return {}
-    with lake.local_copy(raw, spec.storage, suffix=".warc.gz") as local:
-        return complete_responses(local, urls)
-
-
 def _fetch_failure_row(spec: RunSpec, result: FetchResult, raw_ref: str) -> dict[str, Any]:
     reason = result.error or f"http_{result.status}"
     return {
@@ -441,12 +362,14 @@ def _held_urls(spec: RunSpec) -> set[str]:
     return set(table.column("url").to_pylist())
 
 
-def parse_step(spec: RunSpec, warc_path: str, source: str | None = None) -> str:
-    """Parse one WARC chunk into candidate rows and quarantine rows; return stats path.
+def parse_step(spec: RunSpec, raw: RawChunk) -> Parsed:
+    """Parse one WARC chunk into candidate rows and quarantine rows, staged; return them.
 
     A WARC that does not read back whole fails the step with ``DamagedWarcError`` naming
-    ``source`` (the file a reparse snapshotted; ``warc_path`` by default) and the offset."""
+    ``raw["source"]`` (the file a reparse snapshotted; the WARC itself for a fetch) and
+    the offset."""
     started = time.monotonic()
+    warc_path = raw["warc"]
     window_start, window_end = spec.window
     rows: list[dict[str, Any]] = []
     quarantine: list[dict[str, Any]] = []
@@ -454,11 +377,11 @@ def parse_step(spec: RunSpec, warc_path: str, source: str | None = None) -> str:
     parsers: Counter[str] = Counter()
     out_of_window: list[str] = []
     moved: list[dict[str, Any]] = []  # out of window: their URLs are looked up below
-    raw_ref = _raw_ref(spec, warc_path)
+    raw_ref = raw["raw_ref"]
     refused_by = str(current_label(spec.outlet))  # a refusal's row says which parser
     with lake.local_copy(warc_path, spec.storage, suffix=".warc.gz") as local_warc:
-        results = read_whole_warc(local_warc, source or warc_path)
-    dates = source_dates.read(source_dates_path(spec, warc_path), spec.storage)
+        results = read_whole_warc(local_warc, raw["source"])
+    dates = source_dates.read(raw["dates"], spec.storage) if raw["dates"] else {}
     for result in results:
         counts["responses"] += 1
         if result.kept_after is not None:
@@ -534,21 +457,10 @@ def parse_step(spec: RunSpec, warc_path: str, source: str | None = None) -> str:
     quarantine_path = _stage(spec, "parsed", f"{stem}.quarantine.parquet")
     lake.write_parquet(rows_to_table(quarantine, QUARANTINE_FILE_SCHEMA), quarantine_path, None,
                        storage=spec.storage)
-    stats_path = _stage(spec, "parsed", f"{stem}.json")
-    lake.write_json(
-        stats_path,
-        {
-            "counts": dict(counts),
-            "parsers": dict(parsers),
-            "out_of_window": out_of_window,
-            "parsed_path": parsed_path,
-            "quarantine_path": quarantine_path,
-            "seconds": round(time.monotonic() - started, 3),
-        },
-        spec.storage,
-    )
     log.info("parsed %s: %s", _basename(warc_path), dict(counts))
-    return stats_path
+    return Parsed(rows=parsed_path, quarantine=quarantine_path, counts=dict(counts),
+                  parsers=dict(parsers), out_of_window=out_of_window,
+                  seconds=round(time.monotonic() - started, 3))
 
 
 def _concat(spec: RunSpec, paths: list[str]) -> pa.Table:
@@ -648,19 +560,27 @@ def _revise(
     return revised, revisions, len(changed)
 
 
-def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
-    """Run the GX suites over the day's rows; split good from bad; return the summary path.
+def staged_summary(spec: RunSpec) -> str:
+    """Where ``validate_step`` stages the run's validation summary, written also when the
+    batch fails (``Validated.summary`` names it otherwise)."""
+    return _stage(spec, "validation.json")
+
+
+def validate_step(spec: RunSpec, parsed: Sequence[Parsed]) -> Validated:
+    """Run the GX suites over the day's rows; split good from bad, staged for publish;
+    return where the summary is, and its counts.
 
     Duplicate URLs (same ``article_id``) keep their first row; the others are counted.
     Duplicate text (same ``content_hash``) keeps its first row; the others are quarantined
     as ``duplicate_content``. Raises ``BatchValidationError`` when a batch-level check fails.
     """
     started = time.monotonic()
-    stats = [_read_json(spec, p) for p in sorted(stats_paths)]
+    # In the chunks' order (their files are numbered).
+    stats = sorted(parsed, key=lambda p: p["rows"])
     # The bodies stay in the parsed files until the rows are written (see DayRows).
-    candidates = DayRows.read([s["parsed_path"] for s in stats], QUARANTINE_FILE_SCHEMA,
+    candidates = DayRows.read([s["rows"] for s in stats], QUARANTINE_FILE_SCHEMA,
                               spec.storage)
-    early_quarantine = _concat(spec, [s["quarantine_path"] for s in stats])
+    early_quarantine = _concat(spec, [s["quarantine"] for s in stats])
 
     frame = validation_frame(candidates.columns())
     duplicate = frame["article_id"].duplicated(keep="first") if len(frame) else pd.Series([])
@@ -703,7 +623,7 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
     recent_runs = _recent_manifests(
         spec, max(RECENT_DAYS, spec.outlet.validation.drift.baseline_days))
     recent = _recent_written(recent_runs)
-    profile, drifted = _drift(spec, frame, [s["parsed_path"] for s in stats], recent_runs)
+    profile, drifted = _drift(spec, frame, [s["rows"] for s in stats], recent_runs)
     counts: Counter[str] = Counter()
     parsers: Counter[str] = Counter()
     for s in stats:
@@ -759,9 +679,9 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
         "drift": {c: [vars(f) for f in found if f.drifted]
                   for c, found in drifted.findings.items() if any(f.drifted for f in found)},
         "seconds": round(time.monotonic() - started, 3),
-        "parse_seconds": round(sum(float(s.get("seconds", 0)) for s in stats), 3),
+        "parse_seconds": round(sum(s["seconds"] for s in stats), 3),
     }
-    summary_path = _stage(spec, "validation.json")
+    summary_path = staged_summary(spec)
     lake.write_json(summary_path, validation, spec.storage)
     # The GX evidence goes to the lake at once, so that a failed batch keeps it too.
     lake.write_json(
@@ -779,7 +699,7 @@ def validate_step(spec: RunSpec, stats_paths: list[str]) -> str:
             f"{spec.outlet.id} {spec.day}: batch checks failed: "
             + "; ".join(batch.batch_failures)
         )
-    return summary_path
+    return Validated(summary=summary_path, written=written, quarantined=quarantined.num_rows)
 
 
 def _counts_under(counts: Mapping[str, int], prefix: str) -> dict[str, int]:
@@ -841,14 +761,17 @@ def _check_revisions_kept(spec: RunSpec) -> None:
             f"validated it); nothing is published. Rerun the day.")
 
 
-def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str],
-                 extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def publish_step(spec: RunSpec, validated: Validated, raw: Sequence[RawChunk],
+                 discovery: Discovery, extra: Mapping[str, Any] | None = None,
+                 ) -> dict[str, Any]:
     """Replace the day's partitions atomically and write the run manifest.
 
     Each zone partition is one file: the articles and quarantine Parquet written by
-    ``validate_step``, and the fetch chunks' WARCs concatenated into one
+    ``validate_step``, and the ``raw`` chunks' WARCs concatenated into one
     (``lake.RAW_FILE``; every record is its own gzip member, so this is a valid WARC).
-    ``warc_paths`` may also be WARCs of the raw zone itself (a re-parse).
+    They may also be snapshots of the raw zone's own files (a re-parse).
+    ``discovery``: the figures of the run's discovery (a reparse's and a revisit's
+    say what they read instead).
 
     First, the invariant that makes reruns only add knowledge: no article of the published
     partition may leave it unless a staged quarantine row says why (``ShrinkError``
@@ -857,12 +780,12 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str],
     started = time.monotonic()
     _check_nothing_leaves(spec)
     _check_revisions_kept(spec)
-    validation = _read_json(spec, summary_path)
-    discovered = _read_json(spec, _stage(spec, "discovered.json"))
+    validation = _read_json(spec, validated["summary"])
     fetch_errors = _counts_under(validation["counts"], "fetch_error")
     staged_raw = _stage(spec, "out", "raw", lake.RAW_FILE)
     # Sorted: chunk files are numbered, so the raw file's record order is the fetch order.
-    raw_bytes = lake.concatenate(sorted(warc_paths, key=_basename), staged_raw, spec.storage)
+    warcs = sorted((r["warc"] for r in raw), key=_basename)
+    raw_bytes = lake.concatenate(warcs, staged_raw, spec.storage)
     for zone in lake.ZONES:
         staged = _stage(spec, "out", zone, lake.ZONE_FILES[zone])
         lake.publish_partition(spec.lake, zone, spec.outlet.id, spec.day, staged, spec.storage)
@@ -877,10 +800,10 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str],
         "date": spec.day.isoformat(),
         "run_id": spec.run_id,
         "finished_at": dt.datetime.now(dt.UTC).isoformat(),
-        "discovered": discovered["discovered"],
-        "listed": discovered.get("listed", discovered["discovered"]),
-        "carried_forward": discovered.get("carried_forward", 0),
-        "discovery_errors": discovered["errors"],
+        "discovered": discovery["discovered"],
+        "listed": discovery["listed"],
+        "carried_forward": discovery["carried_forward"],
+        "discovery_errors": discovery["errors"],
         "fetched": validation["counts"].get("responses", 0),
         "fetch_failed": validation["counts"].get("fetch_failed", 0),
         "parsed": validation["counts"].get("parsed", 0),
@@ -909,8 +832,8 @@ def publish_step(spec: RunSpec, summary_path: str, warc_paths: list[str],
         "kept_previous_after": _counts_under(validation["counts"], "kept_previous"),
         "skipped_robots": fetch_errors.get("robots_disallowed", 0),
         "seconds": {
-            "discover": discovered["seconds"],
-            "fetch": _fetch_seconds(spec, warc_paths),
+            "discover": discovery["seconds"],
+            "fetch": round(sum(r["seconds"] for r in raw), 3),
             "parse": validation.get("parse_seconds", 0.0),
             "validate": validation["seconds"],
             "publish": round(time.monotonic() - started, 3),
@@ -936,11 +859,11 @@ def run_day(spec: RunSpec) -> dict[str, Any]:
     A run that fails removes its staging (nothing retries it; the GX evidence of a
     rejected batch is in ``_runs/`` already) and raises."""
     try:
-        chunk_paths = discover_step(spec)
-        warc_paths = [fetch_step(spec, p) for p in chunk_paths]
-        stats_paths = [parse_step(spec, p) for p in warc_paths]
-        summary_path = validate_step(spec, stats_paths)
-        return publish_step(spec, summary_path, warc_paths)
+        discovered = discover_step(spec)
+        fetched = [fetch_step(spec, chunk) for chunk in discovered["chunks"]]
+        parsed = [parse_step(spec, raw) for raw in fetched]
+        validated = validate_step(spec, parsed)
+        return publish_step(spec, validated, fetched, discovered["discovery"])
     except BaseException:
         lake.remove_tree(spec.staging_uri, spec.storage)
         raise

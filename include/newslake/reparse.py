@@ -2,7 +2,7 @@
 
 ``reparse_day`` rebuilds ``articles/``, ``quarantine/`` and a run manifest in ``_runs/`` for
 one outlet-day from ``<lake>/raw/outlet=<id>/date=<D>/*.warc.gz``: the WARC files take the
-place of what ``fetch_step`` would have written, then ``parse_step``, ``validate_step`` and
+place of what ``fetch_step`` would have returned, then ``parse_step``, ``validate_step`` and
 ``publish_step`` run exactly as in an ingest. The same responses through the same parser
 give the same rows (``run_id`` aside); a better parser gives better rows for old days.
 
@@ -15,6 +15,9 @@ give the same rows (``run_id`` aside); a better parser gives better rows for old
 - Discovery counts come from the raw zone: ``discovered`` is the number of responses (and
   recorded failures) in the WARC files, one per URL the ingest tried.
 - The manifest says where the rows came from: ``reparse.raw_files`` and ``raw_records``.
+- No file stands in for a step that did not run: the snapshots are handed to
+  ``parse_step`` as ``steps.RawChunk`` values, and ``publish_step`` gets a
+  ``steps.Discovery`` counted from the raw zone.
 - A day without raw files is skipped (logged, nothing written): there is nothing to parse.
 - A damaged raw file (cut short, flipped bytes, empty, not a WARC) fails the day with
   ``DamagedWarcError`` naming the file and the offset; one cut exactly between two records
@@ -54,9 +57,9 @@ from newslake.pipeline import (
     collect_stale_staging,
     parse_step,
     publish_step,
-    source_dates_path,
     validate_step,
 )
+from newslake.steps import Discovery, RawChunk
 
 log = logging.getLogger(__name__)
 
@@ -187,8 +190,7 @@ def reparse_day(
 
 
 def _reparse_staged(spec: RunSpec, raw: list[str]) -> dict[str, Any]:
-    outlet, day, lake_uri, run_id, storage = (
-        spec.outlet, spec.day, spec.lake, spec.run_id, spec.storage)
+    outlet, day, lake_uri, storage = spec.outlet, spec.day, spec.lake, spec.storage
     started = time.monotonic()
     inputs = _snapshot(raw, lake.join(spec.staging_uri, "raw"), storage)
     # The discovery dates undated pages took at ingest: from the published rows, then
@@ -196,34 +198,36 @@ def _reparse_staged(spec: RunSpec, raw: list[str]) -> dict[str, Any]:
     dates = source_dates.merged(
         source_dates.from_partition(lake_uri, outlet.id, day, storage),
         source_dates.from_discovered(frontier_candidates(lake_uri, outlet, day, storage)))
-    for path in inputs:
-        source_dates.write(source_dates_path(spec, path), dates, storage)
+    dates_path = lake.join(spec.staging_uri, "dates.json")
+    source_dates.write(dates_path, dates, storage)
     snapshot_s = round(time.monotonic() - started, 3)  # the "discover" of a reparse
+    # Each snapshot is parsed as a fetch chunk would be: its rows name the day's raw file
+    # (publish makes it of the snapshots), a damaged record is reported in the file it
+    # is a copy of.
+    chunks = [
+        RawChunk(warc=path, raw_ref=lake.raw_ref(outlet.id, day),
+                 dates=dates_path, source=source, seconds=0.0)
+        for path, source in zip(inputs, raw, strict=True)]
     # A damaged raw file fails here, named, before anything is published.
-    stats_paths = [parse_step(spec, path, source) for path, source in zip(inputs, raw, strict=True)]
-    records = sum(lake.read_json(p, storage)["counts"].get("responses", 0) for p in stats_paths)
-    # What publish_step reads from discover_step: here the raw zone is the discovery.
-    lake.write_json(
-        lake.join(spec.staging_uri, "discovered.json"),
-        {
-            "discovered": records,
-            "chunks": len(inputs),
-            "errors": [],
-            "counts": {"raw_records": records, "raw_files": len(inputs)},
-            "seconds": snapshot_s,
-        },
-        storage,
-    )
-    summary_path = validate_step(spec, stats_paths)
-    manifest = publish_step(spec, summary_path, inputs)
-    names = [path.rstrip("/").rsplit("/", 1)[-1] for path in raw]
-    manifest["reparse"] = {"raw_files": names, "raw_records": records}
-    lake.write_json(lake.manifest_uri(lake_uri, outlet.id, day, run_id), manifest, storage)
+    parsed = [parse_step(spec, chunk) for chunk in chunks]
+    records = sum(p["counts"].get("responses", 0) for p in parsed)
+    # Here the raw zone is the discovery: one URL a record.
+    discovery = Discovery(discovered=records, listed=records, carried_forward=0,
+                          chunks=len(inputs), errors=[],
+                          counts={"raw_records": records, "raw_files": len(inputs)},
+                          seconds=snapshot_s)
+    validated = validate_step(spec, parsed)
+    manifest = publish_step(spec, validated, chunks, discovery, extra={
+        "reparse": {"raw_files": [_name(path) for path in raw], "raw_records": records}})
     log.info(
         "reparsed %s %s from %d WARC files (%d records): %d articles, %d quarantined",
         outlet.id, day, len(inputs), records, manifest["written"], manifest["quarantined"],
     )
     return manifest
+
+
+def _name(location: str) -> str:
+    return location.rstrip("/").rsplit("/", 1)[-1]
 
 
 def reparse_days(

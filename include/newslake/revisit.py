@@ -47,6 +47,7 @@ from newslake.fetch import FetchResult, fetch_urls
 from newslake.pipeline import RunSpec, parse_step, publish_step, validate_step
 from newslake.raw import is_complete, read_whole_warc, write_warc
 from newslake.record import QUARANTINE_FILE_SCHEMA
+from newslake.steps import Discovery, Parsed, RawChunk
 
 log = logging.getLogger(__name__)
 
@@ -163,14 +164,14 @@ def _as_candidates(table: pa.Table) -> pa.Table:
     return table.select(QUARANTINE_FILE_SCHEMA.names).cast(QUARANTINE_FILE_SCHEMA)
 
 
-def _carried_stats(
+def _carried(
     spec: RunSpec, articles: pa.Table, replaced: set[str], reparsed: set[str],
     counts: Counter[str],
-) -> str:
+) -> Parsed:
     """Stage the rows the revisit keeps as they are (every article but the ``replaced``
     URLs, every quarantine row but an earlier note on a ``reparsed`` article URL: its
-    parse now says again what it finds) as one parse chunk's output; return its stats
-    path for ``validate_step``."""
+    parse now says again what it finds) as one parse chunk's output, for
+    ``validate_step``."""
     keep = pc.invert(pc.is_in(articles.column("url"), pa.array(sorted(replaced), pa.string())))
     carried = articles.filter(keep)
     quarantine = QUARANTINE_FILE_SCHEMA.empty_table()
@@ -187,22 +188,16 @@ def _carried_stats(
     parsers = Counter(carried.column("parser").to_pylist())
     kept = {k: n for k, n in counts.items() if k.startswith("kept_previous:")}
     errors = {k: n for k, n in counts.items() if k.startswith("fetch_error:")}
-    stats_path = _stage(spec, "parsed", "carried.json")
-    lake.write_json(stats_path, {
-        "counts": {
+    return Parsed(
+        rows=parsed_path, quarantine=quarantine_path,
+        counts={
             "responses": counts["requested"] - counts["changed"],
             "kept_previous": sum(kept.values()),
             **kept,
             "fetch_failed": counts["failed"],
             **errors,
         },
-        "parsers": dict(parsers),
-        "out_of_window": [],
-        "parsed_path": parsed_path,
-        "quarantine_path": quarantine_path,
-        "seconds": 0.0,
-    }, spec.storage)
-    return stats_path
+        parsers=dict(parsers), out_of_window=[], seconds=0.0)
 
 
 def revisit_day(spec: RunSpec) -> dict[str, Any]:
@@ -249,24 +244,26 @@ def _revisit(spec: RunSpec, before: list[str]) -> dict[str, Any]:
     urls, previous = _requests(articles, earlier)
     answers, changed, counts = _refetch(spec, urls, previous)
     day_warc = _write_warc(spec, _day_raw(earlier, answers), "raw", DAY_WARC)
-    fetch_seconds = round(time.monotonic() - started, 3)
-    lake.write_json(_stage(spec, "fetched", DAY_WARC.removesuffix(".warc.gz") + ".json"),
-                    {"urls": len(urls), "seconds": fetch_seconds}, spec.storage)
-    lake.write_json(_stage(spec, "discovered.json"), {
-        "discovered": len(urls), "listed": 0, "carried_forward": len(urls), "chunks": 1,
-        "errors": [], "counts": {}, "seconds": 0.0}, spec.storage)
+    day_raw = RawChunk(warc=day_warc, raw_ref=lake.raw_ref(spec.outlet.id, spec.day),
+                       dates=None, source=day_warc,
+                       seconds=round(time.monotonic() - started, 3))
+    # What the revisit asked for, as the manifest counts an ingest's discovery.
+    discovery = Discovery(discovered=len(urls), listed=0, carried_forward=len(urls),
+                          chunks=1, errors=[], counts={}, seconds=0.0)
 
-    stats_paths = []
+    parsed: list[Parsed] = []
     replaced: set[str] = set()
     if changed:
-        changed_stats = parse_step(spec, _write_warc(spec, changed, "changed", CHANGED_WARC))
-        stats_paths.append(changed_stats)
-        parsed = lake.read_json(changed_stats, spec.storage)["parsed_path"]
-        replaced = set(lake.read_parquet(parsed, storage=spec.storage,
+        changed_warc = _write_warc(spec, changed, "changed", CHANGED_WARC)
+        # Parsed like a fetch chunk: its rows name the day's raw file, which publish
+        # makes of the whole day's WARC.
+        parsed.append(parse_step(spec, RawChunk(
+            warc=changed_warc, raw_ref=day_raw["raw_ref"], dates=None, source=changed_warc,
+            seconds=0.0)))
+        replaced = set(lake.read_parquet(parsed[0]["rows"], storage=spec.storage,
                                          columns=["url"]).column("url").to_pylist())
-    stats_paths.append(_carried_stats(spec, articles, replaced, {r.url for r in changed},
-                                      counts))
-    summary = validate_step(spec, stats_paths)
+    parsed.append(_carried(spec, articles, replaced, {r.url for r in changed}, counts))
+    validated = validate_step(spec, parsed)
     outcome = {
         "articles": articles.num_rows,
         "requested": counts["requested"],
@@ -282,7 +279,7 @@ def _revisit(spec: RunSpec, before: list[str]) -> dict[str, Any]:
         log.warning("%s %s: another run published the day during its revisit; left as that "
                     "run published it", spec.outlet.id, spec.day)
         return {**outcome, "busy": True}
-    manifest = publish_step(spec, summary, [day_warc],
+    manifest = publish_step(spec, validated, [day_raw], discovery,
                             extra={"kind": "revisit", "revisit": outcome})
     log.info("revisited %s %s: %s; %d new revisions", spec.outlet.id, spec.day, outcome,
              manifest["revised"])

@@ -9,7 +9,8 @@ pipeline takes that date before validation would quarantine the row as
 publication date, and is never used; nor are archive pages (a listing day, no time).
 
 The dates travel with the run: ``discover_step`` writes, beside each URL chunk, the dates
-of its URLs (``write``), and ``parse_step`` reads them (``read``). A rerun or a reparse no
+of its URLs (``write``), the chunk's value names that file (``steps.Chunk.dates``, then
+``steps.RawChunk.dates``), and ``parse_step`` reads it (``read``). A rerun or a reparse no
 longer sees what a feed listed days ago, so the dates a published row took from discovery
 are kept from the day's ``articles/`` partition (``from_partition``), and a reparse also
 reads the frontier's.
@@ -96,9 +97,7 @@ def write(location: str, dates: Mapping[str, SourceDate], storage: Storage = Non
 
 
 def read(location: str, storage: Storage = None) -> SourceDates:
-    """What ``write`` wrote; none when the file is missing (a chunk staged before)."""
-    if not lake.exists(location, storage):
-        return {}
+    """What ``write`` wrote."""
     data: dict[str, list[str]] = lake.read_json(location, storage)
     return {u: SourceDate(dt.datetime.fromisoformat(at), source)
             for u, (at, source) in data.items()}

@@ -83,9 +83,9 @@ def test_crash_between_parquet_and_manifest_then_retry(
     outlet = load_outlets()["demo_metro_ledger"]
     day = days_ago(2)
     spec = pipeline.RunSpec(outlet, day, "crashy-run", str(tmp_path / "lake"))
-    chunks = pipeline.discover_step(spec)
-    warcs = [pipeline.fetch_step(spec, c) for c in chunks]
-    summary = pipeline.validate_step(spec, [pipeline.parse_step(spec, w) for w in warcs])
+    found = pipeline.discover_step(spec)
+    fetched = [pipeline.fetch_step(spec, c) for c in found["chunks"]]
+    validated = pipeline.validate_step(spec, [pipeline.parse_step(spec, f) for f in fetched])
 
     real_write_json = lake.write_json
 
@@ -96,10 +96,11 @@ def test_crash_between_parquet_and_manifest_then_retry(
 
     monkeypatch.setattr(lake, "write_json", crash_on_manifest)
     with pytest.raises(OSError):
-        pipeline.publish_step(spec, summary, warcs)
+        pipeline.publish_step(spec, validated, fetched, found["discovery"])
     monkeypatch.setattr(lake, "write_json", real_write_json)
 
-    manifest = pipeline.publish_step(spec, summary, warcs)  # what Airflow's retry does
+    # What Airflow's retry does: the same inputs again, from XCom.
+    manifest = pipeline.publish_step(spec, validated, fetched, found["discovery"])
     rows = ds.dataset(str(tmp_path / "lake" / "articles"), partitioning="hive").to_table()
     ids = rows.column("article_id").to_pylist()
     assert len(ids) == len(set(ids)) == manifest["written"] > 0
@@ -122,14 +123,16 @@ def test_s3_store_stopped_mid_run_fails_clearly_and_a_retry_completes(
     with SeaweedS3(tmp_path / "s3") as server:
         spec = pipeline.RunSpec(outlet, day, "s3-fault", f"s3://{server.bucket}/fault",
                                 storage=server.storage)
-        warcs = [pipeline.fetch_step(spec, c) for c in pipeline.discover_step(spec)]
-        stats = [pipeline.parse_step(spec, w) for w in warcs]
+        found = pipeline.discover_step(spec)
+        fetched = [pipeline.fetch_step(spec, c) for c in found["chunks"]]
+        stats = [pipeline.parse_step(spec, f) for f in fetched]
         server.stop()
         with pytest.raises(OSError) as failure:  # fails, not hangs: the test has a timeout
             pipeline.validate_step(spec, stats)
         assert "connect" in str(failure.value).lower() or "network" in str(failure.value).lower()
         server.start()  # same ports, same data
-        manifest = pipeline.publish_step(spec, pipeline.validate_step(spec, stats), warcs)
+        manifest = pipeline.publish_step(spec, pipeline.validate_step(spec, stats), fetched,
+                                         found["discovery"])
         table = lake.dataset(spec.lake, "articles", spec.storage)
         assert table is not None
         ids = table.to_table(columns=["article_id"]).column("article_id").to_pylist()

@@ -19,7 +19,9 @@ from conftest import Ledger
 from newslake import pipeline
 from newslake.config import parse_outlet
 from newslake.fetch import FetchResult
+from newslake.lake import raw_ref
 from newslake.raw import write_warc
+from newslake.steps import RawChunk
 
 pytestmark = pytest.mark.timeout(120)
 DAY = dt.date(2025, 3, 17)
@@ -197,13 +199,15 @@ def landed(tmp_path_factory: pytest.TempPathFactory, monkeypatch_module: Any) ->
     for path in ("/news/syndicated", "/amp/news/syndicated"):
         results.append(FetchResult(url=BASE + path, final_url=BASE + path, status=200,
                                    headers={}, body=syndicated, fetched_at=FETCHED, attempts=1))
-    warc = spec.staging / "raw" / "00000.warc.gz"
+    staging = Path(spec.staging_uri)
+    warc = staging / "raw" / "00000.warc.gz"
     warc.parent.mkdir(parents=True, exist_ok=True)
     write_warc(str(warc), results)
-    stats_path = pipeline.parse_step(spec, str(warc))
-    summary = json.loads(Path(pipeline.validate_step(spec, [stats_path])).read_text())
-    stats = json.loads(Path(stats_path).read_text())
-    out = spec.staging / "out"
+    stats = pipeline.parse_step(spec, RawChunk(
+        warc=str(warc), raw_ref=raw_ref(OUTLET.id, DAY), dates=None, source=str(warc),
+        seconds=0.0))
+    summary = json.loads(Path(pipeline.validate_step(spec, [stats])["summary"]).read_text())
+    out = staging / "out"
     return {
         "articles": pq.read_table(out / "articles").to_pylist(),
         "quarantine": pq.read_table(out / "quarantine").to_pylist(),

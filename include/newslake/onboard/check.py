@@ -18,7 +18,14 @@ from newslake import lake
 from newslake.config import Outlet
 from newslake.errors import DiscoveryError, NewslakeError
 from newslake.parse.decode import decode_html
-from newslake.pipeline import RunSpec, discover_step, fetch_step, parse_step, validate_step
+from newslake.pipeline import (
+    RunSpec,
+    discover_step,
+    fetch_step,
+    parse_step,
+    staged_summary,
+    validate_step,
+)
 from newslake.raw import read_warc
 from newslake.validate import BatchValidationError
 
@@ -80,27 +87,26 @@ def dry_run(outlet: Outlet, day: dt.date, sample: int | None = None) -> CheckRep
     with tempfile.TemporaryDirectory(prefix="newslake-check-") as tmp:
         spec = RunSpec(outlet=outlet, day=day, run_id="check", lake=str(Path(tmp) / "lake"))
         try:
-            chunks = discover_step(spec, chunk_size=sample or 10**9)[:1]
+            found = discover_step(spec, chunk_size=sample or 10**9)
         except DiscoveryError as exc:
             report.problem = f"discovery failed: {exc}"
             return report
-        discovered = lake.read_json(lake.join(spec.staging_uri, "discovered.json"))
-        report.discovered = discovered["discovered"]
-        report.discovery_counts = discovered["counts"]
-        report.discovery_errors = discovered["errors"]
-        warcs = [fetch_step(spec, path) for path in chunks]
-        for warc in warcs:
-            for result in read_warc(warc):
+        report.discovered = found["discovery"]["discovered"]
+        report.discovery_counts = found["discovery"]["counts"]
+        report.discovery_errors = found["discovery"]["errors"]
+        fetched = [fetch_step(spec, chunk) for chunk in found["chunks"][:1]]
+        for raw in fetched:
+            for result in read_warc(raw["warc"]):
                 report.fetched += 1
                 if result.body and result.ok:
                     report.headlines[result.final_url or result.url] = _headline(
                         result.body, result.headers)
-        stats = [parse_step(spec, warc) for warc in warcs]
+        parsed = [parse_step(spec, raw) for raw in fetched]
         try:
-            summary_path = validate_step(spec, stats)
+            summary_path = validate_step(spec, parsed)["summary"]
         except BatchValidationError as exc:
             report.batch_failures.append(str(exc))
-            summary_path = lake.join(spec.staging_uri, "validation.json")
+            summary_path = staged_summary(spec)
         except NewslakeError as exc:
             report.problem = f"validation failed: {exc}"
             return report

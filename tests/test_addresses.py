@@ -131,7 +131,7 @@ def test_a_listed_loopback_site_is_fetched_and_an_unlisted_one_refused(site: Loo
     listed = fetch_one(site, "/a", allow_private_addresses=("127.0.0.1/32",), obey_robots=False)
     assert (listed.error, listed.body) == (None, PAGE)
     other = fetch_one(site, "/a", allow_private_addresses=("10.0.0.0/8",), obey_robots=False)
-    assert (other.error, other.status) == ("private_address", None)
+    assert (other.error_slug, other.status) == ("private_address", None)
     assert site.hits["/a"] == 1
 
 
@@ -149,9 +149,9 @@ def test_a_redirect_to_an_unlisted_or_metadata_address_is_refused_before_its_req
     site.routes["/hop"] = Reply(302, headers={"Location": location})
     result = fetch_one(site, "/hop", allow_private_addresses=setting, obey_robots=False)
     if setting is True and "127.0.0.2" in target:  # true: any address but the guarded ones
-        assert result.error != "private_address"
+        assert result.error_slug != "private_address"
         return
-    assert (result.error, result.final_url) == ("private_address", location)
+    assert (result.error_slug, result.final_url) == ("private_address", location)
     assert site.hits["/hop"] == 1
 
 

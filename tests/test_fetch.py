@@ -16,7 +16,7 @@ from helpers.loopback import Loopback, Reply
 from newslake import addresses as addresses_module
 from newslake import fetch
 from newslake.config import Outlet, Politeness
-from newslake.fetch import DEFAULT_USER_AGENT, FetchResult, fetch_urls, make_session
+from newslake.fetch import DEFAULT_USER_AGENT, FetchFailure, FetchResult, fetch_urls, make_session
 
 ROBOTS = b"User-agent: *\nDisallow: /private/\n"
 
@@ -115,7 +115,7 @@ def test_gzip_content_encoding_is_decoded(site: Loopback) -> None:
 @pytest.mark.timeout(10)
 def test_404_is_not_retried(site: Loopback) -> None:
     result = fetch_one(site, "/missing")
-    assert (result.status, result.error, result.attempts) == (404, "http_404", 1)
+    assert (result.status, result.error_slug, result.attempts) == (404, "http_404", 1)
     assert site.hits["/missing"] == 1
 
 
@@ -130,7 +130,8 @@ def test_500_then_200_is_retried(site: Loopback) -> None:
 def test_persistent_503_gives_up_after_max_attempts(site: Loopback) -> None:
     site.routes["/down"] = Reply(503, b"down")
     result = fetch_one(site, "/down")
-    assert (result.status, result.error, result.attempts) == (503, "http_503", fetch.MAX_ATTEMPTS)
+    assert (result.status, result.error_slug, result.attempts) == (
+        503, "http_503", fetch.MAX_ATTEMPTS)
 
 
 @pytest.mark.timeout(10)
@@ -144,7 +145,7 @@ def test_429_honours_retry_after(site: Loopback) -> None:
 def test_slow_server_times_out_and_is_retried(site: Loopback) -> None:
     site.routes["/slow"] = Reply(body=b"late", delay_s=1.0)
     result = fetch_one(site, "/slow", timeout_seconds=0.2)
-    assert result.error is not None and result.error.startswith("timeout")
+    assert result.error is not None and result.error.slug == "timeout"
     assert result.status is None and result.body is None
     assert result.attempts == fetch.MAX_ATTEMPTS
 
@@ -154,7 +155,7 @@ def test_slow_server_times_out_and_is_retried(site: Loopback) -> None:
 def test_too_large_body(site: Loopback, send_length: bool) -> None:
     site.routes["/big"] = Reply(body=b"x" * 50_000, send_length=send_length)
     result = fetch_one(site, "/big", max_bytes=10_000)
-    assert (result.status, result.error, result.body, result.attempts) == (
+    assert (result.status, result.error_slug, result.body, result.attempts) == (
         200,
         "too_large",
         None,
@@ -179,7 +180,7 @@ def test_redirect_loop_stops(site: Loopback) -> None:
     site.routes["/a"] = Reply(302, headers={"Location": "/b"})
     site.routes["/b"] = Reply(302, headers={"Location": "/a"})
     result = fetch_one(site, "/a")
-    assert (result.error, result.status, result.attempts) == ("redirect_loop", None, 1)
+    assert (result.error_slug, result.status, result.attempts) == ("redirect_loop", None, 1)
     assert site.hits["/a"] + site.hits["/b"] == fetch.MAX_REDIRECTS + 1
 
 
@@ -190,7 +191,7 @@ def test_robots_read_once_and_disallow_without_request(site: Loopback) -> None:
     outlet = make_outlet(site.url("/"))
     urls = [site.url("/a"), site.url("/private/x"), site.url("/a?page=2")]
     results = list(fetch_urls(urls, outlet))
-    assert [r.error for r in results] == [None, "robots_disallowed", None]
+    assert [r.error_slug for r in results] == [None, "robots_disallowed", None]
     assert site.hits["/private/x"] == 0
     assert site.hits["/robots.txt"] == 1
 
@@ -200,7 +201,7 @@ def _robots_verdicts(site: Loopback, robots: bytes, paths: list[str]) -> list[st
     for path in paths:
         site.routes[path.split("?")[0]] = Reply(body=b"page")
     results = fetch_urls([site.url(p) for p in paths], make_outlet(site.url("/")))
-    return [r.error for r in results]
+    return [r.error_slug for r in results]
 
 
 RFC9309 = b"""User-agent: *
@@ -261,7 +262,7 @@ def test_robots_ignored_when_not_obeyed(site: Loopback) -> None:
 def test_private_address_refused_without_any_request(site: Loopback) -> None:
     site.routes["/a"] = Reply(body=b"a")
     result = fetch_one(site, "/a", allow_private_addresses=False)
-    assert (result.error, result.status, result.body) == ("private_address", None, None)
+    assert (result.error_slug, result.status, result.body) == ("private_address", None, None)
     assert sum(site.hits.values()) == 0
 
 
@@ -275,7 +276,7 @@ def test_private_address_checked_on_every_redirect_hop(
     port = site.base.rsplit(":", 1)[1]
     site.routes["/hop"] = Reply(302, headers={"Location": f"http://intranet.example:{port}/inside"})
     result = fetch_one(site, "/hop", allow_private_addresses=False, obey_robots=False)
-    assert result.error == "private_address"
+    assert result.error == FetchFailure("private_address")
     assert result.final_url == f"http://intranet.example:{port}/inside"
     assert (site.hits["/hop"], site.hits["/inside"]) == (1, 0)
 
@@ -283,7 +284,7 @@ def test_private_address_checked_on_every_redirect_hop(
 @pytest.mark.timeout(10)
 def test_other_schemes_refused(site: Loopback) -> None:
     (result,) = fetch_urls(["ftp://127.0.0.1/x"], make_outlet(site.url("/")))
-    assert result.error == "unsupported_scheme"
+    assert result.error == FetchFailure("unsupported_scheme")
 
 
 @pytest.mark.timeout(10)
@@ -311,7 +312,7 @@ def test_refused_connection_is_a_result_not_an_exception() -> None:
     base = closed.url("/")  # the port was ours and is now closed: connections are refused
     closed.stop()
     (result,) = fetch_urls([base + "gone"], make_outlet(base, obey_robots=False))
-    assert result.error is not None and result.error.startswith("connection_error")
+    assert result.error is not None and result.error.slug == "connection_error"
     assert result.attempts == fetch.MAX_ATTEMPTS
 
 
@@ -321,7 +322,7 @@ def test_unreachable_robots_means_disallowed() -> None:
     base = closed.url("/")
     closed.stop()
     (result,) = fetch_urls([base + "a"], make_outlet(base))
-    assert result.error == "robots_disallowed"  # RFC 9309 §2.3.1.4
+    assert result.error == FetchFailure("robots_disallowed")  # RFC 9309 §2.3.1.4
 
 
 # --- conditional requests ------------------------------------------------------------------
@@ -385,7 +386,7 @@ def test_no_conditional_request_without_validators_or_a_good_previous(site: Loop
     outlet = make_outlet(site.url("/"))
     (plain,) = fetch_urls([site.url("/plain")], outlet)
     failed = FetchResult(site.url("/plain"), site.url("/plain"), 500, {"ETag": '"x"'}, b"e",
-                         plain.fetched_at, "http_500")
+                         plain.fetched_at, FetchFailure("http_500"))
     for previous in (plain, failed):
         (result,) = fetch_urls([site.url("/plain")], outlet, previous={previous.url: previous})
         assert conditional_headers(site, "/plain") == {}
@@ -409,4 +410,4 @@ def test_validators_go_to_the_final_url_of_a_redirect(site: Loopback) -> None:
 def test_304_without_a_conditional_request_is_an_error(site: Loopback) -> None:
     site.routes["/odd"] = Reply(304)
     result = fetch_one(site, "/odd")
-    assert (result.status, result.error, result.reused_from) == (304, "http_304", None)
+    assert (result.status, result.error_slug, result.reused_from) == (304, "http_304", None)

@@ -24,7 +24,7 @@ from helpers.prereqs import needs
 from test_fetch import fake_dns, make_outlet, pretend_public
 
 from newslake import fetch, netguard
-from newslake.fetch import FetchResult, fetch_urls, make_session
+from newslake.fetch import FetchFailure, FetchResult, fetch_urls, make_session
 from newslake.parse.decode import decode_html
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -63,7 +63,7 @@ def test_a_body_dripped_a_byte_at_a_time_meets_the_deadline(site: Loopback) -> N
     site.routes["/drip"] = Reply(chunks=lambda: (b"x" for _ in range(1000)), chunk_delay_s=0.02,
                                  headers=HTML)
     result = get(site, "/drip", timeout_seconds=0.1)
-    assert result.error == "timeout: body too slow"
+    assert result.error == FetchFailure("timeout", "body too slow")
     assert (result.status, result.body, result.attempts) == (200, None, fetch.MAX_ATTEMPTS)
     assert site.bytes_sent["/drip"] < 100, "far fewer than the 1000 bytes on offer"
 
@@ -93,7 +93,8 @@ def test_an_absurd_retry_after_is_capped(site: Loopback, monkeypatch: pytest.Mon
     monkeypatch.setattr(fetch, "RETRY_AFTER_CAP_S", 0.2)
     site.routes["/busy"] = Reply(429, b"go away", headers={"Retry-After": "86400"})
     result = get(site, "/busy")
-    assert (result.status, result.error, result.attempts) == (429, "http_429", fetch.MAX_ATTEMPTS)
+    assert (result.status, result.error_slug, result.attempts) == (
+        429, "http_429", fetch.MAX_ATTEMPTS)
     assert result.waited_s == pytest.approx(0.2 * (fetch.MAX_ATTEMPTS - 1)), (
         "a day-long Retry-After waits the cap, not a day")
 
@@ -103,7 +104,7 @@ def test_500_then_200(site: Loopback) -> None:
     site.routes["/flaky"] = [Reply(500, b"oops"), Reply(502, b"bad gateway"),
                              Reply(body=PAGE, headers=HTML)]
     result = get(site, "/flaky")
-    assert (result.status, result.error, result.body, result.attempts) == (200, None, PAGE, 3)
+    assert (result.status, result.error_slug, result.body, result.attempts) == (200, None, PAGE, 3)
 
 
 # --- redirects -------------------------------------------------------------------------------
@@ -113,10 +114,10 @@ def test_500_then_200(site: Loopback) -> None:
 def test_redirect_loop_and_endless_chain(site: Loopback) -> None:
     site.routes["/loop"] = Reply(302, headers={"Location": "/loop"})
     site.routes["/chain"] = lambda path: Reply(302, headers={"Location": path + "x"})
-    assert get(site, "/loop").error == "redirect_loop"
+    assert get(site, "/loop").error == FetchFailure("redirect_loop")
     assert site.hits["/loop"] == fetch.MAX_REDIRECTS + 1
     result = get(site, "/chain?x")  # → /chain?xx → /chain?xxx …: never the same URL twice
-    assert (result.error, result.attempts) == ("too_many_redirects", 1)
+    assert (result.error_slug, result.attempts) == ("too_many_redirects", 1)
     assert sum(n for path, n in site.hits.items() if path.startswith("/chain")) == (
         fetch.MAX_REDIRECTS + 1
     )
@@ -139,7 +140,7 @@ def test_a_compression_bomb_stops_at_the_cap_on_the_decoded_size(
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert (result.status, result.error, result.body) == (200, "too_large", None)
+    assert (result.status, result.error_slug, result.body) == (200, "too_large", None)
     assert peak < 8 * MB, f"inflated {peak / MB:.0f} MiB for a 1 MiB cap"
 
 
@@ -152,7 +153,7 @@ def test_a_50_mb_page_is_stopped_at_the_cap_without_reading_it(
     headers = {**HTML, "Content-Length": str(pieces * len(piece))} if declared else HTML
     site.routes["/huge"] = Reply(chunks=lambda: (piece for _ in range(pieces)), headers=headers)
     result = get(site, "/huge", max_bytes=MB)
-    assert (result.status, result.error, result.body, result.attempts) == (
+    assert (result.status, result.error_slug, result.body, result.attempts) == (
         200, "too_large", None, 1
     )
     site.wait_answered("/huge", 1, timeout=10)  # the server has noticed the closed connection
@@ -176,7 +177,7 @@ def test_a_gzip_stream_cut_short_is_truncated(site: Loopback) -> None:
     site.routes["/cutgz"] = Reply(body=packed[: len(packed) // 2], send_length=False,
                                   headers={**HTML, "Content-Encoding": "gzip"})
     result = get(site, "/cutgz")
-    assert result.error == "truncated_body: compressed stream ends early"
+    assert result.error == FetchFailure("truncated_body", "compressed stream ends early")
     assert result.body is None
 
 
@@ -234,7 +235,8 @@ def test_article_pages_must_be_html(
     headers = {"Content-Type": content_type} if content_type else {}
     site.routes["/page"] = Reply(body=PAGE, headers=headers)
     result = get(site, "/page")
-    assert (result.status, result.error, result.attempts) == (200, error, 1)
+    assert (result.status, result.error, result.attempts) == (
+        200, FetchFailure.from_text(error) if error else None, 1)
     assert result.body == (None if error else PAGE), "a non-article body is not downloaded"
 
 
@@ -244,7 +246,7 @@ def test_content_type_is_not_checked_for_feeds_or_errors(site: Loopback) -> None
     site.routes["/gone"] = Reply(404, b"\x89PNG", headers={"Content-Type": "image/png"})
     with fetch.Fetcher(make_outlet(site.url("/"))) as fetcher:
         assert fetcher.fetch(site.url("/feed")).body == b"<rss/>"  # discovery: any type
-    assert get(site, "/gone").error == "http_404"
+    assert get(site, "/gone").error == FetchFailure("http_404")
 
 
 @pytest.mark.timeout(10)
@@ -274,7 +276,7 @@ def test_private_and_metadata_addresses_are_refused_without_a_request(site: Loop
     ]
     site.routes["/a"] = Reply(body=PAGE, headers=HTML)
     results = list(fetch_urls(urls, make_outlet(site.url("/"), allow_private_addresses=False)))
-    assert [r.error for r in results] == ["private_address"] * len(urls)
+    assert [r.error_slug for r in results] == ["private_address"] * len(urls)
     assert all(r.status is None and r.body is None for r in results)
     assert sum(site.hits.values()) == 0
     assert all(r.attempts == 1 and r.waited_s == 0.0 for r in results), "refused, not retried"
@@ -288,7 +290,8 @@ def test_a_redirect_to_the_metadata_service_is_refused(
     metadata = "http://169.254.169.254/latest/meta-data/"
     site.routes["/story"] = Reply(302, headers={"Location": metadata})
     result = get(site, "/story", allow_private_addresses=False)
-    assert (result.error, result.final_url, result.attempts) == ("private_address", metadata, 1)
+    assert (result.error_slug, result.final_url, result.attempts) == (
+        "private_address", metadata, 1)
     assert site.hits["/story"] == 1
 
 
@@ -333,7 +336,7 @@ def test_loopback_spelled_otherwise_in_a_url_is_refused_without_a_request(
     urls = [f"http://{host}:{port}/a" for host in hosts]
     site.routes["/a"] = Reply(body=PAGE, headers=HTML)
     results = list(fetch_urls(urls, make_outlet(site.url("/"), allow_private_addresses=False)))
-    assert [r.error for r in results] == ["private_address"] * len(urls)
+    assert [r.error_slug for r in results] == ["private_address"] * len(urls)
     assert sum(site.hits.values()) == 0
 
 
@@ -355,7 +358,8 @@ def test_a_name_rebound_to_loopback_after_the_check_is_refused(
         make_outlet(site.url("/"), allow_private_addresses=False, obey_robots=False),
     )
     shown = ", ".join(rebound)
-    assert result.error == f"private_address: news.example resolves to {shown} when connecting"
+    assert result.error == FetchFailure(
+        "private_address", f"news.example resolves to {shown} when connecting")
     assert (result.status, result.body, result.attempts) == (None, None, 1)
     assert sum(site.hits.values()) == 0, "nothing reached the loopback server"
     assert asked["news.example"] == 2, "one look-up to check, one to connect, none after"

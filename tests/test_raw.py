@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from warcio.archiveiterator import ArchiveIterator
 
 from newslake.config import Outlet, Politeness
-from newslake.fetch import FetchResult, fetch_urls
+from newslake.fetch import FetchFailure, FetchResult, fetch_urls
 from newslake.raw import H_REUSED_FROM, previous_responses, read_warc, warc_files, write_warc
 from newslake.steps import Chunk, Discovered, Fetched
 
@@ -48,7 +48,7 @@ def test_round_trip_of_real_fetches(site: Loopback, tmp_path: Path) -> None:
     )
     paths = ["/a", "/z", "/missing", "/private/x", "/big", "/moved?utm_source=x"]
     results = list(fetch_urls([site.url(p) for p in paths], outlet))
-    assert [r.error for r in results] == [
+    assert [r.error_slug for r in results] == [
         None,
         None,
         "http_404",
@@ -119,7 +119,7 @@ def fetch_results(draw: st.DrawFn) -> FetchResult:
                 timezones=st.just(dt.UTC),
             )
         ),
-        error=draw(st.none() | st.text(max_size=40)),
+        error=draw(st.none() | st.text(max_size=40).map(FetchFailure.from_text)),
         attempts=draw(st.integers(0, 5)),
         elapsed_s=draw(st.floats(0, 1e6, allow_nan=False)),
         reused_from=draw(
@@ -130,7 +130,7 @@ def fetch_results(draw: st.DrawFn) -> FetchResult:
                 timezones=st.just(dt.UTC),
             )
         ),
-        kept_after=draw(st.none() | st.text(max_size=40)),
+        kept_after=draw(st.none() | st.text(max_size=40).map(FetchFailure.from_text)),
         kept_at=draw(
             st.none()
             | st.datetimes(
@@ -208,7 +208,8 @@ def test_previous_responses_keeps_the_last_good_one(tmp_path: Path) -> None:
     late = early + dt.timedelta(hours=1)
     good = FetchResult("http://x/a", "http://x/a", 200, {"ETag": '"1"'}, b"one", early)
     newer = FetchResult("http://x/a", "http://x/a", 200, {"ETag": '"2"'}, b"two", late)
-    failed = FetchResult("http://x/b", "http://x/b", 503, {}, b"down", late, "http_503")
+    failed = FetchResult("http://x/b", "http://x/b", 503, {}, b"down", late,
+                         FetchFailure("http_503"))
     write_warc(tmp_path / "00000.warc.gz", [good, failed])
     write_warc(tmp_path / "00001.warc.gz", [newer])
     assert previous_responses(tmp_path) == {"http://x/a": newer}
@@ -262,7 +263,8 @@ def test_the_index_points_at_each_complete_response(tmp_path: Path) -> None:
     moment = dt.datetime(2024, 1, 15, 8, tzinfo=dt.UTC)
     results = [FetchResult(f"http://x/{n}", f"http://x/{n}", 200, {"ETag": f'"{n}"'},
                            b"page %d " % n * 300, moment) for n in range(5)]
-    results.append(FetchResult("http://x/down", "http://x/down", 503, {}, b"", moment, "http_503"))
+    results.append(FetchResult("http://x/down", "http://x/down", 503, {}, b"", moment,
+                               FetchFailure("http_503")))
     results.append(FetchResult("http://x/0", "http://x/0", 200, {"ETag": '"new"'}, b"new", moment))
     warc = tmp_path / "responses.warc.gz"
     write_warc(warc, results)

@@ -24,6 +24,7 @@ from newslake import cli
 from newslake import lake as lake_paths
 from newslake.config import load_outlets
 from newslake.errors import ShrinkError
+from newslake.fetch import FetchFailure
 from newslake.pipeline import RunSpec
 from newslake.pipeline import run_day as run_lib_day
 from newslake.raw import read_warc
@@ -99,7 +100,7 @@ def test_a_page_taken_down_keeps_its_last_good_version(
         assert manifest["kept_previous_after"] == {error: 1}
         assert manifest["fetch_failed"] == 0 and manifest["carried_forward"] == 1
         (kept,) = raw_results(lake, outlet.id)
-        assert kept.kept_after == error and kept.kept_at is not None
+        assert kept.kept_after == FetchFailure(error) and kept.kept_at is not None
         assert kept.kept_at > good.fetched_at
         assert (kept.status, kept.body, kept.fetched_at) == (good.status, good.body,
                                                              good.fetched_at)

@@ -2,9 +2,9 @@
 
 ``fetch_urls`` fetches many pages of one outlet on a few threads and yields one
 ``FetchResult`` per URL, in input order. It never raises for a page: a failure comes back
-as a result whose ``error`` starts with a short slug (``robots_disallowed``,
-``private_address``, ``too_large``, ``timeout``, ``connection_error``, ``http_404`` …),
-optionally followed by ``": detail"``. ``error`` is None only for a complete 2xx response.
+as a result whose ``error`` is a ``FetchFailure``: a short ``slug`` (``robots_disallowed``,
+``private_address``, ``too_large``, ``timeout``, ``connection_error``, ``http_404`` …) and
+an optional ``detail``. ``error`` is None only for a complete 2xx response.
 
 ``Fetcher`` holds the per-run state (sessions, robots rules, the rate limit) and fetches
 one URL at a time; discovery uses it directly so that feeds and sitemaps get the same
@@ -120,6 +120,28 @@ ERR_INTERNAL = "internal_error"
 
 
 @dataclass(frozen=True)
+class FetchFailure:
+    """Why a fetch gave no complete 2xx response: a ``slug`` (the ``ERR_*`` values,
+    ``http_<status>``) and, when there is more to say, a free-text ``detail``.
+
+    ``str()`` is its stored form, ``"<slug>"`` or ``"<slug>: <detail>"``: what the raw
+    zone's WARC headers hold (``from_text`` reads it back) and quarantine's
+    ``fetch:<…>`` check names."""
+
+    slug: str
+    detail: str | None = None
+
+    def __str__(self) -> str:
+        return self.slug if self.detail is None else f"{self.slug}: {self.detail}"
+
+    @classmethod
+    def from_text(cls, text: str) -> FetchFailure:
+        """The stored form read back (exactly: ``str(from_text(t)) == t``)."""
+        slug, sep, detail = text.partition(": ")
+        return cls(slug, detail if sep else None)
+
+
+@dataclass(frozen=True)
 class FetchResult:
     """One URL's fetch: the final response (after redirects) or why there is none."""
 
@@ -129,7 +151,7 @@ class FetchResult:
     headers: dict[str, str]
     body: bytes | None  # decoded (Content-Encoding removed); None when missing or too large
     fetched_at: dt.datetime  # aware UTC: when the final response arrived (or the fetch gave up)
-    error: str | None = None  # "<slug>" or "<slug>: <detail>"; None for a complete 2xx
+    error: FetchFailure | None = None  # None for a complete 2xx
     attempts: int = 0  # tries made (a try follows its redirects)
     elapsed_s: float = 0.0  # wall time for this URL, waits and retries included
     waited_s: float = 0.0  # back-off chosen between tries (Retry-After or exponential), summed
@@ -138,7 +160,7 @@ class FetchResult:
     reused_from: dt.datetime | None = None
     # Set when a later fetch of the URL failed (``kept_after``: its error, ``kept_at``: when)
     # and this earlier complete response was kept in its place (a rerun only adds knowledge).
-    kept_after: str | None = None
+    kept_after: FetchFailure | None = None
     kept_at: dt.datetime | None = None
 
     @property
@@ -147,7 +169,20 @@ class FetchResult:
 
     @property
     def error_slug(self) -> str | None:
-        return self.error.split(":", 1)[0] if self.error else None
+        return self.error.slug if self.error else None
+
+    def kept_in_place_of(self, failed: FetchResult) -> FetchResult:
+        """This earlier complete response standing in for ``failed``, a later fetch of
+        its URL that failed (404, 410, a timeout, robots …): noted with that error
+        (``kept_after``) and when it came (``kept_at``), with the later fetch's effort."""
+        return replace(self, kept_after=failed.error, kept_at=failed.fetched_at,
+                       attempts=failed.attempts, elapsed_s=failed.elapsed_s,
+                       waited_s=failed.waited_s)
+
+    def as_previous(self) -> FetchResult:
+        """This response as the previous one of a new fetch (its validators, what a
+        failure keeps), without the note of an earlier failure it stood in for."""
+        return replace(self, kept_after=None, kept_at=None)
 
     def header(self, name: str) -> str | None:
         """A response header, whatever its case."""
@@ -383,7 +418,7 @@ class Fetcher:
             outcome: _Outcome = retrying(attempt)
             result = outcome.result
         except Exception as exc:  # a bug must not lose the rest of the batch
-            result = _failure(url, url, f"{ERR_INTERNAL}: {exc!r}")
+            result = _failure(url, url, FetchFailure(ERR_INTERNAL, repr(exc)))
         waited = float(retrying.statistics.get("idle_for", 0.0))
         return replace(result, attempts=attempts, elapsed_s=time.monotonic() - started,
                        waited_s=waited)
@@ -430,37 +465,37 @@ class Fetcher:
                     current = urljoin(current, location)
                     if len(visited) > MAX_REDIRECTS:
                         slug = ERR_REDIRECT_LOOP if current in visited else ERR_TOO_MANY_REDIRECTS
-                        return _Outcome(_failure(url, current, slug))
+                        return _Outcome(_failure(url, current, FetchFailure(slug)))
                     continue
                 return self._read(request, current, response)
 
-    def _refuse(self, url: str, check_robots: bool) -> tuple[str, bool] | None:
+    def _refuse(self, url: str, check_robots: bool) -> tuple[FetchFailure, bool] | None:
         """Why ``url`` must not be requested (scheme, private address, robots) and whether
         that may change on a retry; None when it may be requested."""
         try:
             parts = urlsplit(url)
             port = parts.port
         except ValueError as exc:
-            return f"{ERR_INVALID_URL}: {exc}", False
+            return FetchFailure(ERR_INVALID_URL, str(exc)), False
         if parts.scheme not in ALLOWED_SCHEMES:
-            return ERR_SCHEME, False
+            return FetchFailure(ERR_SCHEME), False
         host = parts.hostname
         if not host:
-            return ERR_INVALID_URL, False
+            return FetchFailure(ERR_INVALID_URL), False
         try:
             addresses = resolve_addresses(host, port or DEFAULT_PORTS[parts.scheme])
         except (OSError, UnicodeError) as exc:
-            return f"{ERR_CONNECTION}: {exc}", True  # resolution can fail for a moment
+            return FetchFailure(ERR_CONNECTION, str(exc)), True  # resolution can fail a moment
         # Refuses early, without a request (each redirect hop too); the connection checks
         # again what it uses.
         if not self.politeness.address_policy.allows_all(addresses, host):
-            return ERR_PRIVATE, False
+            return FetchFailure(ERR_PRIVATE), False
         if (
             check_robots
             and self.politeness.obey_robots
             and not self._robots_for(parts.scheme, parts.netloc).can_fetch(url, self._robots_agent)
         ):
-            return ERR_ROBOTS, False
+            return FetchFailure(ERR_ROBOTS), False
         return None
 
     @property
@@ -522,7 +557,8 @@ class Fetcher:
         headers = dict(response.headers)
         fetched_at = _now()
 
-        def failed(error: str, retry: bool = False) -> _Outcome:
+        def failed(slug: str, detail: str | None = None, retry: bool = False) -> _Outcome:
+            error = FetchFailure(slug, detail)
             result = FetchResult(url, final_url, status, headers, None, fetched_at, error)
             return _Outcome(result, retry=retry)
 
@@ -532,7 +568,7 @@ class Fetcher:
         media_type = _media_type(response.headers.get("Content-Type"))
         accepted = request.content_types
         if accepted is not None and 200 <= status < 300 and media_type not in (None, *accepted):
-            return failed(f"{ERR_CONTENT_TYPE}: {media_type}")
+            return failed(ERR_CONTENT_TYPE, media_type)
         deadline = time.monotonic() + BODY_DEADLINE_FACTOR * self.politeness.timeout_seconds
         body = bytearray()
         try:
@@ -550,19 +586,19 @@ class Fetcher:
                     del body[max_bytes:]
                     break
                 if time.monotonic() > deadline:
-                    return failed(f"{ERR_TIMEOUT}: body too slow", retry=True)
+                    return failed(ERR_TIMEOUT, "body too slow", retry=True)
             if not inflater.complete and len(body) < max_bytes:
-                return failed(f"{ERR_TRUNCATED}: compressed stream ends early", retry=True)
+                return failed(ERR_TRUNCATED, "compressed stream ends early", retry=True)
         except (zlib.error, _UnsupportedEncoding) as exc:
-            return failed(f"{ERR_DECODING}: {exc}")
+            return failed(ERR_DECODING, str(exc))
         except urllib3.exceptions.ReadTimeoutError as exc:
-            return failed(f"{ERR_TIMEOUT}: {exc}", retry=True)
+            return failed(ERR_TIMEOUT, str(exc), retry=True)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             # A connection dropped mid-body: worth another try, like a refused one.
             if _is_incomplete_read(exc):
-                return failed(f"{ERR_TRUNCATED}: {exc}", retry=True)
-            return failed(f"{ERR_CONNECTION}: {exc}", retry=True)
-        error = None if 200 <= status < 300 else f"http_{status}"
+                return failed(ERR_TRUNCATED, str(exc), retry=True)
+            return failed(ERR_CONNECTION, str(exc), retry=True)
+        error = None if 200 <= status < 300 else FetchFailure(f"http_{status}")
         result = FetchResult(url, final_url, status, headers, bytes(body), fetched_at, error)
         if status == 429 or status >= 500:
             return _Outcome(
@@ -641,7 +677,7 @@ def _is_incomplete_read(exc: BaseException) -> bool:
     return any(isinstance(e, http.client.IncompleteRead) for e in seen)
 
 
-def _failure(url: str, final_url: str, error: str) -> FetchResult:
+def _failure(url: str, final_url: str, error: FetchFailure) -> FetchResult:
     return FetchResult(url, final_url, None, {}, None, _now(), error)
 
 
@@ -653,16 +689,17 @@ def _request_failure(url: str, final_url: str, exc: Exception) -> _Outcome:
     cause = exc.args[0] if exc.args else None
     reason = getattr(cause, "reason", None)  # urllib3's MaxRetryError, requests' args[0]
     if isinstance(reason, netguard.BlockedAddressError):  # resolved anew: now not public
-        return _Outcome(_failure(url, final_url, f"{ERR_PRIVATE}: {reason.detail}"))
+        return _Outcome(_failure(url, final_url, FetchFailure(ERR_PRIVATE, reason.detail)))
     if isinstance(exc, requests.exceptions.Timeout) or isinstance(
         cause, urllib3.exceptions.ReadTimeoutError
     ):
-        return _Outcome(_failure(url, final_url, f"{ERR_TIMEOUT}: {exc}"), retry=True)
+        return _Outcome(_failure(url, final_url, FetchFailure(ERR_TIMEOUT, str(exc))), retry=True)
     if isinstance(exc, _BROKEN_CONNECTION):
-        return _Outcome(_failure(url, final_url, f"{ERR_CONNECTION}: {exc}"), retry=True)
+        return _Outcome(_failure(url, final_url, FetchFailure(ERR_CONNECTION, str(exc))),
+                        retry=True)
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
-        return _Outcome(_failure(url, final_url, f"{ERR_INVALID_URL}: {exc}"))
-    return _Outcome(_failure(url, final_url, f"{type(exc).__name__}: {exc}"))
+        return _Outcome(_failure(url, final_url, FetchFailure(ERR_INVALID_URL, str(exc))))
+    return _Outcome(_failure(url, final_url, FetchFailure(type(exc).__name__, str(exc))))
 
 
 def fetch_urls(

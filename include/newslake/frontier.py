@@ -321,7 +321,7 @@ def _poll_source(
     if result.reused_from is not None:
         return None
     if result.error is not None or result.body is None:
-        raise SourceError(result.error_slug or "no_body", source.url, result.error or "")
+        raise SourceError(result.error_slug or "no_body", source.url, str(result.error or ""))
     state.etag, state.last_modified = result.header("ETag"), result.header("Last-Modified")
     state.final_url = result.final_url
     digest = hashlib.sha256(result.body).hexdigest()

@@ -20,7 +20,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -214,7 +214,7 @@ def _previous(spec: RunSpec, urls: list[str], records: ChunkRecords) -> dict[str
     what a page that fails now keeps (without the note of an earlier such failure)."""
     wanted = {u: records.previous[u] for u in urls if u in records.previous}
     found = read_previous(wanted, spec.storage) if wanted else {}
-    return {u: replace(r, kept_after=None, kept_at=None) for u, r in found.items()}
+    return {u: r.as_previous() for u, r in found.items()}
 
 
 def _keep_previous(result: FetchResult, previous: Mapping[str, FetchResult]) -> FetchResult:
@@ -224,9 +224,7 @@ def _keep_previous(result: FetchResult, previous: Mapping[str, FetchResult]) -> 
     earlier = previous.get(result.url)
     if result.error is None or earlier is None:
         return result
-    return replace(earlier, kept_after=result.error, kept_at=result.fetched_at,
-                   attempts=result.attempts, elapsed_s=result.elapsed_s,
-                   waited_s=result.waited_s)
+    return earlier.kept_in_place_of(result)
 
 
 def fetch_step(spec: RunSpec, chunk: Chunk) -> Fetched:
@@ -333,18 +331,23 @@ def _drift(
     return profile, result
 
 
-def _fetch_failure_row(spec: RunSpec, result: FetchResult, raw_ref: str) -> dict[str, Any]:
-    reason = result.error or f"http_{result.status}"
+def _fetch_fields(spec: RunSpec, result: FetchResult, raw_ref: str) -> dict[str, Any]:
+    """The columns every row takes from its fetch, whatever became of the page (a row, a
+    parse refusal, a fetch failure): the one place they are assembled."""
     return {
-        "url": result.url,
         "fetched_url": result.final_url or result.url,
         "http_status": result.status,
         "fetched_at": result.fetched_at,
         "run_id": spec.run_id,
         "schema_version": SCHEMA_VERSION,
-        "failed_checks": [f"fetch:{reason}"],
         "raw_ref": raw_ref,
     }
+
+
+def _fetch_failure_row(spec: RunSpec, result: FetchResult, raw_ref: str) -> dict[str, Any]:
+    reason = result.error or f"http_{result.status}"
+    return {"url": result.url, **_fetch_fields(spec, result, raw_ref),
+            "failed_checks": [f"fetch:{reason}"]}
 
 
 def _published_articles(spec: RunSpec) -> str:
@@ -386,19 +389,13 @@ def parse_step(spec: RunSpec, raw: RawChunk) -> Parsed:
         counts["responses"] += 1
         if result.kept_after is not None:
             counts["kept_previous"] += 1
-            counts[f"kept_previous:{result.kept_after.split(':', 1)[0]}"] += 1
+            counts[f"kept_previous:{result.kept_after.slug}"] += 1
         if result.error or result.status is None or result.status >= 300 or not result.body:
             counts["fetch_failed"] += 1
             counts[f"fetch_error:{result.error_slug or f'http_{result.status}'}"] += 1
             quarantine.append(_fetch_failure_row(spec, result, raw_ref))
             continue
-        base = {
-            "fetched_url": result.final_url or result.url,
-            "http_status": result.status,
-            "fetched_at": result.fetched_at,
-            "run_id": spec.run_id,
-            "schema_version": SCHEMA_VERSION,
-        }
+        base = _fetch_fields(spec, result, raw_ref)
         try:
             article = parse_article(
                 result.body, result.final_url or result.url, spec.outlet, headers=result.headers
@@ -408,7 +405,7 @@ def parse_step(spec: RunSpec, raw: RawChunk) -> Parsed:
             log.info("quarantined %s: %s", result.url, exc)
             quarantine.append(
                 {**base, "url": result.url, "failed_checks": [f"parse:{exc.reason}"],
-                 "raw_ref": raw_ref, "parser": refused_by,
+                 "parser": refused_by,
                  # the date the refused page gives (its own offset in, UTC out)
                  "published_at": (exc.published_at.astimezone(dt.UTC)
                                   if exc.published_at is not None else None),
@@ -420,7 +417,7 @@ def parse_step(spec: RunSpec, raw: RawChunk) -> Parsed:
             log.error("parser crashed on %s:\n%s", result.url, traceback.format_exc())
             quarantine.append(
                 {**base, "url": result.url, "parser": refused_by,
-                 "failed_checks": [f"parse:exception:{type(exc).__name__}"], "raw_ref": raw_ref}
+                 "failed_checks": [f"parse:exception:{type(exc).__name__}"]}
             )
             continue
         article.outlet = spec.outlet.id
@@ -430,7 +427,7 @@ def parse_step(spec: RunSpec, raw: RawChunk) -> Parsed:
         if source_dates.fill(article, dates, result.url, article.url):
             counts["dated_by_discovery"] += 1
         row = article.to_row()
-        row["raw_ref"] = raw_ref
+        row["raw_ref"] = base["raw_ref"]
         published = article.published_at
         if published is not None and not window_start <= published < window_end:
             moved.append(row)

@@ -48,7 +48,7 @@ from warcio.warcwriter import WARCWriter
 
 from newslake import __version__
 from newslake.errors import DamagedWarcError
-from newslake.fetch import FetchResult
+from newslake.fetch import FetchFailure, FetchResult
 
 # 1.1, because WARC/1.0 dates have whole seconds and fetched_at must come back exact.
 WARC_VERSION = "1.1"
@@ -121,11 +121,11 @@ def _newslake_headers(result: FetchResult) -> dict[str, str]:
         H_ELAPSED: repr(result.elapsed_s),  # repr: the shortest text that reads back exact
     }
     if result.error is not None:
-        headers[H_ERROR] = json.dumps(result.error)  # JSON keeps newlines off the header line
+        headers[H_ERROR] = json.dumps(str(result.error))  # JSON: no newline in the header
     if result.reused_from is not None:
         headers[H_REUSED_FROM] = _warc_date(result.reused_from)
     if result.kept_after is not None:
-        headers[H_KEPT_AFTER] = json.dumps(result.kept_after)
+        headers[H_KEPT_AFTER] = json.dumps(str(result.kept_after))
     if result.kept_at is not None:
         headers[H_KEPT_AT] = _warc_date(result.kept_at)
     return headers
@@ -174,7 +174,7 @@ def _failure_record(writer: WARCWriter, result: FetchResult) -> ArcWarcRecord:
     details: dict[str, Any] = {
         "status": result.status,
         "headers": result.headers,
-        "error": result.error,
+        "error": None if result.error is None else str(result.error),
     }
     if result.body is not None:
         details["body_base64"] = base64.b64encode(result.body).decode("ascii")
@@ -226,11 +226,12 @@ def _common_fields(record: ArcWarcRecord) -> dict[str, Any]:
         "url": headers.get_header(H_REQUESTED) or final_url,
         "final_url": final_url,
         "fetched_at": dt.datetime.fromisoformat(headers.get_header("WARC-Date")),
-        "error": json.loads(error) if error is not None else None,
+        "error": FetchFailure.from_text(json.loads(error)) if error is not None else None,
         "attempts": int(headers.get_header(H_ATTEMPTS) or 0),
         "elapsed_s": float(headers.get_header(H_ELAPSED) or 0.0),
         "reused_from": dt.datetime.fromisoformat(reused_from) if reused_from else None,
-        "kept_after": json.loads(kept_after) if kept_after is not None else None,
+        "kept_after": (FetchFailure.from_text(json.loads(kept_after))
+                       if kept_after is not None else None),
         "kept_at": dt.datetime.fromisoformat(kept_at) if kept_at else None,
     }
 

@@ -34,7 +34,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,13 +94,6 @@ def _write_warc(spec: RunSpec, results: list[FetchResult], *parts: str) -> str:
     return target
 
 
-def _keep(result: FetchResult, earlier: FetchResult) -> FetchResult:
-    """The earlier complete response in place of a failed refetch (``pipeline``'s rule)."""
-    return replace(earlier, kept_after=result.error, kept_at=result.fetched_at,
-                   attempts=result.attempts, elapsed_s=result.elapsed_s,
-                   waited_s=result.waited_s)
-
-
 def _refetch(
     spec: RunSpec, urls: list[str], previous: dict[str, FetchResult]
 ) -> tuple[dict[str, FetchResult], list[FetchResult], Counter[str]]:
@@ -115,7 +107,7 @@ def _refetch(
         if result.error is not None:
             slug = result.error_slug or "error"
             if earlier is not None:
-                answers[result.url] = _keep(result, earlier)
+                answers[result.url] = earlier.kept_in_place_of(result)
                 counts["taken_down" if slug in GONE else "failed_kept"] += 1
                 counts[f"kept_previous:{slug}"] += 1
             else:  # no good response to keep: the failure itself is the knowledge
@@ -233,7 +225,7 @@ def _requests(
             continue
         urls[target] = None
         if source is not None:
-            previous[target] = replace(source, kept_after=None, kept_at=None)
+            previous[target] = source.as_previous()
     return list(urls), previous
 
 

@@ -18,7 +18,7 @@ from conftest import Ledger
 
 from newslake import pipeline
 from newslake.config import parse_outlet
-from newslake.fetch import FetchResult
+from newslake.fetch import FetchFailure, FetchResult
 from newslake.lake import raw_ref
 from newslake.raw import write_warc
 from newslake.steps import RawChunk
@@ -173,7 +173,8 @@ def _result(n: int, name: str, fields: dict[str, Any]) -> FetchResult:
     return FetchResult(
         url=url, final_url=url, status=fields.get("status", 200),
         headers=fields.get("headers", {"Content-Type": "text/html"}), body=fields.get("body"),
-        fetched_at=FETCHED, error=fields.get("error"), attempts=1,
+        fetched_at=FETCHED, attempts=1,
+        error=FetchFailure.from_text(fields["error"]) if "error" in fields else None,
     )
 
 

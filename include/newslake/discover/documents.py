@@ -26,7 +26,7 @@ def fetch_document(fetch: Fetch, url: str) -> FetchResult:
     """The fetched document, or ``SourceError`` naming why there is none."""
     result = fetch(url)
     if result.error is not None or result.body is None:
-        raise SourceError(result.error_slug or "no_body", url, result.error or "")
+        raise SourceError(result.error_slug or "no_body", url, str(result.error or ""))
     return result
 
 

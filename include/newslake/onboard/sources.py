@@ -206,7 +206,8 @@ class _Finder:
             try:
                 result = self.fetcher.fetch(current)
                 if not result.ok or result.body is None:
-                    raise SourceError(result.error_slug or "no_body", current, result.error or "")
+                    raise SourceError(result.error_slug or "no_body", current,
+                                      str(result.error or ""))
                 root = read_sitemap(result.body, result.final_url)
             except SourceError as exc:
                 if not (quiet and current == url):

@@ -54,8 +54,8 @@ def build(root: Path, outlets: int, days: int, per_day: int) -> tuple[int, Path]
         for d in range(days):
             day = FIRST_DAY + dt.timedelta(days=d)
             table = _day_table(rng, day, per_day)
-            lake.write_parquet(table, lake.partition_dir(str(root), "articles", f"outlet_{o}", day)
-                               / lake.PARQUET_FILE)
+            partition = lake.partition_uri(str(root), "articles", f"outlet_{o}", day)
+            lake.write_parquet(table, lake.join(partition, lake.PARQUET_FILE))
             flat.append(table.append_column("outlet", pa.array([f"outlet_{o}"] * per_day))
                         .append_column("date", pa.array([day] * per_day)))
             rows += per_day
@@ -118,7 +118,7 @@ def main() -> None:
                   f"{f['unpartitioned_ms']:8.1f} ms")
 
         # 30 reruns of one day: the partition must still hold exactly one file.
-        target = lake.partition_dir(str(root), "articles", "outlet_0", FIRST_DAY)
+        target = Path(lake.partition_uri(str(root), "articles", "outlet_0", FIRST_DAY))
         rng = np.random.default_rng(1)
         for n in range(30):  # staged and published as the pipeline does
             staged = root / "_staging" / f"rerun-{n}" / lake.PARQUET_FILE

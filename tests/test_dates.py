@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -145,7 +146,7 @@ def test_the_quarantine_row_of_a_refused_page_keeps_its_date(lake: str) -> None:
         site.routes[listing] = lambda _path: site.pages[listing]
         site.listed[listing] = dt.datetime.combine(day, dt.time(10), tzinfo=UTC)
         run_day(RunSpec(site.outlet(), day, "ingest", lake))
-    path = lake_paths.partition_dir(lake, "quarantine", "small_gazette", day)
+    path = Path(lake_paths.partition_uri(lake, "quarantine", "small_gazette", day))
     rows = pq.read_table(path / lake_paths.PARQUET_FILE).to_pylist()
     refused = [row for row in rows if row["failed_checks"] == ["parse:not_article"]]
     assert [(row["url"].endswith(listing), row["published_at"], row["published_at_source"])

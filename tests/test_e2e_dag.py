@@ -78,7 +78,7 @@ def test_outlet_day_lands_as_the_newsroom_published_it(
 
     raw = list((Path(lake) / "raw" / f"outlet={outlet_id}" / f"date={day}").glob("*.warc.gz"))
     assert raw, "the raw responses are kept"
-    manifests = lake_paths.list_manifests(lake, outlet_id, day)
+    manifests = [Path(p) for p in lake_paths.list_manifest_uris(lake, outlet_id, day)]
     assert len(manifests) == 1
     manifest = json.loads(manifests[0].read_text())
     assert manifest["written"] == len(rows) and manifest["quarantined"] == len(quarantined)
@@ -111,7 +111,7 @@ def test_rerunning_a_day_leaves_the_same_rows(
     ]
     assert sorted(p.name for p in Path(lake).rglob("*.parquet")) == files, "no leftovers"
     assert not any((Path(lake) / "_staging").rglob("*.parquet")), "staging is cleaned up"
-    runs = lake_paths.list_manifests(lake, "demo_bayside_press", past_day)
+    runs = [Path(p) for p in lake_paths.list_manifest_uris(lake, "demo_bayside_press", past_day)]
     assert len(runs) == 2, "one manifest a run"
 
 

@@ -43,7 +43,7 @@ def _publish(lake_uri: str, rows: list[dict[str, object]], tmp: Path) -> Path:
     staged = tmp / f"staged-{len(rows)}" / lake.PARQUET_FILE
     lake.write_parquet(rows_to_table(rows, ARTICLE_FILE_SCHEMA), staged)
     lake.publish_partition(lake_uri, "articles", "example", DAY, str(staged))
-    return lake.partition_dir(lake_uri, "articles", "example", DAY)
+    return Path(lake.partition_uri(lake_uri, "articles", "example", DAY))
 
 
 def test_partition_reads_back_with_every_reader(tmp_path: Path) -> None:
@@ -143,14 +143,12 @@ def test_raw_partition_is_one_concatenated_warc(tmp_path: Path) -> None:
 def test_manifests_are_listed_oldest_first(tmp_path: Path) -> None:
     lake_uri = str(tmp_path / "lake")
     for n, run in enumerate(("b-run", "a-run")):
-        path = lake.manifest_path(lake_uri, "example", DAY, run)
+        path = Path(lake.manifest_uri(lake_uri, "example", DAY, run))
         lake.write_json(path, {"run": run})
-        lake.write_json(lake.validation_path(lake_uri, "example", DAY, run), {})
+        lake.write_json(lake.validation_uri(lake_uri, "example", DAY, run), {})
         os.utime(path, (1_700_000_000 + n, 1_700_000_000 + n))
-    assert [p.stem for p in lake.list_manifests(lake_uri, "example", DAY)] == ["b-run", "a-run"]
-    assert lake.list_manifest_uris(lake_uri, "example", DAY) == [
-        str(p) for p in lake.list_manifests(lake_uri, "example", DAY)
-    ]
+    found = lake.list_manifest_uris(lake_uri, "example", DAY)
+    assert [Path(p).stem for p in found] == ["b-run", "a-run"], "oldest first, no GX results"
     assert lake.read_json(lake.list_manifest_uris(lake_uri, "example", DAY)[0]) == {"run": "b-run"}
 
 
@@ -232,11 +230,11 @@ def test_a_zone_on_another_filesystem_keeps_its_partitions(
         for run in ("first", "rerun"):
             manifest = run_day(RunSpec(outlet, DAY, run, str(lake_dir)))
             assert manifest["written"] == 1
-            raw = lake.partition_dir(str(lake_dir), "raw", outlet.id, DAY) / lake.RAW_FILE
+            raw = Path(lake.partition_uri(str(lake_dir), "raw", outlet.id, DAY)) / lake.RAW_FILE
             assert [r.url for r in read_warc(raw)] == [url]
             rows = ds.dataset(str(lake_dir / "articles"), partitioning="hive").to_table()
             assert rows.column("url").to_pylist() == [url]
-            assert len(lake.list_manifests(str(lake_dir), outlet.id, DAY)) == (
+            assert len(lake.list_manifest_uris(str(lake_dir), outlet.id, DAY)) == (
                 1 if run == "first" else 2)
     partitions = other_filesystem / zone / f"outlet={outlet.id}"
     assert [p.name for p in partitions.iterdir()] == [f"date={DAY}"]

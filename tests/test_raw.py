@@ -363,7 +363,7 @@ def test_a_rerun_revalidates_each_chunk_from_its_own_records(
         first_chunks = first_found["chunks"]
         before = finish(first, first_found, fetch_all(first, first_chunks))
         articles, quarantine = _lake_rows(lake_dir, "articles"), _lake_rows(lake_dir, "quarantine")
-        raw = lake.partition_dir(lake_dir, "raw", outlet.id, past_day) / lake.RAW_FILE
+        raw = Path(lake.partition_uri(lake_dir, "raw", outlet.id, past_day)) / lake.RAW_FILE
         kept = {r.url for r in read_warc(raw) if is_complete(r)}
         assert len(first_chunks) >= 3 and articles and kept
         assert not any("If-None-Match" in h for _, h in site.requests)

@@ -34,7 +34,7 @@ def _rows(lake: str, zone: str) -> list[dict[str, Any]]:
 
 
 def _raw_digest(lake: str, day: dt.date) -> dict[str, str]:
-    folder = lake_paths.partition_dir(lake, "raw", OUTLET, day)
+    folder = Path(lake_paths.partition_uri(lake, "raw", OUTLET, day))
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
 
 
@@ -77,7 +77,7 @@ def test_reparse_rebuilds_the_same_rows_from_raw_alone(
     )
     assert manifest["written"] == len(articles)
     assert manifest["quarantined"] == len(quarantine)
-    stored = lake_paths.manifest_path(lake, OUTLET, day, "reparse__lib")
+    stored = Path(lake_paths.manifest_uri(lake, OUTLET, day, "reparse__lib"))
     assert json.loads(stored.read_text())["reparse"] == manifest["reparse"]
     ids = {r["run_id"] for r in ds.dataset(f"{lake}/articles", partitioning="hive")
            .to_table(columns=["run_id"]).to_pylist()}
@@ -93,7 +93,7 @@ def test_reparse_rebuilds_the_same_rows_from_raw_alone(
     assert _rows(lake, "articles") == articles
     assert _rows(lake, "quarantine") == quarantine
     assert _raw_digest(lake, day) == raw
-    runs = lake_paths.list_manifests(lake, OUTLET, day)
+    runs = [Path(p) for p in lake_paths.list_manifest_uris(lake, OUTLET, day)]
     assert len(runs) == 4, "ingest, library, CLI and DAG reparse: one manifest each"
     latest = json.loads(runs[-1].read_text())
     assert latest["run_id"].startswith("manual__") and "reparse" in latest

@@ -56,7 +56,8 @@ def outlet(site: SmallSite, lake: str, tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def _partition(lake: str, zone: str, day: dt.date) -> Path:
-    return lake_paths.partition_dir(lake, zone, "small_gazette", day) / lake_paths.PARQUET_FILE
+    return Path(lake_paths.partition_uri(lake, zone, "small_gazette", day),
+                lake_paths.PARQUET_FILE)
 
 
 def _as_written_before(lake: str, zone: str, day: dt.date, label: str | None) -> None:
@@ -77,7 +78,7 @@ def _parsers(lake: str, zone: str, day: dt.date) -> list[Any]:
 
 def _runs(lake: str, day: dt.date) -> list[str]:
     return [json.loads(p.read_text())["run_id"]
-            for p in lake_paths.list_manifests(lake, "small_gazette", day)]
+            for p in map(Path, lake_paths.list_manifest_uris(lake, "small_gazette", day))]
 
 
 def _reparse(lake: str, older_than: str, *more: str) -> int:

@@ -55,7 +55,7 @@ def rows(lake: str, zone: str, drop: tuple[str, ...] = ("run_id",)) -> list[dict
 
 
 def raw_results(lake: str, outlet_id: str) -> list[Any]:
-    return list(read_warc(lake_paths.partition_dir(lake, "raw", outlet_id, DAY)
+    return list(read_warc(Path(lake_paths.partition_uri(lake, "raw", outlet_id, DAY))
                           / lake_paths.RAW_FILE))
 
 
@@ -141,7 +141,7 @@ def test_through_airflow_a_rerun_of_a_day_forgets_nothing(
     run_day(dag, DAY)
 
     assert rows(lake, "articles") == before
-    runs = lake_paths.list_manifests(lake, outlet_id, DAY)
+    runs = [Path(p) for p in lake_paths.list_manifest_uris(lake, outlet_id, DAY)]
     assert len(runs) == 2
     manifest = json.loads(runs[-1].read_text())
     assert (manifest["carried_forward"], manifest["kept_previous"]) == (1, 1)
@@ -193,7 +193,7 @@ def test_a_reparse_that_would_drop_articles_publishes_nothing(
     run_lib_day(RunSpec(outlet, DAY, "first", lake))
     before = rows(lake, "articles")
     assert len(before) == 2
-    raw = lake_paths.partition_dir(lake, "raw", outlet.id, DAY) / lake_paths.RAW_FILE
+    raw = Path(lake_paths.partition_uri(lake, "raw", outlet.id, DAY)) / lake_paths.RAW_FILE
     _cut_before_response_to(raw, second)
 
     with pytest.raises(ShrinkError) as failure:
@@ -202,7 +202,7 @@ def test_a_reparse_that_would_drop_articles_publishes_nothing(
     assert "1 of 2 published articles would leave" in message
     assert second in message and sha256_hex(second) in message
     assert rows(lake, "articles") == before, "the partition stays as it was"
-    assert len(lake_paths.list_manifests(lake, outlet.id, DAY)) == 1
+    assert len(lake_paths.list_manifest_uris(lake, outlet.id, DAY)) == 1
 
 
 def _records(warc: Path) -> list[tuple[str, int, int]]:
@@ -224,7 +224,7 @@ def test_reparse_of_a_damaged_raw_warc_fails_naming_file_and_offset(
     outlet = load_outlets()["small_gazette"]
     run_lib_day(RunSpec(outlet, DAY, "first", lake))
     before = rows(lake, "articles")
-    raw = lake_paths.partition_dir(lake, "raw", outlet.id, DAY) / lake_paths.RAW_FILE
+    raw = Path(lake_paths.partition_uri(lake, "raw", outlet.id, DAY)) / lake_paths.RAW_FILE
     data = raw.read_bytes()
     records = _records(raw)
     _, last, _ = records[-1]
@@ -246,7 +246,7 @@ def test_reparse_of_a_damaged_raw_warc_fails_naming_file_and_offset(
     assert f"{raw}: damaged WARC at offset {offset}: " in err
     assert "Traceback" not in err
     assert rows(lake, "articles") == before, "the partition stays as it was"
-    assert len(lake_paths.list_manifests(lake, outlet.id, DAY)) == 1
+    assert len(lake_paths.list_manifest_uris(lake, outlet.id, DAY)) == 1
 
 
 HISTORY = """

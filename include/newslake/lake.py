@@ -13,16 +13,16 @@ Layout (the contract in docs/lake.md)::
 partition is exactly one object with a fixed name, so that replacing a partition is one
 atomic step on both kinds of store (see ``publish_partition``).
 
-Two families of functions:
+One API: the ``*_uri`` functions and the I/O helpers (``read_json``, ``write_parquet``,
+``upload`` …) take and return *locations*: plain strings that are a local path or an
+``s3://`` URI, plus optional ``storage`` options (``newslake.settings.STORAGE_KEYS``; from
+the environment when not given). They work on both kinds of lake. Only ``lake_root``
+gives a ``Path``: the folder of a local lake (an ``s3://`` lake raises
+``NewslakeError``), for a caller that needs a folder as such.
 
-- ``*_uri`` functions and the I/O helpers (``read_json``, ``write_parquet``, ``upload`` …)
-  take and return *locations*: plain strings that are a local path or an ``s3://`` URI,
-  plus optional ``storage`` options (``newslake.settings.STORAGE_KEYS``; from the
-  environment when not given). They work on both kinds of lake.
-- ``partition_dir``, ``manifest_path``, ``validation_path``, ``list_manifests``,
-  ``staging_dir``, ``lake_root``, ``remove_partition`` return or take ``Path`` objects
-  and work on local lakes only (an ``s3://`` lake raises ``NewslakeError`` naming the
-  location-based function to use instead).
+Every writer makes its file appear whole or not at all (``_written_aside``: locally
+written beside it under a hidden name and renamed into place; on S3 one upload, visible
+only once complete).
 
 Partition columns (``outlet``, ``date``) live in the path only: a file that also carried
 ``outlet`` would make pandas/pyarrow refuse to merge the two (string vs dictionary).
@@ -165,27 +165,6 @@ def staging_uri(lake: str, outlet: str, day: dt.date, run_id: str) -> str:
     return join(lake_uri(lake), "_staging", f"outlet={outlet}", day.isoformat(), safe_name(run_id))
 
 
-def partition_dir(lake: str, zone: str, outlet: str, day: dt.date) -> Path:
-    return lake_root(lake).joinpath(*_partition_parts(zone, outlet, day))
-
-
-def manifest_path(lake: str, outlet: str, day: dt.date, run_id: str) -> Path:
-    lake_root(lake)
-    return Path(manifest_uri(lake, outlet, day, run_id))
-
-
-def validation_path(lake: str, outlet: str, day: dt.date, run_id: str) -> Path:
-    """The Great Expectations results of a run, beside its manifest."""
-    lake_root(lake)
-    return Path(validation_uri(lake, outlet, day, run_id))
-
-
-def staging_dir(lake: str, outlet: str, day: dt.date, run_id: str) -> Path:
-    """Scratch space of one run, inside the lake so that publishing is a rename."""
-    lake_root(lake)
-    return Path(staging_uri(lake, outlet, day, run_id))
-
-
 # --------------------------------------------------------------------------- filesystems
 
 
@@ -270,20 +249,35 @@ def read_json(location: Location, storage: Storage = None) -> Any:
     return json.loads(read_bytes(location, storage))
 
 
-def write_bytes(location: Location, data: bytes, storage: Storage = None) -> None:
-    """Write one file/object whole: readers see the old content or the new, never a part.
+@contextlib.contextmanager
+def _written_aside(
+    location: Location, storage: Storage = None
+) -> Iterator[tuple[pafs.FileSystem, str]]:
+    """The filesystem and path to write ``location`` at, so that it appears whole or not
+    at all: readers see the old content or the new, never a part.
 
-    Local: written aside, then renamed. S3: one upload, visible only once complete.
-    """
+    Local: a hidden temporary file beside it (``.<name>.<uuid>.tmp``, same folder so the
+    same filesystem), renamed into place when the block ends, removed when it raises.
+    S3: the key itself (an upload is visible only once complete)."""
     fs, path = filesystem(location, storage)
-    if isinstance(fs, pafs.LocalFileSystem):
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+    if not isinstance(fs, pafs.LocalFileSystem):
+        yield fs, path
         return
-    with fs.open_output_stream(path, compression=None) as out:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        yield fs, str(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, target)
+
+
+def write_bytes(location: Location, data: bytes, storage: Storage = None) -> None:
+    """Write one file/object whole (``_written_aside``)."""
+    with (_written_aside(location, storage) as (fs, path),
+          fs.open_output_stream(path, compression=None) as out):
         out.write(data)
 
 
@@ -311,26 +305,14 @@ def write_parquet_groups(
     groups: Iterable[pa.Table], schema: pa.Schema, path: Location, storage: Storage = None
 ) -> None:
     """Write ``groups`` (each cast to ``schema``) as the row groups of one zstd Parquet
-    file with statistics, in order: a day's rows need never be in memory at once. A local
-    file is written aside and renamed into place (all or nothing); on S3 the object is
-    uploaded whole, with no directory marker objects."""
-    fs, where = filesystem(path, storage)
-    local = isinstance(fs, pafs.LocalFileSystem)
-    target = Path(where)
-    if local:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        where = str(target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp"))
-    try:
-        with pq.ParquetWriter(where, schema, filesystem=fs, compression="zstd",
-                              write_statistics=True) as writer:
-            for rows in groups:
-                writer.write_table(rows.cast(schema), max(1, rows.num_rows))
-    except BaseException:
-        if local:
-            Path(where).unlink(missing_ok=True)
-        raise
-    if local:
-        os.replace(where, target)
+    file with statistics, in order: a day's rows need never be in memory at once. The
+    file appears whole or not at all (``_written_aside``); on S3 no directory marker
+    objects are created."""
+    with (_written_aside(path, storage) as (fs, where),
+          pq.ParquetWriter(where, schema, filesystem=fs, compression="zstd",
+                           write_statistics=True) as writer):
+        for rows in groups:
+            writer.write_table(rows.cast(schema), max(1, rows.num_rows))
 
 
 def rows_per_group(rows: int, total_bytes: int) -> int:
@@ -361,19 +343,16 @@ def parquet_schema(location: Location, storage: Storage = None) -> pa.Schema:
 
 
 def upload(local_path: Location, location: Location, storage: Storage = None) -> None:
-    """Put a local file at ``location`` whole (local: copied aside then renamed)."""
+    """Put a local file at ``location`` whole (``_written_aside``)."""
     fs, path = filesystem(location, storage)
-    if isinstance(fs, pafs.LocalFileSystem):
-        if Path(local_path).resolve() == Path(path):
-            return
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        shutil.copyfile(local_path, tmp)
-        os.replace(tmp, target)
+    if isinstance(fs, pafs.LocalFileSystem) and Path(local_path).resolve() == Path(path):
         return
-    with open(local_path, "rb") as src, fs.open_output_stream(path, compression=None) as out:
-        shutil.copyfileobj(src, out, _COPY_BUFFER)
+    with _written_aside(location, storage) as (fs, where):
+        if isinstance(fs, pafs.LocalFileSystem):
+            shutil.copyfile(local_path, where)
+            return
+        with open(local_path, "rb") as src, fs.open_output_stream(where, compression=None) as out:
+            shutil.copyfileobj(src, out, _COPY_BUFFER)
 
 
 @contextlib.contextmanager
@@ -395,22 +374,17 @@ def local_copy(location: Location, storage: Storage = None, suffix: str = "") ->
 
 
 def concatenate(sources: list[str], target: Location, storage: Storage = None) -> int:
-    """Write the bytes of ``sources`` one after the other to ``target``; return its size."""
-    fs, path = filesystem(target, storage)
-    local = isinstance(fs, pafs.LocalFileSystem)
-    if local:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+    """Write the bytes of ``sources`` one after the other to ``target``, whole
+    (``_written_aside``); return its size."""
     size = 0
-    with fs.open_output_stream(tmp if local else path, compression=None) as out:
+    with (_written_aside(target, storage) as (fs, path),
+          fs.open_output_stream(path, compression=None) as out):
         for source in sources:
             src_fs, src_path = filesystem(source, storage)
             with src_fs.open_input_stream(src_path, compression=None) as src:
                 while chunk := src.read(_COPY_BUFFER):
                     out.write(chunk)
                     size += len(chunk)
-    if local:
-        os.replace(tmp, path)
     return size
 
 
@@ -442,12 +416,6 @@ def list_manifest_uris(lake: str, outlet: str, day: dt.date, storage: Storage = 
     ]
     found.sort(key=lambda i: (i.mtime_ns or 0, i.base_name))
     return [_location(fs, i.path) for i in found]
-
-
-def list_manifests(lake: str, outlet: str, day: dt.date) -> list[Path]:
-    """The run manifests of a local outlet-day, oldest first."""
-    lake_root(lake)
-    return [Path(p) for p in list_manifest_uris(lake, outlet, day)]
 
 
 ZONE_SCHEMAS = {"articles": ARTICLE_FILE_SCHEMA, "quarantine": QUARANTINE_FILE_SCHEMA}
@@ -573,13 +541,6 @@ def publish_file(staged_file: str, target_dir: str, storage: Storage = None) -> 
         if info.path != target_path:
             fs.delete_file(info.path)
     return target
-
-
-def remove_partition(target: Path) -> None:
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
-        os.replace(target, old)
-        shutil.rmtree(old)
 
 
 def collect_stale_staging(

@@ -72,7 +72,7 @@ def test_sigkill_during_partition_replacement_leaves_old_or_new(
                 proc.stdout.close()
         versions = _versions(tmp_path)
         assert len(versions) == 1, f"a mix of versions after SIGKILL: {versions}"
-        target = lake.partition_dir(str(tmp_path), "articles", "fault", DAY)
+        target = Path(lake.partition_uri(str(tmp_path), "articles", "fault", DAY))
         assert [p.name for p in target.iterdir()] == [lake.PARQUET_FILE]
     ledger.record("fault: SIGKILL during partition replacement (4 times)", "row")
 
@@ -104,8 +104,8 @@ def test_crash_between_parquet_and_manifest_then_retry(
     rows = ds.dataset(str(tmp_path / "lake" / "articles"), partitioning="hive").to_table()
     ids = rows.column("article_id").to_pylist()
     assert len(ids) == len(set(ids)) == manifest["written"] > 0
-    assert len(lake.list_manifests(spec.lake, outlet.id, day)) == 1
-    assert json.loads(lake.list_manifests(spec.lake, outlet.id, day)[0].read_text())[
+    assert len(lake.list_manifest_uris(spec.lake, outlet.id, day)) == 1
+    assert json.loads(lake.read_bytes(lake.list_manifest_uris(spec.lake, outlet.id, day)[0]))[
         "written"] == len(ids)
     ledger.record("fault: crash between Parquet and manifest, then retry", "row")
 

@@ -104,7 +104,7 @@ def test_partition_writer_keeps_exactly_the_last_write(versions: list) -> None: 
     day = dt.date(2025, 3, 17)
     start = dt.datetime(2025, 3, 17, tzinfo=dt.UTC)
     with tempfile.TemporaryDirectory() as tmp:
-        target = lake.partition_dir(tmp, "articles", "prop", day)
+        target = Path(lake.partition_uri(tmp, "articles", "prop", day))
         for k, rows in enumerate(versions):
             table = rows_to_table([
                 Article(url=f"https://p.example/{k}/{i}", title=title, body=f"body {i}",

@@ -6,8 +6,9 @@ the same inputs, and nothing is found by a file name. The bulk (URL lists, WARC 
 Parquet rows) stays in the run's staging area; a value holds its *location* (a local path
 or an ``s3://`` URI). They are ``TypedDict``\\ s: plain JSON-able dicts at run time, which
 XCom stores as they are (no ``[core] allowed_deserialization_classes`` entry, readable in
-the UI), typed for mypy. No rows and no bodies here: each value is well under a kilobyte
-but ``Discovery``'s ``errors`` (one entry per failing source).
+the UI), typed for mypy. No rows and no bodies here: a few locations and counts; the only
+lists are ``Discovery.errors`` (one entry per failing source) and ``Parsed.out_of_window``
+(at most the chunk's URLs).
 
 A reparse and a revisit do not discover or fetch: they build the ``RawChunk`` and
 ``Discovery`` values from what they have (the raw zone's files, the revisit's refetch)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, get_current_context, task
+from airflow.sdk import DAG, CronDataIntervalTimetable, get_current_context, task
 from newslake_callbacks import emit_run_stats, on_failure  # plugins/: on sys.path in Airflow
-from newslake_outlets import outlet_dags
+from newslake_outlets import article_asset, outlet_dags
 from newslake_storage import lake_storage, lake_uri
 
 from newslake.config import Outlet
@@ -127,7 +127,7 @@ def build_dag(outlet: Outlet) -> DAG:
                 # The same rows fail the same checks on every attempt: fail without retries.
                 raise AirflowFailException(str(exc)) from exc
 
-        @task(multiple_outputs=False, outlets=[Asset(f"newslake://articles/{outlet.id}")])
+        @task(multiple_outputs=False, outlets=[article_asset(outlet.id)])
         def publish(validated: Validated, fetched: list[Fetched],
                     discovery: Discovery) -> dict[str, Any]:
             from airflow.sdk.exceptions import AirflowFailException

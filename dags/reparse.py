@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from airflow.sdk import DAG, Asset, Param, get_current_context, task
-from newslake_outlets import outlet_dags  # plugins/: on sys.path in Airflow
+from airflow.sdk import DAG, Param, get_current_context, task
+from newslake_outlets import article_asset, outlet_dags  # plugins/: on sys.path in Airflow
 from newslake_storage import lake_storage, lake_uri
 
 from newslake.config import Outlet
@@ -88,7 +88,7 @@ def build_dag(outlet: Outlet) -> DAG:
         @task(
             multiple_outputs=False,
             max_active_tis_per_dagrun=PARALLEL_DAYS,
-            outlets=[Asset(f"newslake://articles/{outlet.id}")],
+            outlets=[article_asset(outlet.id)],
         )
         def reparse(day: str) -> dict[str, Any]:
             from newslake.reparse import reparse_day

@@ -19,7 +19,9 @@ from newslake.config import Outlet
 from newslake.errors import ParseError
 from newslake.parse import fields
 from newslake.parse.authors import find_authors
-from newslake.parse.body import Body, generic_body, rules_body
+from newslake.parse.body import Body
+from newslake.parse.body_generic import generic_body
+from newslake.parse.body_rules import rules_body
 from newslake.parse.dates import UTC, Published, find_modified_at, find_published
 from newslake.parse.decode import decode_html
 from newslake.parse.embedded import embedded_body

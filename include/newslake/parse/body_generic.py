@@ -1,0 +1,183 @@
+"""The generic body: trafilatura (precision mode; balanced mode with its fallbacks when
+that found little of the page's text), or JSON-LD ``articleBody`` when that is clearly
+fuller. For pages of outlets without rules, and for those whose rules match nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from itertools import islice
+
+import trafilatura
+from lxml import etree
+
+from newslake.config import Outlet
+from newslake.parse.body import Body, block_text, drop_element, filter_lines, text_lines
+from newslake.parse.body_hollow import hollow_out, restore
+from newslake.parse.css import css_to_xpath
+from newslake.parse.metadata import PageMeta
+from newslake.parse.version import GENERIC_PARSER, STRUCTURED_PARSER
+
+# Removed from the whole page before trafilatura runs: never article text (trafilatura
+# drops them too, but only after copying the tree), and every node less makes its many
+# XPath passes cheaper. Not the containers that broken markup can wrap around the whole
+# article, for trafilatura's fallbacks to find (<form>: ASP.NET pages wrap the whole page
+# in one; <aside>, <footer> left unclosed), nor <header> (it often holds the standfirst).
+PRE_STRIP_TAGS = (
+    "head",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "iframe",
+    "nav",
+    "button",
+    "select",
+    "figure",
+    "picture",
+    "video",
+    "audio",
+    "object",
+    "embed",
+    "canvas",
+    "map",
+    "menu",
+    "dialog",
+    "input",
+    "textarea",
+    "label",
+    "link",
+    "meta",
+)
+# Of those, the elements that can hold other markup: left unclosed by broken markup
+# (``<noscript>`` or ``<button>`` never closed, a ``<nav>`` around the whole page), one
+# of them wraps the article. One that holds more than half of the page's elements is
+# kept, as a <div>: a menu or a button is never most of a page.
+WRAPPER_TAGS = (
+    "noscript", "nav", "button", "select", "figure", "picture", "video", "audio", "object",
+    "canvas", "map", "menu", "dialog", "label", "iframe",
+)
+# Tables that hold paragraphs lay out a page (old CMSs); they are not data tables, and
+# trafilatura without tables would drop the article inside them.
+LAYOUT_TABLE_XPATH = etree.XPath("//table[.//p]")
+LAYOUT_TABLE_PARTS = ("table", "thead", "tbody", "tfoot", "tr", "td", "th")
+TRAFILATURA_BLOCK_TAGS = frozenset({"p", "head", "quote", "code", "item"})
+LINK_XPATH = etree.XPath("//a")
+# Precision mode sometimes keeps only a teaser of pages whose text is split over several
+# containers (Reuters, ZDF): a result this short (non-space characters) that holds less
+# than this share of the page's unlinked text is retried in balanced mode with fallbacks.
+SHORT_BODY_CHARS = 2000
+FALLBACK_SHARE = 0.3
+# A generic body shorter than this share of JSON-LD's articleBody missed the text.
+STRUCTURED_PREFERRED_RATIO = 0.5
+
+
+def _trafilatura_blocks(document_body: etree._Element) -> list[str]:
+    blocks = []
+    for element in document_body.iter(*TRAFILATURA_BLOCK_TAGS):
+        parent = element.getparent()
+        if parent is not None and parent.tag in TRAFILATURA_BLOCK_TAGS:
+            continue
+        text = block_text(element)
+        if text:
+            blocks.append(text)
+    return blocks
+
+
+
+def _unlinked_chars(tree: etree._Element) -> int:
+    """Non-space characters of the page's text outside links: what an article could hold."""
+    total = len("".join(tree.text_content().split()))
+    linked = sum(len("".join(link.text_content().split())) for link in LINK_XPATH(tree))
+    return total - linked
+
+
+def _trafilatura_paragraphs(
+    tree: etree._Element,
+    url: str,
+    patterns: Sequence[re.Pattern[str]],
+    title: str,
+    *,
+    precise: bool,
+) -> list[str]:
+    """Blocks of trafilatura's main text (it works on a copy: ``tree`` is left as it was).
+
+    ``precise``: precision mode without the readability/jusText comparison, the fast and
+    usually cleaner pass; otherwise trafilatura's balanced mode with its fallbacks."""
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=precise,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        fast=precise,
+    )
+    body_element = getattr(document, "body", None)
+    if body_element is None:
+        return []
+    return filter_lines(_trafilatura_blocks(body_element), patterns, title)
+
+
+def _chars(paragraphs: Iterable[str]) -> int:
+    return sum(len("".join(p.split())) for p in paragraphs)
+
+
+def _unwrap_page_wrappers(tree: etree._Element) -> None:
+    """Turn a ``WRAPPER_TAGS`` element that holds over half of the page's elements into a
+    <div>, so that stripping it does not strip the article broken markup put inside it."""
+    half = sum(1 for _ in tree.iter()) // 2
+    for element in tree.iter(*WRAPPER_TAGS):
+        if len(element) and sum(1 for _ in islice(element.iter(), half + 1)) > half:
+            element.tag = "div"
+
+
+def generic_body(
+    tree: etree._Element,
+    url: str,
+    page: PageMeta,
+    outlet: Outlet | None = None,
+    title: str = "",
+) -> Body | None:
+    """The body by trafilatura (precision mode; balanced mode with its fallbacks when that
+    found little of the page's text), or JSON-LD ``articleBody`` when that is clearly
+    fuller. Consumes ``tree``: call it last."""
+    drop_selectors: Sequence[str] = ()
+    patterns: list[re.Pattern[str]] = []
+    if outlet is not None:
+        drop_selectors = outlet.parse.drop_selectors
+        patterns = outlet.parse.drop_patterns
+    for selector in drop_selectors:
+        for element in css_to_xpath(selector)(tree):
+            drop_element(element)
+
+    _unwrap_page_wrappers(tree)
+    etree.strip_elements(tree, *PRE_STRIP_TAGS, with_tail=False)
+    for table in LAYOUT_TABLE_XPATH(tree):
+        for element in table.iter(*LAYOUT_TABLE_PARTS):
+            element.tag = "div"
+    undo = hollow_out(tree)
+    try:
+        paragraphs = _trafilatura_paragraphs(tree, url, patterns, title, precise=True)
+    finally:
+        restore(undo)
+    found = _chars(paragraphs)
+    if found < SHORT_BODY_CHARS and found < FALLBACK_SHARE * _unlinked_chars(tree):
+        fuller = _trafilatura_paragraphs(tree, url, patterns, title, precise=False)
+        if _chars(fuller) > found:
+            paragraphs = fuller
+
+    structured = page.ld("articleBody")
+    if isinstance(structured, str) and structured.strip():
+        structured_paragraphs = filter_lines(text_lines(structured), patterns, title)
+        words = sum(len(p.split()) for p in paragraphs)
+        structured_words = sum(len(p.split()) for p in structured_paragraphs)
+        if structured_paragraphs and words < STRUCTURED_PREFERRED_RATIO * structured_words:
+            return Body(structured_paragraphs, STRUCTURED_PARSER)
+    if not paragraphs:
+        return None
+    return Body(paragraphs, GENERIC_PARSER)
+

@@ -940,7 +940,28 @@ def test_a_second_top_level_html_element_is_no_crash() -> None:
     # <html>; the footer (hollowed out for trafilatura) is the last element of the first.
     page = make_page().replace("<footer>©", "<footer><p>©").replace("</footer>", "</p></footer>")
     page += "<!-- cached --><p>After the page.</p>"
-    assert parse_article(page, ARTICLE_URL).body == FULL_BODY
+    assert parse_article(page, ARTICLE_URL).body.startswith(FULL_BODY)
+
+
+def test_a_control_character_in_the_text_does_not_lose_the_article() -> None:
+    # lxml's HTML parser keeps a raw BEL (a footnote marker pasted from a word processor);
+    # trafilatura then threw the whole text away: the page was refused as empty_body.
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    page = make_page(body=f"<article><h1>Council expands bike lanes</h1>{paragraphs}"
+                     "<p>Source\x07 (2020):\x07 city report.</p></article>")
+    article = parse_article(page, ARTICLE_URL)
+    assert article.body == FULL_BODY + "\n\nSource (2020): city report."
+
+
+def test_markup_after_the_closing_html_is_read_as_part_of_the_body() -> None:
+    # Browsers put what follows </html> into the <body>; lxml makes it a second top-level
+    # <html> that no reader of the tree sees. Here the whole article is out there.
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    page = make_page(body="<div class='ad'></div>").replace(
+        "</body></html>", "</body></html><!-- generated 0.2 s -->"
+        f"<article><h1>Council expands bike lanes</h1><div>{paragraphs}</div></article>")
+    article = parse_article(page, ARTICLE_URL)
+    assert (article.parser, article.body) == (GENERIC_PARSER, FULL_BODY)
 
 
 @pytest.mark.parametrize(

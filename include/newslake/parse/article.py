@@ -19,7 +19,7 @@ from newslake.config import Outlet
 from newslake.errors import ParseError
 from newslake.parse import fields
 from newslake.parse.authors import find_authors
-from newslake.parse.body import Body
+from newslake.parse.body import NOT_XML_CHARS_RE, Body, xml_text
 from newslake.parse.body_generic import generic_body
 from newslake.parse.body_rules import rules_body
 from newslake.parse.dates import UTC, Published, find_modified_at, find_published
@@ -80,6 +80,10 @@ def _parse_tree(text: str) -> etree._Element:
     if len(text) > MAX_PAGE_CHARS:
         raise ParseError("too_large", f"{len(text):,} characters, over {MAX_PAGE_CHARS:,}")
     text = XML_DECLARATION_RE.sub("", text, count=1)
+    # Control characters XML forbids (a stray BEL in a footnote) are kept by lxml's HTML
+    # parser, and trafilatura then drops the whole text when it copies it into its output
+    # tree; trafilatura's own loader removes them from the page first, and so does this.
+    text = NOT_XML_CHARS_RE.sub("", text)
     if not text.strip():
         raise ParseError("empty_body", "the page has no content")
     try:
@@ -89,7 +93,32 @@ def _parse_tree(text: str) -> etree._Element:
     elements = sum(1 for _ in islice(tree.iter(), MAX_PAGE_ELEMENTS + 1))
     if elements > MAX_PAGE_ELEMENTS:
         raise ParseError("too_complex", f"over {MAX_PAGE_ELEMENTS:,} elements")
+    _adopt_trailing_markup(tree)
     return tree
+
+
+def _adopt_trailing_markup(tree: etree._Element) -> None:
+    """Move markup written after ``</html>`` into the page's ``<body>``, as browsers do.
+
+    lxml's parser puts what follows ``</html><!-- -->`` in a second top-level ``<html>``,
+    which every reader of the tree (and trafilatura) skips; it is left behind, empty."""
+    trailing = [s for s in tree.itersiblings() if isinstance(s.tag, str) and (len(s) or s.text)]
+    if not trailing:
+        return
+    body = tree.find("body")
+    if body is None:
+        body = etree.SubElement(tree, "body")
+    for sibling in trailing:
+        parts = list(sibling.iterchildren("body")) or [sibling]
+        for part in parts:
+            if part.text and part.text.strip():
+                last = body[-1] if len(body) else None
+                if last is not None:
+                    last.tail = xml_text((last.tail or "") + part.text)
+                else:
+                    body.text = xml_text((body.text or "") + part.text)
+            part.text = None
+            body.extend(list(part))
 
 
 def _has_article_markup(page: PageMeta, tree: etree._Element) -> bool:

@@ -953,6 +953,19 @@ def test_a_control_character_in_the_text_does_not_lose_the_article() -> None:
     assert article.body == FULL_BODY + "\n\nSource (2020): city report."
 
 
+def test_a_data_table_in_the_article_is_part_of_its_text() -> None:
+    # A table of figures in the article (prices, results) is read row by row, its cells'
+    # text joined; trafilatura without tables dropped it.
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    table = ("<table><tr><th>Corridor</th><th>Length (km)</th></tr>"
+             "<tr><td>Main Street</td><td>2.4</td></tr><tr><td>River Road</td><td>1.1</td></tr>"
+             "</table>")
+    body = f"<article><h1>Council expands bike lanes</h1>{paragraphs}{table}</article>"
+    article = parse_article(make_page(body=body), ARTICLE_URL)
+    assert article.body == FULL_BODY + (
+        "\n\nCorridor Length (km)\n\nMain Street 2.4\n\nRiver Road 1.1")
+
+
 def test_markup_after_the_closing_html_is_read_as_part_of_the_body() -> None:
     # Browsers put what follows </html> into the <body>; lxml makes it a second top-level
     # <html> that no reader of the tree sees. Here the whole article is out there.

@@ -63,7 +63,7 @@ WRAPPER_TAGS = (
 # trafilatura without tables would drop the article inside them.
 LAYOUT_TABLE_XPATH = etree.XPath("//table[.//p]")
 LAYOUT_TABLE_PARTS = ("table", "thead", "tbody", "tfoot", "tr", "td", "th")
-TRAFILATURA_BLOCK_TAGS = frozenset({"p", "head", "quote", "code", "item"})
+TRAFILATURA_BLOCK_TAGS = frozenset({"p", "head", "quote", "code", "item", "row"})
 LINK_XPATH = etree.XPath("//a")
 # Precision mode sometimes keeps only a teaser of pages whose text is split over several
 # containers (Reuters, ZDF): a result this short (non-space characters) that holds less
@@ -75,16 +75,19 @@ STRUCTURED_PREFERRED_RATIO = 0.5
 
 
 def _trafilatura_blocks(document_body: etree._Element) -> list[str]:
+    """trafilatura's output as blocks: a table row is one block, its cells' text joined."""
     blocks = []
+    in_table = document_body.find(".//row") is not None
     for element in document_body.iter(*TRAFILATURA_BLOCK_TAGS):
         parent = element.getparent()
         if parent is not None and parent.tag in TRAFILATURA_BLOCK_TAGS:
+            continue
+        if in_table and element.tag != "row" and next(element.iterancestors("row"), None):
             continue
         text = block_text(element)
         if text:
             blocks.append(text)
     return blocks
-
 
 
 def _unlinked_chars(tree: etree._Element) -> int:
@@ -112,7 +115,7 @@ def _trafilatura_paragraphs(
         favor_precision=precise,
         with_metadata=False,
         include_comments=False,
-        include_tables=False,
+        include_tables=True,
         include_images=False,
         fast=precise,
     )

@@ -966,6 +966,43 @@ def test_a_data_table_in_the_article_is_part_of_its_text() -> None:
         "\n\nCorridor Length (km)\n\nMain Street 2.4\n\nRiver Road 1.1")
 
 
+STANDFIRST = "The city council voted to expand protected bike lanes along three corridors."
+
+
+def _page_with_standfirst(lead: str, description: str = STANDFIRST) -> str:
+    head = f'<meta name="description" content="{description}">'
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[1:])
+    body = (f"<article><header><h1>Council expands bike lanes</h1>{lead}</header>"
+            f"<div class='entry-content'>{paragraphs}</div></article>")
+    return make_page(head, body=body)
+
+
+def test_the_standfirst_that_shows_the_description_opens_the_body() -> None:
+    # The lead sits in the article's <header>, which trafilatura's precision mode drops;
+    # it shows the page's description (here after a dateline in bold).
+    page = _page_with_standfirst(f"<p class='lead'><b>Springfield.</b> {STANDFIRST}</p>")
+    body = parse_article(page, ARTICLE_URL).body
+    assert body == "\n\n".join([f"Springfield. {STANDFIRST}", *PARAGRAPHS[1:]])
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "",  # the description is only in the <meta>
+        f"<aside><p>{STANDFIRST}</p></aside>",  # a teaser box, not the article's lead
+        f"<p>{STANDFIRST} And then a much longer block of text that goes on and on, well "
+        "past twice the length of the description, as a whole section of a page would, so "
+        "it is not the standfirst but something that merely quotes it at its start.</p>",
+    ],
+    ids=["not shown", "in an aside", "in a much longer block"],
+)
+def test_the_description_is_no_standfirst_unless_a_block_of_its_own_shows_it(
+    lead: str,
+) -> None:
+    body = parse_article(_page_with_standfirst(lead), ARTICLE_URL).body
+    assert body == "\n\n".join(PARAGRAPHS[1:])
+
+
 def test_markup_after_the_closing_html_is_read_as_part_of_the_body() -> None:
     # Browsers put what follows </html> into the <body>; lxml makes it a second top-level
     # <html> that no reader of the tree sees. Here the whole article is out there.

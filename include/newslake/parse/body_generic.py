@@ -13,10 +13,17 @@ import trafilatura
 from lxml import etree
 
 from newslake.config import Outlet
-from newslake.parse.body import Body, block_text, drop_element, filter_lines, text_lines
+from newslake.parse.body import (
+    INLINE_TAGS,
+    Body,
+    block_text,
+    drop_element,
+    filter_lines,
+    text_lines,
+)
 from newslake.parse.body_hollow import hollow_out, restore
 from newslake.parse.css import css_to_xpath
-from newslake.parse.metadata import PageMeta
+from newslake.parse.metadata import PageMeta, clean_text
 from newslake.parse.version import GENERIC_PARSER, STRUCTURED_PARSER
 
 # Removed from the whole page before trafilatura runs: never article text (trafilatura
@@ -72,6 +79,17 @@ SHORT_BODY_CHARS = 2000
 FALLBACK_SHARE = 0.3
 # A generic body shorter than this share of JSON-LD's articleBody missed the text.
 STRUCTURED_PREFERRED_RATIO = 0.5
+# The standfirst (lead): the page's description, shown above the article. trafilatura's
+# precision mode drops it with the <header> it often sits in. A description shorter than
+# this (characters) is too weak a key (a site slogan, a title repeat); the block that shows
+# it may be this much longer than it (a dateline, "Berlin. ", a truncated description).
+STANDFIRST_MIN_CHARS = 40
+STANDFIRST_KEY_CHARS = 40
+STANDFIRST_SLACK = 2.0
+TRUNCATION_RE = re.compile(r"[\s.…]+$")
+DESCRIPTION_META_KEYS = ("description", "og:description", "twitter:description")
+# Where a page's own description is not its lead: teasers, menus, footers.
+NOT_STANDFIRST_TAGS = frozenset({"h1", "aside", "footer", "a", "title"})
 
 
 def _trafilatura_blocks(document_body: etree._Element) -> list[str]:
@@ -138,6 +156,54 @@ def _unwrap_page_wrappers(tree: etree._Element) -> None:
             element.tag = "div"
 
 
+def _descriptions(page: PageMeta) -> list[str]:
+    found = [page.first(key) or "" for key in DESCRIPTION_META_KEYS]
+    structured = page.ld("description")
+    if isinstance(structured, str):
+        found.append(clean_text(structured))
+    keys = []
+    for text in found:
+        key = TRUNCATION_RE.sub("", text)
+        if len(key) >= STANDFIRST_MIN_CHARS and key not in keys:
+            keys.append(key)
+    return keys
+
+
+def _standfirst(tree: etree._Element, page: PageMeta, paragraphs: list[str]) -> str | None:
+    """The block that shows the page's description, when the body does not hold it: the
+    first element whose text or tail starts the description, read up to its nearest
+    block; not in a teaser, a menu or a footer, and not much longer than the description."""
+    shown = " ".join(paragraphs)
+    for description in _descriptions(page):
+        key = description[:STANDFIRST_KEY_CHARS]
+        if key in shown:
+            return None
+        probe = max(key.split(), key=len)  # a cheap test before the text is cleaned
+        for element in tree.iter():
+            if not isinstance(element.tag, str):
+                continue
+            text, tail = element.text or "", element.tail or ""
+            if probe in text and key in clean_text(text):
+                block = element
+            elif probe in tail and key in clean_text(tail):
+                block = element.getparent()
+            else:
+                continue
+            while block is not None and block.tag in INLINE_TAGS:
+                block = block.getparent()
+            if block is None or any(
+                node.tag in NOT_STANDFIRST_TAGS for node in block.iterancestors()
+            ) or block.tag in NOT_STANDFIRST_TAGS:
+                return None
+            text = block_text(block)
+            if description[:STANDFIRST_KEY_CHARS] in text and (
+                len(text) <= STANDFIRST_SLACK * len(description)
+            ):
+                return text
+            return None
+    return None
+
+
 def generic_body(
     tree: etree._Element,
     url: str,
@@ -172,6 +238,11 @@ def generic_body(
         fuller = _trafilatura_paragraphs(tree, url, patterns, title, precise=False)
         if _chars(fuller) > found:
             paragraphs = fuller
+
+    if paragraphs:
+        lead = _standfirst(tree, page, paragraphs)
+        if lead:
+            paragraphs = filter_lines([lead], patterns, title) + paragraphs
 
     structured = page.ld("articleBody")
     if isinstance(structured, str) and structured.strip():

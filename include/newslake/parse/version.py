@@ -24,6 +24,8 @@ Rows written before these numbers meant anything (up to 2026-11-30) carry ``…@
 3. structured dates that disagree on the day settled by the day the page shows; a
    dateline class repeated with several days read as a list; a refused page's date
    kept (``ParseError.published_at``).
+4. the generic body: the standfirst that shows the page's description, data tables row by
+   row, control characters removed before parsing, markup after ``</html>`` read.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from newslake.config import Outlet
 
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 
 GENERIC = "generic"
 STRUCTURED = "structured"

@@ -100,9 +100,9 @@ def _trafilatura_blocks(document_body: etree._Element) -> list[str]:
         parent = element.getparent()
         if parent is not None and parent.tag in TRAFILATURA_BLOCK_TAGS:
             continue
-        if in_table and element.tag != "row":
-            if next(element.iterancestors("row"), None) is not None:
-                continue  # read with its row
+        row = next(element.iterancestors("row"), None) if in_table else None
+        if row is not None and element.tag != "row":
+            continue  # read with its row
         text = block_text(element)
         if text:
             blocks.append(text)

@@ -102,6 +102,10 @@ def test_demo_pages_generic_path_gets_the_same_body(key: str, newsroom_url: str)
         article = parse_article(data, url, headers=headers)
         assert article.parser == GENERIC_PARSER, url
         paragraphs = article.body.split("\n\n")
+        # The generic path opens with the standfirst the page shows (its description), as
+        # fundus-dev's gold does; the newsroom's truth lists the text below it.
+        if paragraphs[0] == truth.description and paragraphs[0] not in truth.paragraphs:
+            paragraphs = paragraphs[1:]
         if not truth.is_article_ok:
             # a two-sentence brief: trafilatura also takes the page's teasers and dateline
             # (known gap of the generic path; the rules path is exact, and validation drops

@@ -23,9 +23,9 @@ Rows written before these numbers meant anything (up to 2026-11-30) carry ``…@
    text in many languages, URL, htmldate) and a page without a date kept for validation.
 3. structured dates that disagree on the day settled by the day the page shows; a
    dateline class repeated with several days read as a list; a refused page's date
-   kept (``ParseError.published_at``).
-4. the generic body: the standfirst that shows the page's description, data tables row by
-   row, control characters removed before parsing, markup after ``</html>`` read.
+   kept (``ParseError.published_at``); in the generic body, the standfirst that shows
+   the page's description, data tables row by row, control characters removed before
+   parsing, markup after ``</html>`` read.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from newslake.config import Outlet
 
-PARSER_VERSION = 4
+PARSER_VERSION = 3
 
 GENERIC = "generic"
 STRUCTURED = "structured"

@@ -198,7 +198,7 @@ def _items_between(feed: int, start: dt.datetime, end: dt.datetime) -> list[int]
 def airflow_run(outlets: Path, lake: str, clock: Clock, home: Path) -> dict[str, Any]:
     """poll_frontier through DAG.test() on a fresh DB, twice (the first run also stores the
     DAG); the rows per table that the second run added."""
-    from newslake.airflow_local import airflow_env, migrate_db
+    from newslake.airflow_env import airflow_env, migrate_db
 
     dags = home / "dags"  # the poll DAG alone: not N ingest and N reparse DAGs to store
     dags.mkdir(parents=True)

@@ -69,11 +69,11 @@ def _direct(lake: str, env: dict[str, str]) -> float:
 
 
 def _airflow(lake: str, env_extra: dict[str, str]) -> float:
-    from newslake import airflow_local
+    from newslake import airflow_env, airflow_local
 
     home = Path(tempfile.mkdtemp(prefix="bench-airflow-"))
-    env = airflow_local.airflow_env(home, lake, env_extra)
-    airflow_local.migrate_db(env)
+    env = airflow_env.airflow_env(home, lake, env_extra)
+    airflow_env.migrate_db(env)
     started = time.perf_counter()
     results = airflow_local.run_days(env, ["bench_outlet"], [DAY], progress=False)
     elapsed = time.perf_counter() - started

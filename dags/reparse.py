@@ -72,12 +72,13 @@ def build_dag(outlet: Outlet) -> DAG:
 
         @task
         def plan() -> list[str]:
-            from newslake.reparse import days_between, days_older_than, older_than_label
+            from newslake.clock import days_between
+            from newslake.reparse import MAX_DAYS, days_older_than, older_than_label
 
             params = get_current_context()["params"]
             first = dt.date.fromisoformat(str(params["from"]))
             last = dt.date.fromisoformat(str(params["to"]))
-            days = days_between(first, last)
+            days = days_between(first, last, max_days=MAX_DAYS)
             if params.get("older_than"):
                 lake = lake_uri()
                 days = days_older_than(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from helpers.clock import NOW, days_ago
 
-from newslake.airflow_local import airflow_env, migrate_db
+from newslake.airflow_env import airflow_env, migrate_db
 from newslake.clock import NOW_VARIABLE
 
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="newslake-test-airflow-"))

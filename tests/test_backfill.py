@@ -30,16 +30,12 @@ from helpers.processes import alive, strays
 from demo_site import catalog
 from demo_site.server import DemoNewsroom
 from newslake import frontier
-from newslake.airflow_stack import (
-    AirflowStack,
-    BackfillResult,
-    ProgressCallback,
-    RunClock,
-    backfill_busy,
-    days_between,
-    free_port,
-)
+from newslake.airflow_api import BackfillResult, ProgressCallback, RunClock
+from newslake.airflow_stack import AirflowStack
 from newslake.cli import DEMO_POLL_SCHEDULE, POLL_DAG, WIRE, demo_polls
+from newslake.clock import days_between
+from newslake.sqlite_quirks import backfill_busy
+from newslake.supervisor import free_port
 
 # The stack's fixture: start, a 3-day backfill with 9 poll runs beside it, a rerun, the
 # wire's day; about 5 minutes on a quiet machine.

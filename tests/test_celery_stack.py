@@ -29,7 +29,8 @@ from helpers.prereqs import needs
 from helpers.processes import alive, strays
 
 from demo_site import catalog
-from newslake.airflow_stack import AirflowStack, free_port
+from newslake.airflow_stack import AirflowStack
+from newslake.supervisor import free_port
 
 pytestmark = pytest.mark.timeout(600)
 

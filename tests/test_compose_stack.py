@@ -44,8 +44,9 @@ from helpers.processes import alive, strays
 
 from demo_site import catalog
 from newslake import lake as lakes
-from newslake.airflow_stack import AirflowStack, free_port
+from newslake.airflow_stack import AirflowStack
 from newslake.settings import PROJECT_ROOT
+from newslake.supervisor import free_port
 
 pytestmark = pytest.mark.timeout(900)
 

@@ -17,8 +17,9 @@ from helpers.dags import assert_succeeded, load_dag, run_day
 from demo_site import catalog
 from newslake import cli, fetch
 from newslake import lake as lake_paths
+from newslake.clock import days_between
 from newslake.config import load_outlets
-from newslake.reparse import MAX_DAYS, days_between, reparse_day, reparse_days
+from newslake.reparse import MAX_DAYS, reparse_day, reparse_days
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -123,4 +124,5 @@ def test_days_between() -> None:
     with pytest.raises(ValueError, match="before"):
         days_between(first, first - dt.timedelta(days=1))
     with pytest.raises(ValueError, match="days >"):
-        days_between(first, first + dt.timedelta(days=MAX_DAYS))
+        days_between(first, first + dt.timedelta(days=MAX_DAYS), max_days=MAX_DAYS)
+    assert len(days_between(first, first + dt.timedelta(days=MAX_DAYS))) == MAX_DAYS + 1

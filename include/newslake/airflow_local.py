@@ -1,7 +1,7 @@
-"""A local Airflow for the demo and the tests: its environment, its DB, its runs.
+"""Runs of a local Airflow through ``DAG.test()``, for ``newslake demo --quick``, the
+benchmarks and the tests (its environment: ``airflow_env``).
 
-This is the one module of the package that drives Airflow, and only from the command
-line (``newslake demo``) or the tests; the domain modules never import it. Runs go
+Only the command line and the tests use it; the domain modules never import it. Runs go
 through ``DAG.test()`` in one child process, so Airflow itself builds the data interval,
 maps the tasks, passes XComs and records every task instance in its metadata DB.
 """
@@ -12,55 +12,12 @@ import argparse
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from newslake.settings import PROJECT_ROOT
-
-
-def airflow_env(home: Path, lake: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a local Airflow: SQLite DB in ``home``, DAGs from this project."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-            "NEWSLAKE_LAKE": lake,
-            "AIRFLOW_VAR_NEWSLAKE_LAKE": lake,
-            "GX_ANALYTICS_ENABLED": "false",
-            "PYTHONWARNINGS": "ignore::DeprecationWarning",
-        }
-    )
-    env.update(extra or {})
-    return env
-
-
-def airflow_bin() -> str:
-    return str(Path(sys.executable).parent / "airflow")
-
-
-def migrate_db(env: dict[str, str], timeout: float = 300) -> None:
-    """Create or upgrade the metadata DB (idempotent; ~5 s on SQLite)."""
-    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(
-        [airflow_bin(), "db", "migrate"], env=env, capture_output=True, text=True,
-        timeout=timeout, check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"airflow db migrate failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-        )
+from newslake.supervisor import run_lines
 
 
 def run_days(
@@ -96,37 +53,15 @@ def collect_results(
     cmd: list[str], env: dict[str, str], timeout: float,
     on_result: Callable[[dict[str, Any]], None],
 ) -> None:
-    """Run ``cmd``; hand each JSON line it prints to ``on_result``. A watchdog kills the
-    child at the deadline even when it prints nothing (a stuck run): ``TimeoutError``.
-    stderr goes to a temporary file: a pipe nobody reads would block a chatty child."""
-    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as stderr:
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
-        expired = threading.Event()
+    """Run ``cmd``; hand each JSON line it prints to ``on_result``. The child is killed at
+    the deadline even when it prints nothing (a stuck run): ``TimeoutError``; a failed
+    child: ``SupervisorError`` (a ``RuntimeError``) with its stderr (``supervisor.run_lines``)."""
 
-        def expire() -> None:
-            expired.set()
-            proc.kill()
+    def on_line(line: str) -> None:
+        if line.startswith("{"):
+            on_result(json.loads(line))
 
-        watchdog = threading.Timer(timeout, expire)
-        watchdog.daemon = True
-        watchdog.start()
-        assert proc.stdout is not None
-        try:
-            for line in proc.stdout:
-                if line.startswith("{"):
-                    on_result(json.loads(line))
-            proc.wait()
-        finally:
-            watchdog.cancel()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        if expired.is_set():
-            raise TimeoutError(f"runs did not finish within {timeout:.0f}s (child killed)")
-        if proc.returncode != 0:
-            stderr.seek(0)
-            raise RuntimeError(
-                f"Airflow runner exited with {proc.returncode}:\n{stderr.read()[-5000:]}")
+    run_lines(cmd, env, timeout, on_line, what="Airflow runner")
 
 
 def connection_storage(conn_id: str) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
 import shutil
@@ -16,21 +17,16 @@ from newslake import clock
 from newslake.settings import PROJECT_ROOT, default_lake
 
 if TYPE_CHECKING:
-    from newslake.airflow_stack import AirflowStack, BackfillResult, ProgressCallback, RunClock
+    from newslake.airflow_api import AirflowClient, BackfillResult, ProgressCallback, RunClock
+    from newslake.airflow_stack import AirflowStack
     from newslake.config import Outlet
 
 DEMO_DAYS = 14
 DEMO_POLL_DAYS = 2  # 17 poll runs beside the ingest backfills; each more day is 8 more
 
 
-def _days(first: dt.date, last: dt.date) -> list[dt.date]:
-    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-
-
 def _keep_running(airflow: Any) -> None:
     """Hold the stack up for the user's browser until Ctrl-C (a dead component raises)."""
-    import contextlib
-
     print(f"Airflow stays up at {airflow.ui_url}: press Ctrl-C to stop it.", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         while True:
@@ -61,26 +57,38 @@ POLL_DAG = "poll_frontier"
 DEMO_POLL_SCHEDULE = "0 */3 * * *"
 
 
-def demo_polls(airflow: AirflowStack, wire_clock: RunClock, outlets: list[str],
+def demo_polls(airflow: AirflowClient, wire_clock: RunClock, outlets: list[str],
                first: dt.date, last: dt.date, *, timeout: float,
                on_progress: ProgressCallback | None = None) -> BackfillResult:
     """``poll_frontier`` backfilled for ``outlets`` at every tick of its schedule from
     ``first`` 00:00 to ``last`` + 1 00:00 (the tick that sees the end of ``last``), one
-    run at a time, while ``wire_clock`` (an ``airflow_stack.RunClock``) makes the demo
+    run at a time, while ``wire_clock`` (an ``airflow_api.RunClock``) makes the demo
     newsroom answer each poll as it was at the run's logical date. Then the clock is
     pinned to "now" again, for the ingest. The ``BackfillResult`` (``runs``: every run)."""
-    airflow.wait_for_dag(POLL_DAG)
-    airflow.unpause(POLL_DAG)
     end = last + dt.timedelta(days=1)
     wire_clock.follow(airflow)
     try:
-        airflow.resume_unfinished(POLL_DAG, timeout, every_run=True)
-        created = airflow.create_backfill(POLL_DAG, first, end, reprocess="completed",
-                                          max_active_runs=1, conf={"outlets": outlets})
+        created = airflow.start_backfill(POLL_DAG, first, end, reprocess="completed",
+                                         max_active_runs=1, timeout=timeout,
+                                         conf={"outlets": outlets}, every_run=True)
         return airflow.wait_for_backfill(created, first, end, timeout=timeout,
                                          on_progress=on_progress, every_run=True)
     finally:
         wire_clock.stop_following()
+
+
+def _start_airflow(stack: contextlib.ExitStack, home: Path, lake_uri: str, port: int,
+                   parallelism: int, extra: dict[str, str]) -> AirflowStack:
+    """The local Airflow of ``newslake demo`` and ``newslake backfill``, up, in ``stack``."""
+    from newslake.airflow_stack import AirflowStack
+
+    print(f"starting Airflow (api-server, scheduler, dag-processor; LocalExecutor on "
+          f"SQLite) in {home}, logs in {home / 'logs'} …", flush=True)
+    airflow = stack.enter_context(AirflowStack(home, lake_uri, port=port, extra_env=extra,
+                                               parallelism=parallelism))
+    print(f"Airflow UI: {airflow.ui_url} (login: {airflow.login}) — watch the runs there",
+          flush=True)
+    return airflow
 
 
 def _wire_landed(lake_uri: str, base_url: str, days: list[dt.date]) -> tuple[int, int]:
@@ -105,11 +113,9 @@ def _wire_landed(lake_uri: str, base_url: str, days: list[dt.date]) -> tuple[int
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The demo newsroom's last days, backfilled through a real local Airflow."""
-    import contextlib
-
     from demo_site.render_wire import PREFIX as WIRE_PREFIX
     from demo_site.server import DemoNewsroom
-    from newslake.airflow_stack import AirflowStack, RunClock, StackError
+    from newslake.airflow_api import RunClock, StackError
     from newslake.config import load_outlets
 
     lake_uri = str(Path(args.lake).resolve())
@@ -118,7 +124,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.fresh:
         shutil.rmtree(home, ignore_errors=True)
     today = clock.utc_today()
-    days = _days(today - dt.timedelta(days=args.days), today - dt.timedelta(days=1))
+    days = clock.days_between(today - dt.timedelta(days=args.days),
+                              today - dt.timedelta(days=1))
     # The Harbor Wire lists only its latest ten stories: a past day of it can only be
     # ingested from what poll_frontier recorded while the day went on. Its polled days
     # (the last --poll-days) are polled first, then ingested; the others are not run.
@@ -137,27 +144,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
             port=args.site_port, clock=clock.utc_now, clocks={WIRE_PREFIX + "/": wire_clock}))
         shown = ids + [WIRE] if poll_days else ids
         print(f"demo newsroom serving {len(shown)} outlets at {site.base_url}")
-        print(f"starting Airflow (api-server, scheduler, dag-processor; LocalExecutor on "
-              f"SQLite) in {home} …", flush=True)
         try:
-            airflow = stack.enter_context(AirflowStack(
-                home, lake_uri, port=args.port, parallelism=args.parallelism,
-                extra_env={"NEWSLAKE_DEMO_URL": site.base_url,
-                           "NEWSLAKE_POLL_SCHEDULE": DEMO_POLL_SCHEDULE},
-            ))
-            print(f"Airflow UI: {airflow.ui_url} (login: {airflow.login}) — watch the runs "
-                  "there while the demo runs", flush=True)
+            airflow = _start_airflow(stack, home, lake_uri, args.port, args.parallelism, {
+                "NEWSLAKE_DEMO_URL": site.base_url, "NEWSLAKE_POLL_SCHEDULE": DEMO_POLL_SCHEDULE})
 
             def ingest(outlet_id: str, first: dt.date, last: dt.date) -> dict[str, Any]:
-                dag_id = f"ingest_{outlet_id}"
-                airflow.wait_for_dag(dag_id)
-                airflow.unpause(dag_id)
-                airflow.resume_unfinished(dag_id, args.timeout)
                 # "completed": a second demo refreshes every day (and proves it adds no rows).
-                return dict(airflow.create_backfill(
-                    dag_id, first, last, reprocess="completed",
-                    max_active_runs=args.parallelism,
-                ))
+                return airflow.start_backfill(
+                    f"ingest_{outlet_id}", first, last, reprocess="completed",
+                    max_active_runs=args.parallelism, timeout=args.timeout)
 
             backfills = {outlet_id: ingest(outlet_id, days[0], days[-1]) for outlet_id in ids}
             print(f"backfilling {days[0]} … {days[-1]} ({len(days)} days) for "
@@ -218,14 +213,14 @@ def _demo_quick(args: argparse.Namespace, lake_uri: str, home: Path, ids: list[s
                 days: list[dt.date]) -> int:
     """The same days through ``DAG.test()`` in one process: no scheduler, ~3x faster."""
     from demo_site.server import DemoNewsroom
-    from newslake import airflow_local
+    from newslake import airflow_env, airflow_local
 
     started = time.monotonic()
     with DemoNewsroom(port=args.site_port, clock=clock.utc_now) as site:
-        env = airflow_local.airflow_env(home, lake_uri, {"NEWSLAKE_DEMO_URL": site.base_url})
+        env = airflow_env.airflow_env(home, lake_uri, {"NEWSLAKE_DEMO_URL": site.base_url})
         print(f"demo newsroom serving {len(ids)} outlets at {site.base_url}")
         print(f"Airflow metadata DB: {home / 'airflow.db'} (migrating…)", flush=True)
-        airflow_local.migrate_db(env)
+        airflow_env.migrate_db(env)
         print(f"ingesting {days[0]} … {days[-1]} for {', '.join(ids)} with DAG.test():",
               flush=True)
         results = airflow_local.run_days(env, ids, days)
@@ -279,7 +274,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     with ``--older-than``, only the days holding rows by an older parser."""
     from newslake.config import load_outlets
     from newslake.errors import NewslakeError
-    from newslake.reparse import days_between, older_than_label, raw_days, reparse_selected
+    from newslake.reparse import MAX_DAYS, older_than_label, raw_days, reparse_selected
 
     if args.date_from is None and (args.older_than is None or args.date_to is not None):
         print("newslake reparse: --from is required (it may be left out only with "
@@ -297,7 +292,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
         else:
             first = dt.date.fromisoformat(args.date_from)
             last = dt.date.fromisoformat(args.date_to or args.date_from)
-            days = days_between(first, last)
+            days = clock.days_between(first, last, max_days=MAX_DAYS)
             span = f"{first} … {last}"
         manifests = reparse_selected(outlet, days, args.lake, run_id, older_than=threshold)
     except (NewslakeError, ValueError) as exc:  # a bad config, label or date, a rejected batch
@@ -405,10 +400,8 @@ def cmd_datadocs(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Backfill an outlet's days through a real local Airflow (api-server, scheduler, …)."""
-    import contextlib
-
     from newslake import summary
-    from newslake.airflow_stack import AirflowStack, StackError, days_between
+    from newslake.airflow_api import StackError
     from newslake.config import load_outlets
     from newslake.errors import ConfigError
 
@@ -431,7 +424,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    days = list(days_between(first, last))
+    days = clock.days_between(first, last)
     dag_id = f"ingest_{outlet.id}"
     lake_uri = args.lake if "://" in args.lake else str(Path(args.lake).resolve())
     home = Path(args.airflow_home).resolve()
@@ -457,28 +450,18 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         elif outlet.demo:
             print("note: a demo outlet needs the demo newsroom: add --demo, or serve it with "
                   "`python -m demo_site --port 8765`", file=sys.stderr)
-        print(f"starting Airflow (api-server, scheduler, dag-processor; LocalExecutor on "
-              f"SQLite) in {home}, logs in {home / 'logs'} …", flush=True)
         try:
-            airflow = stack.enter_context(AirflowStack(
-                home, lake_uri, port=args.port, extra_env=extra, parallelism=args.parallelism,
-            ))
-            print(f"Airflow UI: {airflow.ui_url} (login: {airflow.login})")
-            airflow.wait_for_dag(dag_id)
-            airflow.unpause(dag_id)
-            airflow.resume_unfinished(
-                dag_id, args.timeout, progress,
-                on_resume=lambda b: print(
-                    f"finishing backfill {b['id']} ({b['from_date'][:10]} … "
-                    f"{b['to_date'][:10]}) that an interrupted run left unfinished:",
-                    flush=True),
-            )
+            airflow = _start_airflow(stack, home, lake_uri, args.port, args.parallelism, extra)
             what = "rerunning every day" if args.rerun else "skipping days already done"
             print(f"backfill of {dag_id}: data intervals {first} … {last} "
                   f"({len(days)} runs, {what}):", flush=True)
             result = airflow.backfill(
                 dag_id, first, last, reprocess=reprocess, max_active_runs=args.parallelism,
                 timeout=args.timeout, on_progress=progress,
+                on_resume=lambda b: print(
+                    f"first finishing backfill {b['id']} ({b['from_date'][:10]} … "
+                    f"{b['to_date'][:10]}) that an interrupted run left unfinished:",
+                    flush=True),
             )
             if args.keep_running:
                 _keep_running(airflow)

@@ -31,3 +31,14 @@ def utc_now() -> dt.datetime:
 
 def utc_today() -> dt.date:
     return utc_now().date()
+
+
+def days_between(first: dt.date, last: dt.date, *, max_days: int | None = None) -> list[dt.date]:
+    """Every day of ``[first, last]``, both included; ValueError when ``last`` is before
+    ``first`` or (``max_days``) the range holds more days than that."""
+    if last < first:
+        raise ValueError(f"day range {first} … {last}: the last day is before the first")
+    count = (last - first).days + 1
+    if max_days is not None and count > max_days:
+        raise ValueError(f"day range {first} … {last}: {count} days > {max_days}")
+    return [first + dt.timedelta(days=n) for n in range(count)]

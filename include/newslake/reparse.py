@@ -48,6 +48,7 @@ from typing import Any
 import pyarrow.fs as pafs
 
 from newslake import lake, source_dates
+from newslake.clock import days_between
 from newslake.config import Outlet
 from newslake.frontier import frontier_candidates
 from newslake.lake import Storage
@@ -65,17 +66,6 @@ log = logging.getLogger(__name__)
 
 # Airflow's default max_map_length is 1024 mapped tasks; a longer range is split by hand.
 MAX_DAYS = 1000
-
-
-def days_between(first_day: dt.date, last_day: dt.date) -> list[dt.date]:
-    """Every day of ``[first_day, last_day]``; ValueError when the range is empty or huge."""
-    if last_day < first_day:
-        raise ValueError(f"reparse range {first_day} … {last_day}: 'to' is before 'from'")
-    count = (last_day - first_day).days + 1
-    if count > MAX_DAYS:
-        raise ValueError(f"reparse range {first_day} … {last_day}: {count} days > {MAX_DAYS}")
-    return [first_day + dt.timedelta(days=n) for n in range(count)]
-
 
 CURRENT = "current"
 # Rows written before parse refusals recorded their parser: the only code there was then.
@@ -243,7 +233,8 @@ def reparse_days(
     """Rebuild every day of ``[first_day, last_day]`` that has raw files, oldest first
     (only those holding rows older than ``older_than``, when given); return their run
     manifests. Stops at the first day whose batch fails validation."""
-    return reparse_selected(outlet, days_between(first_day, last_day), lake_uri, run_id,
+    days = days_between(first_day, last_day, max_days=MAX_DAYS)
+    return reparse_selected(outlet, days, lake_uri, run_id,
                             storage=storage, older_than=older_than)
 
 

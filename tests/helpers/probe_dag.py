@@ -20,7 +20,7 @@ from pathlib import Path
 _RUN = """
 import os, sys
 from pathlib import Path
-from newslake.airflow_local import airflow_env, migrate_db
+from newslake.airflow_env import airflow_env, migrate_db
 home, dag_id = Path(sys.argv[1]), sys.argv[2]
 os.environ.update(airflow_env(home, str(home / "lake"), {
     "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),

@@ -5,8 +5,9 @@
         browser.wait_for("document.querySelector('input[name=username]') !== null")
         browser.evaluate("document.title")
 
-One Chromium process (its own session and profile folder) stopped by its PID; every wait
-has a timeout. Only ``websockets`` (already installed for Airflow) is needed.
+One Chromium process (its own session and profile folder) under the library's supervisor
+(``newslake.supervisor``), stopped by its PID; every wait has a timeout. Only
+``websockets`` (already installed for Airflow) is needed.
 """
 
 from __future__ import annotations
@@ -14,16 +15,15 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
 import shutil
-import signal
-import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import requests
+
+from newslake.supervisor import Supervisor
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -42,7 +42,7 @@ class Browser:
     def __init__(self, base_dir: Path, timeout: float = 60.0) -> None:
         self.profile = Path(base_dir) / "chromium-profile"
         self.timeout = timeout
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.supervisor = Supervisor(self.profile.parent, stop_timeout=15.0)
         self._ws: Any = None
         self._exit = contextlib.ExitStack()
         self._ids = itertools.count(1)
@@ -63,21 +63,14 @@ class Browser:
         from websockets.sync.client import connect
 
         self.profile.mkdir(parents=True, exist_ok=True)
-        log = open(self.profile.parent / "chromium.log", "wb")  # noqa: SIM115 - child's
-        try:
-            self.proc = subprocess.Popen(
-                [CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}",
-                 "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-                 "about:blank"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        finally:
-            log.close()
+        chromium = self.supervisor.spawn(
+            "chromium", [CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}",
+                         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+                         "about:blank"])
         port_file = self.profile / "DevToolsActivePort"
         deadline = time.monotonic() + self.timeout
         while not (port_file.exists() and port_file.read_text().strip()):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
+            if chromium.proc.poll() is not None or time.monotonic() > deadline:
                 raise BrowserError("chromium did not open its DevTools port")
             time.sleep(0.1)
         port = int(port_file.read_text().split()[0])
@@ -92,16 +85,7 @@ class Browser:
         with contextlib.suppress(Exception):
             self._exit.close()
         self._ws = None
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        self.supervisor.stop()  # its process group: SIGTERM, SIGKILL after 15 s
         shutil.rmtree(self.profile, ignore_errors=True)
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:

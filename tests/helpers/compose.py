@@ -29,6 +29,7 @@ from typing import Any
 from helpers.services import _Server
 
 from newslake.settings import PROJECT_ROOT
+from newslake.supervisor import free_port
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yaml"
 # What the Dockerfile puts in the image: container path -> this checkout.
@@ -73,12 +74,6 @@ def compose_config(env_file: Path, timeout: float = 60) -> dict[str, Any]:
     if result.returncode != 0:
         raise RuntimeError(f"docker-compose config failed:\n{result.stderr}")
     return dict(json.loads(result.stdout))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class NativeContainers:

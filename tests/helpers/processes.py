@@ -8,12 +8,9 @@ from collections.abc import Callable
 
 import psutil
 
+from newslake.supervisor import alive
 
-def alive(proc: psutil.Process) -> bool:
-    try:
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
+__all__ = ["alive", "strays"]
 
 
 def strays(belongs: Callable[[psutil.Process, str], bool]) -> list[tuple[int, list[str]]]:

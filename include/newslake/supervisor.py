@@ -77,7 +77,7 @@ class Child:
     proc: subprocess.Popen[bytes]
     log_path: Path
     stop_signal: signal.Signals = signal.SIGTERM
-    group: bool = True  # the stop signal goes to the whole group, not only the PID
+    signal_group: bool = True  # the stop signal goes to the whole group, not only the PID
 
     @property
     def pid(self) -> int:
@@ -135,7 +135,7 @@ class Supervisor:
     # -- starting ---------------------------------------------------------------------------
     def spawn(self, name: str, cmd: list[str], *, env: dict[str, str] | None = None,
               cwd: Path | str | None = None, stop_signal: signal.Signals = signal.SIGTERM,
-              group: bool = True, **popen: Any) -> Child:
+              signal_group: bool = True, **popen: Any) -> Child:
         """Start ``cmd`` as the child ``name`` (log ``<log_dir>/<name>.log``, appended)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
@@ -149,10 +149,10 @@ class Supervisor:
                 full, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 cwd=cwd, start_new_session=True, **popen,
             )
-        child = Child(name, proc, log_path, stop_signal, group)
+        child = Child(name, proc, log_path, stop_signal, signal_group)
         self.children.append(child)
         self._commands[name] = (list(cmd), {"env": env, "cwd": cwd, "stop_signal": stop_signal,
-                                            "group": group, **popen})
+                                            "signal_group": signal_group, **popen})
         self._tell_watchdog(str(proc.pid))
         self.remember()
         return child
@@ -224,11 +224,11 @@ class Supervisor:
 
         for c in children:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                if c.group or kill:
+                if c.signal_group or kill:
                     os.killpg(c.pid, sig)
                 else:
                     os.kill(c.pid, sig)
-        grouped = [c for c in children if c.group or kill]
+        grouped = [c for c in children if c.signal_group or kill]
         if not grouped:
             return
         # All of them: everything seen, descendants that left the groups too.

@@ -106,7 +106,7 @@ class SeaweedS3:
             args.append(f"{http_flag}={self.ports[name]}")
             if grpc_flag:
                 args.append(f"{grpc_flag}={self.ports[f'{name}.grpc']}")
-        self.supervisor.spawn("weed", args, cwd=self.data_dir, group=False)
+        self.supervisor.spawn("weed", args, cwd=self.data_dir, signal_group=False)
         self._wait_ready()
         return self
 

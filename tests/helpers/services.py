@@ -136,7 +136,7 @@ class _Server:
     def _start_once(self) -> bool:
         # The stop signal goes to the server's PID only: it stops its own workers.
         child = self.supervisor.spawn(self.name, self._command(), cwd=self.base_dir,
-                                      stop_signal=self.stop_signal, group=False,
+                                      stop_signal=self.stop_signal, signal_group=False,
                                       **self._popen_kwargs())
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:

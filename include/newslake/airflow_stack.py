@@ -207,6 +207,10 @@ class AirflowStack(AirflowClient):
 
     # -- watching (the hooks of AirflowClient) ----------------------------------------------
     def check_alive(self) -> None:
+        """Raise ``StackError`` for a component that exited; a scheduler that exited is
+        first started again (``mind_scheduler``: the SQLite crash can come between any
+        two calls, e.g. while a DAG is waited for)."""
+        self.mind_scheduler(stalls=False)
         try:
             self.supervisor.check_alive()
         except SupervisorError as exc:

@@ -13,9 +13,13 @@ from helpers.loopback import Loopback, Reply
 
 from newslake.cli import main
 from newslake.config import Outlet, load_outlet, load_outlets
+from newslake.discover.archive import page_links
+from newslake.fetch import FetchResult
 from newslake.onboard import OnboardError
 from newslake.onboard.check import dry_run
 from newslake.onboard.proposal import propose, write_proposal
+from newslake.onboard.sources import link_selector
+from newslake.urls import canonicalize_url
 
 pytestmark = pytest.mark.usefixtures("fast_backoff")
 FAST = 500.0  # requests per second: loopback only
@@ -216,3 +220,29 @@ def test_article_shaped_urls_and_readable_patterns() -> None:
     assert outlet_id_for("http://127.0.0.1:8765/bayside-press/") == "bayside_press"
     text = "© 2026 (c) News+ [x] a|b. Sign-up"
     assert _literal(text) == r"© 2026 \(c\) News\+ \[x\] a\|b\. Sign-up"
+
+
+def _archive_page(day: str, stories: list[str]) -> FetchResult:
+    """An archive page: the day's list in ``ul.day-list`` and a sidebar that is the same
+    every day."""
+    items = "".join(f'<li><a href="/news/{day}/{s}-story-here">{s}</a></li>' for s in stories)
+    body = (f'<html><body><ul class="day-list">{items}</ul>'
+            '<aside class="latest"><a href="/news/2026-01-01/pinned-story-here">pinned</a>'
+            '</aside></body></html>').encode()
+    return FetchResult(url=f"https://x.com/archive/{day}/", final_url=f"https://x.com/archive/{day}/",
+                       status=200, headers={"Content-Type": "text/html; charset=utf-8"},
+                       body=body, fetched_at=dt.datetime(2026, 6, 18, tzinfo=dt.UTC))
+
+
+def test_link_selector_is_chosen_by_the_engine_discovery_runs() -> None:
+    """The proposed archive selector picks the day's list, not the sidebar that stays the
+    same, and discovery's own link reader (``page_links``, which the proposal now tries its
+    candidates with) picks exactly the day's articles with it."""
+    today = _archive_page("2026-06-18", ["alpha", "beta", "gamma"])
+    before = _archive_page("2026-06-17", ["delta", "epsilon"])
+    articles = {canonicalize_url(f"https://x.com/news/2026-06-18/{s}-story-here")
+                for s in ("alpha", "beta", "gamma")}
+    selector = link_selector([today, before], articles)
+    assert selector == "ul.day-list a"
+    assert {canonicalize_url(u) for u in page_links(
+        today.body or b"", today.final_url, selector)} == articles

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-import soupsieve
 from bs4 import BeautifulSoup, Tag
 from protego import Protego
 
@@ -147,7 +146,7 @@ def site_name_of(soup: BeautifulSoup) -> str:
 
 def _linked_feeds(soup: BeautifulSoup, base_url: str) -> list[str]:
     feeds = []
-    for link in soupsieve.select("link[rel~=alternate][href]", soup):
+    for link in soup.select("link[rel~=alternate][href]"):
         kind = str(link.get("type") or "").lower()
         title = str(link.get("title") or "").lower()
         href = urljoin(base_url, str(link["href"]).strip())
@@ -256,11 +255,11 @@ class _Finder:
                 if under(u, self.base_url) and looks_like_article(u)}
             if len(links) < MIN_ARCHIVE_LINKS:
                 continue
-            pages = [(_soup(result), result.final_url)]
+            pages = [result]
             before = self.fetcher.fetch(urljoin(self.base_url, template.format(
                 date=day - dt.timedelta(days=1))), content_types=ARTICLE_CONTENT_TYPES)
             if before.ok and before.body:
-                pages.append((_soup(before), before.final_url))
+                pages.append(before)
             selector = link_selector(pages, links)
             picked = (page_links(result.body, result.final_url, selector,
                                  charset_of(result.headers)) if selector else links)
@@ -299,34 +298,38 @@ def _selector_candidates(link: Tag) -> list[str]:
     return found
 
 
-def _picked(soup: BeautifulSoup, page_url: str, selector: str) -> set[str] | None:
-    """Canonical URLs of the links ``selector`` picks; None for a selector soupsieve refuses."""
+def _picked(page: FetchResult, selector: str) -> set[str] | None:
+    """Canonical URLs of the links ``selector`` picks on ``page``, by the code discovery
+    runs (``page_links``: cssselect on lxml), so a proposal picks what ingest will pick;
+    None for a selector cssselect refuses."""
     try:
-        picked = soupsieve.select(selector, soup)
-    except soupsieve.SelectorSyntaxError:
-        return None
+        links = page_links(page.body or b"", page.final_url, selector, charset_of(page.headers))
+    except SourceError as exc:
+        if exc.reason == "bad_selector":
+            return None
+        raise
     urls = set()
-    for anchor in picked:
-        if isinstance(anchor, Tag) and anchor.get("href"):
-            try:
-                urls.add(canonicalize_url(urljoin(page_url, str(anchor["href"]).strip())))
-            except ValueError:
-                continue
+    for link in links:
+        try:
+            urls.add(canonicalize_url(link))
+        except ValueError:
+            continue
     return urls
 
 
-def link_selector(pages: list[tuple[BeautifulSoup, str]], articles: set[str]) -> str | None:
+def link_selector(pages: list[FetchResult], articles: set[str]) -> str | None:
     """The CSS selector of an archive page's own list of articles.
 
-    ``pages``: the archive pages of two days (soup, URL), the first the one whose article
+    ``pages``: the archive pages of two days, the first the one whose article
     links (canonical) are ``articles``. Candidates come from the classes and ids around
     those links; one that picks anything but article links is out. A day's list changes
     from day to day, a sidebar of the latest stories does not: the candidate whose links
     differ most between the two days wins (the most links, with one page), then the
     shortest. None when no candidate qualifies."""
-    first, url = pages[0]
+    first = pages[0]
+    url = first.final_url
     candidates: set[str] = set()
-    for anchor in soupsieve.select("a[href]", first):
+    for anchor in _soup(first).select("a[href]"):
         try:
             href = canonicalize_url(urljoin(url, str(anchor["href"]).strip()))
         except ValueError:
@@ -335,7 +338,7 @@ def link_selector(pages: list[tuple[BeautifulSoup, str]], articles: set[str]) ->
             candidates.update(_selector_candidates(anchor))
     best: tuple[int, int, str] | None = None
     for selector in sorted(candidates):
-        picks = [_picked(soup, page_url, selector) for soup, page_url in pages]
+        picks = [_picked(page, selector) for page in pages]
         if any(p is None for p in picks):
             continue
         sets = [p for p in picks if p is not None]

@@ -144,12 +144,10 @@ def compact_days(root: str, days: list[dt.date]) -> dict[str, Any]:
     }
 
 
-def queries(glob: str, outlet: str, day: dt.date, month_file: bool = False) -> dict[str, str]:
-    source = (f"read_parquet('{glob}')" if month_file
-              else f"read_parquet('{glob}', hive_partitioning=true)")
+def day_queries(source: str, outlet: str, day: dt.date) -> dict[str, str]:
+    """The queries of one day that both tables time: an outlet-day, and the day's bodies
+    searched the documented way and with ``ILIKE``."""
     return {
-        "articles per day, whole month":
-            f"SELECT date, count(*) FROM {source} GROUP BY date ORDER BY date",
         "one outlet-day":
             f"SELECT title, published_at FROM {source} "
             f"WHERE outlet = '{outlet}' AND date = '{day}'",
@@ -159,6 +157,16 @@ def queries(glob: str, outlet: str, day: dt.date, month_file: bool = False) -> d
         "text search over one day's bodies (ILIKE)":
             f"SELECT count(*) FROM {source} WHERE date = '{day}' "
             "AND body ILIKE '%harbour storm vote%'",
+    }
+
+
+def queries(glob: str, outlet: str, day: dt.date, month_file: bool = False) -> dict[str, str]:
+    source = (f"read_parquet('{glob}')" if month_file
+              else f"read_parquet('{glob}', hive_partitioning=true)")
+    return {
+        "articles per day, whole month":
+            f"SELECT date, count(*) FROM {source} GROUP BY date ORDER BY date",
+        **day_queries(source, outlet, day),
         "text search, case-sensitive (contains)":
             f"SELECT count(*) FROM {source} WHERE date = '{day}' "
             "AND contains(body, 'harbour storm vote')",
@@ -284,15 +292,7 @@ def year_queries(glob: str, outlet: str, day: dt.date, month: tuple[dt.date, dt.
             f"SELECT date, count(*) FROM {source} GROUP BY date ORDER BY date",
         "articles per day, one month":
             f"SELECT date, count(*) FROM {source} WHERE {within} GROUP BY date ORDER BY date",
-        "one outlet-day":
-            f"SELECT title, published_at FROM {source} "
-            f"WHERE outlet = '{outlet}' AND date = '{day}'",
-        "text search over one day's bodies (regexp_matches 'i')":
-            f"SELECT count(*) FROM {source} WHERE date = '{day}' "
-            "AND regexp_matches(body, 'harbour storm vote', 'i')",
-        "text search over one day's bodies (ILIKE)":
-            f"SELECT count(*) FROM {source} WHERE date = '{day}' "
-            "AND body ILIKE '%harbour storm vote%'",
+        **day_queries(source, outlet, day),
         "title search over a month (regexp_matches 'i')":
             f"SELECT count(*) FROM {source} WHERE {within} "
             "AND regexp_matches(title, 'harbour storm', 'i')",

@@ -222,11 +222,11 @@ def test_article_shaped_urls_and_readable_patterns() -> None:
     assert _literal(text) == r"© 2026 \(c\) News\+ \[x\] a\|b\. Sign-up"
 
 
-def _archive_page(day: str, stories: list[str]) -> FetchResult:
-    """An archive page: the day's list in ``ul.day-list`` and a sidebar that is the same
-    every day."""
+def _archive_page(day: str, stories: list[str], list_class: str = "day-list") -> FetchResult:
+    """An archive page: the day's list in ``ul.<list_class>`` and a sidebar that is the
+    same every day."""
     items = "".join(f'<li><a href="/news/{day}/{s}-story-here">{s}</a></li>' for s in stories)
-    body = (f'<html><body><ul class="day-list">{items}</ul>'
+    body = (f'<html><body><ul class="{list_class}">{items}</ul>'
             '<aside class="latest"><a href="/news/2026-01-01/pinned-story-here">pinned</a>'
             '</aside></body></html>').encode()
     return FetchResult(url=f"https://x.com/archive/{day}/", final_url=f"https://x.com/archive/{day}/",
@@ -246,3 +246,16 @@ def test_link_selector_is_chosen_by_the_engine_discovery_runs() -> None:
     assert selector == "ul.day-list a"
     assert {canonicalize_url(u) for u in page_links(
         today.body or b"", today.final_url, selector)} == articles
+
+
+def test_link_selector_escapes_class_names_css_would_misread() -> None:
+    """A utility-CSS class name (Tailwind's ``md:flex``) is escaped in the proposal, so the
+    list is still found by its class and discovery reads the same links with it."""
+    today = _archive_page("2026-06-18", ["alpha", "beta", "gamma"], list_class="md:flex")
+    before = _archive_page("2026-06-17", ["delta", "epsilon"], list_class="md:flex")
+    articles = {canonicalize_url(f"https://x.com/news/2026-06-18/{s}-story-here")
+                for s in ("alpha", "beta", "gamma")}
+    selector = link_selector([today, before], articles)
+    assert selector == r"ul.md\:flex a"
+    assert {canonicalize_url(u) for u in page_links(
+        today.body or b"", today.final_url, selector or "")} == articles

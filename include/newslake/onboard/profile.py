@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from lxml import etree, html
+from soupsieve import escape as css_escape
 
 from newslake.config import Outlet
 from newslake.errors import ParseError
@@ -200,7 +201,7 @@ def _selector_for(page_html: str, line: str) -> str | None:
             return None
         classes = (node.get("class") or "").split()
         if classes and node.tag not in ("p", "span", "a", "strong", "em", "b", "i"):
-            return f"{node.tag}.{classes[0]}"
+            return f"{node.tag}.{css_escape(classes[0])}"
         node = node.getparent()
     return None
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup, Tag
 from protego import Protego
+from soupsieve import escape as css_escape
 
 from newslake.config import Outlet, Politeness
 from newslake.discover.archive import page_links
@@ -282,18 +283,18 @@ def looks_like_article(url: str) -> bool:
 
 
 def _selector_candidates(link: Tag) -> list[str]:
-    own = [f"a.{c}" for c in link.get_attribute_list("class") if c]
+    own = [f"a.{css_escape(c)}" for c in link.get_attribute_list("class") if c]
     found = list(own)
     node = link.parent
     for _ in range(3):
         if not isinstance(node, Tag) or node.name in ("body", "html"):
             break
         if node.get("id"):
-            found.append(f"#{node['id']} a")
+            found.append(f"#{css_escape(str(node['id']))} a")
         for c in node.get_attribute_list("class"):
             if c:
-                found.append(f"{node.name}.{c} a")
-                found += [f"{node.name}.{c} {a}" for a in own]
+                found.append(f"{node.name}.{css_escape(c)} a")
+                found += [f"{node.name}.{css_escape(c)} {a}" for a in own]
         node = node.parent
     return found
 

@@ -30,6 +30,7 @@ from newslake.pipeline import run_day as run_lib_day
 from newslake.raw import read_warc
 from newslake.record import sha256_hex
 from newslake.reparse import reparse_day
+from newslake.summary import duplicate_article_ids
 
 DAY = dt.date(2026, 6, 15)
 STORY = "/news/council-expands-bike-lanes"
@@ -292,3 +293,127 @@ def test_an_edited_article_is_the_next_revision_and_its_earlier_text_stays(
     assert [revision for revision, _, _ in history] == [1, 2, 3]
     assert history[0][2] == original["body"]
     assert [edits[0] in history[1][2], edits[1] in history[2][2]] == [True, True]
+
+
+# -- a page whose canonical URL moves between runs -----------------------------------------
+RENAMED = "/news/bike-lanes-approved-for-northern-districts"
+
+
+def _with_canonical(site: SmallSite, path: str, canonical: str, title: str,
+                    text: str = PARAGRAPH) -> Reply:
+    """The article page ``path`` serves, saying its canonical URL is ``canonical``."""
+    page = article_html(title, site.listed.get(path) or site.listed[STORY], text)
+    link = f'<link rel="canonical" href="{site.url(canonical)}">'.encode()
+    return Reply(body=page.replace(b"</head>", link + b"</head>"), headers=HTML)
+
+
+def _move(site: SmallSite, how: str) -> None:
+    """The outlet renames STORY's slug to RENAMED: the feed lists the new URL, which serves
+    the page; the old URL serves it too, naming the new one canonical, or redirects."""
+    published = site.listed.pop(STORY)
+    site.listed[RENAMED] = published
+    site.pages[RENAMED] = _with_canonical(site, RENAMED, RENAMED, "Council expands bike lanes")
+    site.routes[RENAMED] = lambda p: site.pages.get(p.split("?", 1)[0], Reply(404))
+    if how == "canonical":
+        site.pages[STORY] = site.pages[RENAMED]
+    else:
+        site.pages[STORY] = Reply(301, headers={"Location": site.url(RENAMED)})
+
+
+@pytest.mark.parametrize("how", ["canonical", "redirect"])
+def test_a_rerun_after_the_canonical_url_moved_keeps_one_row_and_records_the_alias(
+    site: SmallSite, lake: str, how: str
+) -> None:
+    outlet = site.outlet()
+    run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    (before,) = rows(lake, "articles")
+    assert before["url"] == site.url(STORY)
+    _move(site, how)
+
+    for run in ("rerun", "rerun-again"):  # the second rerun keeps the alias, adds nothing
+        manifest = run_lib_day(RunSpec(outlet, DAY, run, lake))
+        (after,) = rows(lake, "articles", ("run_id", "fetched_at"))
+        new = site.url(RENAMED)
+        assert (after["url"], after["article_id"]) == (new, sha256_hex(new))
+        assert after["revision"] == 1 and after["body"] == before["body"]
+        assert manifest["written"] == 1 and duplicate_article_ids(lake) == 0
+        (alias,) = rows(lake, "aliases", ("run_id", "renamed_at", "date"))
+        assert alias == {"old_article_id": before["article_id"], "old_url": site.url(STORY),
+                         "article_id": after["article_id"], "url": new, "outlet": outlet.id}
+        assert manifest["renamed"] == (1 if run == "rerun" else 0)
+        assert manifest["aliases"] == 1
+    assert not (Path(lake) / "revisions").exists(), "a rename of the same text is no revision"
+
+
+def test_a_rename_with_an_edit_is_the_next_revision_and_the_old_row_keeps_its_id(
+    site: SmallSite, lake: str
+) -> None:
+    outlet = site.outlet()
+    run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    (before,) = rows(lake, "articles")
+    _move(site, "canonical")
+    edited = "The council approved the plan on Thursday, with a review after one year."
+    site.pages[STORY] = site.pages[RENAMED] = _with_canonical(
+        site, RENAMED, RENAMED, "Council expands bike lanes", f"{edited} {PARAGRAPH}")
+
+    manifest = run_lib_day(RunSpec(outlet, DAY, "rerun", lake))
+    (after,) = rows(lake, "articles")
+    assert after["url"] == site.url(RENAMED) and after["revision"] == 2
+    assert edited in after["body"]
+    (earlier,) = rows(lake, "revisions")
+    assert {k: v for k, v in earlier.items() if k != "date"} == {
+        k: v for k, v in before.items() if k != "date"}, "the published row, as it was"
+    (alias,) = rows(lake, "aliases")
+    assert (alias["old_article_id"], alias["article_id"]) == (before["article_id"],
+                                                              after["article_id"])
+    assert (manifest["renamed"], manifest["revised"], manifest["revisions"]) == (1, 1, 1)
+
+
+def test_a_page_that_now_names_another_article_of_the_day_still_stops_the_rerun(
+    site: SmallSite, lake: str
+) -> None:
+    """Two published articles becoming one (a merge) is no rename: the one that would go
+    has no row saying why, and nothing is published, as before."""
+    other = "/news/market-reopens"
+    site.publish(other, "Market hall reopens after repairs", 14)
+    outlet = site.outlet()
+    run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    before = rows(lake, "articles")
+    site.pages[STORY] = _with_canonical(site, STORY, other, "Market hall reopens after repairs")
+
+    with pytest.raises(ShrinkError, match="1 of 2 published articles would leave") as failure:
+        run_lib_day(RunSpec(outlet, DAY, "rerun", lake))
+    assert sha256_hex(site.url(STORY)) in str(failure.value)
+    assert rows(lake, "articles") == before, "the partition stays as it was"
+    assert rows(lake, "aliases") == []
+
+
+def test_a_canonical_that_moves_twice_keeps_one_alias_per_old_id_pointing_at_the_article(
+    site: SmallSite, lake: str
+) -> None:
+    outlet = site.outlet()
+    run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    _move(site, "canonical")
+    run_lib_day(RunSpec(outlet, DAY, "renamed", lake))
+    final = "/news/bike-lanes-northern-districts-final"
+    site.pages[STORY] = site.pages[RENAMED] = _with_canonical(
+        site, RENAMED, final, "Council expands bike lanes")
+
+    manifest = run_lib_day(RunSpec(outlet, DAY, "renamed-again", lake))
+    (article,) = rows(lake, "articles")
+    assert article["url"] == site.url(final)
+    aliases = rows(lake, "aliases")
+    assert [(a["old_url"], a["url"]) for a in aliases] == [
+        (site.url(RENAMED), site.url(final)), (site.url(STORY), site.url(final))]
+    assert {a["article_id"] for a in aliases} == {article["article_id"]}
+    assert (manifest["renamed"], manifest["aliases"]) == (1, 2)
+
+    # and back to its first URL: that id is the article's again, not an alias of it
+    site.pages[STORY] = site.pages[RENAMED] = _with_canonical(
+        site, RENAMED, STORY, "Council expands bike lanes")
+    run_lib_day(RunSpec(outlet, DAY, "back", lake))
+    (article,) = rows(lake, "articles")
+    assert article["url"] == site.url(STORY)
+    assert sorted(a["old_url"] for a in rows(lake, "aliases")) == [
+        site.url(RENAMED), site.url(final)]
+    assert {a["article_id"] for a in rows(lake, "aliases")} == {article["article_id"]}

@@ -25,6 +25,7 @@ from newslake.pipeline import (
     validate_step,
 )
 from newslake.pipeline import run_day as run_lib_day
+from newslake.record import sha256_hex
 from newslake.steps import Parsed, Validated
 
 DAY = dt.date(2026, 6, 15)
@@ -149,3 +150,30 @@ def test_a_run_that_validated_before_a_revisit_published_cannot_drop_its_revisio
     assert (rows(lake, "articles"), rows(lake, "revisions")) == published
     assert [r["revision"] for r in published[0]] == [2]
     assert [r["revision"] for r in published[1]] == [1]
+
+
+@pytest.mark.parametrize("text", [None, EDITED], ids=["same-text", "edited"])
+def test_a_revisit_of_a_page_whose_canonical_url_moved_keeps_one_row_and_the_alias(
+    site: SmallSite, lake: str, text: str | None
+) -> None:
+    outlet = site.outlet()
+    run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    (before,) = rows(lake, "articles")
+    moved = site.url("/news/bike-lanes-approved-for-northern-districts")
+    published = dt.datetime.combine(DAY, dt.time(9), tzinfo=dt.UTC)
+    page = article_html(TITLE, published, *([text] if text else []))
+    site.pages[STORY] = Reply(body=page.replace(
+        b"</head>", f'<link rel="canonical" href="{moved}"></head>'.encode()), headers=HTML)
+
+    for n in (1, 2):  # the second revisit finds the same bytes: nothing more
+        figures = revisit.revisit_day(RunSpec(outlet, DAY, f"revisit-{n}", lake))
+        (after,) = rows(lake, "articles")
+        assert (after["url"], after["article_id"]) == (moved, sha256_hex(moved))
+        assert after["revision"] == (2 if text else 1)
+        (alias,) = rows(lake, "aliases")
+        assert (alias["old_article_id"], alias["old_url"], alias["article_id"]) == (
+            before["article_id"], before["url"], after["article_id"])
+        assert (figures["changed"], figures["reparsed_rows"]) == ((1, 1) if n == 1 else (0, 0))
+    assert [r["article_id"] for r in rows(lake, "revisions")] == (
+        [before["article_id"]] if text else [])
+    assert rows(lake, "quarantine") == []

@@ -64,6 +64,8 @@ from newslake.settings import STORAGE_KEYS, storage_from_env
 ZONES = ("articles", "quarantine", "raw")
 # Earlier versions of articles whose body changed: written only for days that have any.
 REVISIONS = "revisions"
+# The earlier article ids of articles whose canonical URL moved: only for days that have any.
+ALIASES = "aliases"
 # Row groups of 64k rows: a day of an outlet is usually one group, and a big backfill
 # partition still gets min/max statistics fine-grained enough to prune by time.
 ROW_GROUP_SIZE = 64 * 1024
@@ -74,7 +76,7 @@ PARQUET_FILE = "part-00000.parquet"
 # gzip member, so the concatenation is itself a valid WARC file.
 RAW_FILE = "responses.warc.gz"
 ZONE_FILES = {"articles": PARQUET_FILE, "quarantine": PARQUET_FILE, "raw": RAW_FILE,
-              REVISIONS: PARQUET_FILE}
+              REVISIONS: PARQUET_FILE, ALIASES: PARQUET_FILE}
 S3_SCHEME = "s3://"
 _RENAME_EXCHANGE = 2  # linux/fs.h
 _AT_FDCWD = -100

@@ -39,7 +39,9 @@ from newslake.parse.version import current_label
 from newslake.raw import read_whole_warc, write_warc
 from newslake.rawindex import ChunkRecords, read_previous, scan_previous
 from newslake.record import (
+    ALIAS_SCHEMA,
     ARTICLE_FILE_SCHEMA,
+    CANDIDATE_FILE_SCHEMA,
     QUARANTINE_FILE_SCHEMA,
     SCHEMA_VERSION,
     rows_to_table,
@@ -428,6 +430,7 @@ def parse_step(spec: RunSpec, raw: RawChunk) -> Parsed:
             counts["dated_by_discovery"] += 1
         row = article.to_row()
         row["raw_ref"] = base["raw_ref"]
+        row["requested_url"] = result.url
         published = article.published_at
         if published is not None and not window_start <= published < window_end:
             moved.append(row)
@@ -448,7 +451,7 @@ def parse_step(spec: RunSpec, raw: RawChunk) -> Parsed:
 
     stem = _basename(warc_path).removesuffix(".warc.gz")
     parsed_path = _stage(spec, "parsed", f"{stem}.parquet")
-    candidate_schema = QUARANTINE_FILE_SCHEMA  # all nullable: validation decides
+    candidate_schema = CANDIDATE_FILE_SCHEMA  # all nullable: validation decides
     lake.write_parquet(rows_to_table(rows, candidate_schema), parsed_path, sort_by=None,
                        storage=spec.storage)
     quarantine_path = _stage(spec, "parsed", f"{stem}.quarantine.parquet")
@@ -502,7 +505,8 @@ def _revisions_uri(spec: RunSpec) -> str:
 
 
 def _revise(
-    spec: RunSpec, candidates: DayRows, good: list[int]
+    spec: RunSpec, candidates: DayRows, good: list[int],
+    renames: Mapping[str, Mapping[str, Any]],
 ) -> tuple[DayRows, pa.Table, int]:
     """Revision numbers for the ``good`` rows, what the day's revisions zone must hold,
     and how many rows are a new revision.
@@ -512,7 +516,8 @@ def _revise(
     a changed text by the same parser is the next revision (``modified_at`` then falls
     back to when it was fetched, and is kept while the text stays), and the published
     row goes to revisions/. The revisions zone only grows: its rows, then the rows
-    superseded now."""
+    superseded now. A renamed article (``renames``: new id → the published row) is
+    compared with its published row under its old id, which a superseded row keeps."""
     revisions = ARTICLE_FILE_SCHEMA.empty_table()
     if lake.exists(_revisions_uri(spec), spec.storage):
         revisions = lake.read_parquet(_revisions_uri(spec), ARTICLE_FILE_SCHEMA, spec.storage)
@@ -530,7 +535,8 @@ def _revise(
     changed: list[str] = []
     rows = table.select([*keys, "fetched_at"]).to_pylist()
     for i in good:
-        earlier = before.get(rows[i]["article_id"])
+        renamed = renames.get(rows[i]["article_id"])
+        earlier = before.get(renamed["article_id"] if renamed else rows[i]["article_id"])
         if earlier is None:
             continue
         numbers[i] = earlier.get("revision") or 1
@@ -538,7 +544,7 @@ def _revise(
                 rows[i]["parser"] == earlier["parser"]):
             numbers[i] += 1
             modified[i] = modified[i] or rows[i]["fetched_at"]
-            changed.append(rows[i]["article_id"])
+            changed.append(earlier["article_id"])
         else:
             modified[i] = modified[i] or earlier["modified_at"]
     table = table.set_column(table.schema.get_field_index("revision"), "revision",
@@ -555,6 +561,82 @@ def _revise(
             [revisions, superseded.select(ARTICLE_FILE_SCHEMA.names).cast(ARTICLE_FILE_SCHEMA)])
     revised = DayRows(table, candidates.paths, candidates.schema, candidates.storage)
     return revised, revisions, len(changed)
+
+
+def _aliases_uri(spec: RunSpec) -> str:
+    return lake.join(lake.partition_uri(spec.lake, lake.ALIASES, spec.outlet.id, spec.day),
+                     lake.PARQUET_FILE)
+
+
+def _page_ids(spec: RunSpec, parsed_paths: list[str]) -> dict[str, str | None]:
+    """The ``article_id`` each page of the day's candidate rows now has, by the URLs it
+    was fetched at (``fetched_url``) and requested by: every candidate row, before
+    duplicates are dropped. None for a URL that gave two ids (no rename is read from it)."""
+    ids: dict[str, str | None] = {}
+    for path in parsed_paths:
+        table = lake.read_parquet(path, CANDIDATE_FILE_SCHEMA, spec.storage,
+                                  columns=["article_id", "fetched_url", "requested_url"])
+        for row in table.to_pylist():
+            for url in (row["fetched_url"], row["requested_url"]):
+                if url and row["article_id"]:
+                    ids[url] = row["article_id"] if ids.get(url, row["article_id"]) == row[
+                        "article_id"] else None
+    return ids
+
+
+def _renames(
+    spec: RunSpec, page_ids: Mapping[str, str | None], good_ids: set[str]
+) -> dict[str, dict[str, Any]]:
+    """The published articles whose page now names another canonical URL: new
+    ``article_id`` → the published row (``article_id``, ``url``, ``fetched_url``).
+
+    A published article is renamed when no good row keeps its id and a good row comes
+    from its page: fetched or requested at its ``fetched_url`` or its ``url``. The new id
+    must be new to the day: a page that now names another article of the day (two
+    articles merged) is no rename, and publish refuses to drop it (``ShrinkError``)."""
+    published = _published_articles(spec)
+    if not lake.exists(published, spec.storage):
+        return {}
+    before = lake.read_parquet(published, storage=spec.storage,
+                               columns=["article_id", "url", "fetched_url"]).to_pylist()
+    held = {row["article_id"] for row in before}
+    renames: dict[str, dict[str, Any]] = {}
+    for row in before:
+        if row["article_id"] in good_ids:
+            continue
+        for url in (row["fetched_url"], row["url"]):
+            new = page_ids.get(url)
+            if new is not None and new in good_ids and new not in held and new not in renames:
+                renames[new] = row
+                break
+    return renames
+
+
+def _aliases(
+    spec: RunSpec, renames: Mapping[str, Mapping[str, Any]],
+    current: Mapping[str, tuple[str, dt.datetime]],
+) -> pa.Table:
+    """What the day's ``aliases/`` partition must hold: its rows, each pointed at its
+    article's id now (an alias of an article renamed again follows it), less those whose
+    old id is an article's id again; then the ``renames`` found now. ``current``: the
+    good rows' ``url`` and ``fetched_at`` by ``article_id``."""
+    rows: list[dict[str, Any]] = []
+    if lake.exists(_aliases_uri(spec), spec.storage):
+        rows = lake.read_parquet(_aliases_uri(spec), ALIAS_SCHEMA, spec.storage).to_pylist()
+    moved = {old["article_id"]: new for new, old in renames.items()}
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if row["old_article_id"] in current:  # the page went back to that URL
+            continue
+        if (target := moved.get(row["article_id"])) is not None:
+            row = {**row, "article_id": target, "url": current[target][0]}
+        out.append(row)
+    for new, old in renames.items():
+        url, seen = current[new]
+        out.append({"old_article_id": old["article_id"], "old_url": old["url"],
+                    "article_id": new, "url": url, "renamed_at": seen, "run_id": spec.run_id})
+    return rows_to_table(sorted(out, key=lambda r: (r["old_url"], r["old_article_id"])),
+                         ALIAS_SCHEMA)
 
 
 def staged_summary(spec: RunSpec) -> str:
@@ -577,6 +659,7 @@ def validate_step(spec: RunSpec, parsed: Sequence[Parsed]) -> Validated:
     # The bodies stay in the parsed files until the rows are written (see DayRows).
     candidates = DayRows.read([s["rows"] for s in stats], QUARANTINE_FILE_SCHEMA,
                               spec.storage)
+    page_ids = _page_ids(spec, [s["rows"] for s in stats])
     early_quarantine = _concat(spec, [s["quarantine"] for s in stats])
 
     frame = validation_frame(candidates.columns())
@@ -644,7 +727,17 @@ def validate_step(spec: RunSpec, parsed: Sequence[Parsed]) -> Validated:
     for skipped in batch.not_judged:
         log.info("%s %s: batch share not judged: %s", spec.outlet.id, spec.day, skipped)
 
-    candidates, revisions, revised = _revise(spec, candidates, good_idx)
+    # A published article whose page now names another canonical URL keeps one row, under
+    # its new id; aliases/ keeps the old one (docs/decisions.md: "A moved canonical URL").
+    current = {aid: (url, pd.Timestamp(seen).to_pydatetime()) for aid, url, seen in zip(
+        good_rows["article_id"], good_rows["url"], good_rows["fetched_at"], strict=True)}
+    renames = _renames(spec, page_ids, set(current))
+    aliases = _aliases(spec, renames, current)
+    for new, old in renames.items():
+        log.info("%s %s: %s is now %s (canonical URL moved): one row, under its new id; "
+                 "the old id is in aliases/", spec.outlet.id, spec.day, old["url"],
+                 current[new][0])
+    candidates, revisions, revised = _revise(spec, candidates, good_idx, renames)
     lake.write_parquet_groups(
         (rows.select(ARTICLE_FILE_SCHEMA.names)
          for rows in candidates.row_groups(good_order.tolist())),
@@ -653,6 +746,9 @@ def validate_step(spec: RunSpec, parsed: Sequence[Parsed]) -> Validated:
         lake.write_parquet(
             revisions.sort_by([("url", "ascending"), ("revision", "ascending")]),
             _stage(spec, "out", lake.REVISIONS, lake.PARQUET_FILE), None, spec.storage)
+    if aliases.num_rows:
+        lake.write_parquet(aliases, _stage(spec, "out", lake.ALIASES, lake.PARQUET_FILE),
+                           None, spec.storage)
     lake.write_parquet(quarantined, _stage(spec, "out", "quarantine", lake.PARQUET_FILE),
                        storage=spec.storage)
     check_counts = Counter(c for checks in report.failed_rows.values() for c in checks)
@@ -666,6 +762,8 @@ def validate_step(spec: RunSpec, parsed: Sequence[Parsed]) -> Validated:
         "quarantined_by_validation": len(bad_idx),
         "revised": revised,
         "revisions": revisions.num_rows,
+        "renamed": len(renames),
+        "aliases": aliases.num_rows,
         "failed_checks": dict(check_counts),
         "batch": summary,
         "batch_failures": batch.batch_failures,
@@ -709,10 +807,20 @@ def _counts_under(counts: Mapping[str, int], prefix: str) -> dict[str, int]:
 SHRINK_EXAMPLES = 10
 
 
+def _staged_aliases(spec: RunSpec) -> list[dict[str, Any]]:
+    staged = _stage(spec, "out", lake.ALIASES, lake.PARQUET_FILE)
+    if not lake.exists(staged, spec.storage):
+        return []
+    return lake.read_parquet(staged, storage=spec.storage,
+                             columns=["old_article_id", "article_id"]).to_pylist()
+
+
 def _check_nothing_leaves(spec: RunSpec) -> None:
     """Raise ``ShrinkError`` when an article of the published partition is neither in the
     staged one nor explained by a staged quarantine row (same ``article_id``, ``url`` or
-    ``fetched_url``): a rerun only adds knowledge, whatever its discovery or raw input."""
+    ``fetched_url``) or a staged alias (its page now has another canonical URL, whose row
+    the staged partition holds): a rerun only adds knowledge, whatever its discovery or
+    raw input."""
     published = _published_articles(spec)
     if not lake.exists(published, spec.storage):
         return
@@ -724,6 +832,8 @@ def _check_nothing_leaves(spec: RunSpec) -> None:
                             storage=spec.storage, columns=keys).to_pylist()
     kept = set(staged.column("article_id").to_pylist())
     explained = {value for row in why for value in row.values() if value}
+    explained |= {row["old_article_id"] for row in _staged_aliases(spec)
+                  if row["article_id"] in kept}
     leaving = [row for row in before if row["article_id"] not in kept
                and not explained.intersection(row.values())]
     if leaving:
@@ -731,7 +841,8 @@ def _check_nothing_leaves(spec: RunSpec) -> None:
                           for row in leaving[:SHRINK_EXAMPLES])
         raise ShrinkError(
             f"{spec.outlet.id} {spec.day}: {len(leaving)} of {len(before)} published "
-            f"articles would leave articles/ with no row in quarantine/ saying why; nothing "
+            f"articles would leave articles/ with no row in quarantine/ or aliases/ saying "
+            f"why; nothing "
             f"is published, the partition stays as it was. Leaving: {named}"
             + (" …" if len(leaving) > SHRINK_EXAMPLES else "")
         )
@@ -758,6 +869,26 @@ def _check_revisions_kept(spec: RunSpec) -> None:
             f"validated it); nothing is published. Rerun the day.")
 
 
+def _check_aliases_kept(spec: RunSpec) -> None:
+    """Raise ``ShrinkError`` when an old id of the published aliases partition is neither
+    in the staged one nor an article's id again in the staged articles."""
+    published = _aliases_uri(spec)
+    if not lake.exists(published, spec.storage):
+        return
+    before = lake.read_parquet(published, storage=spec.storage,
+                               columns=["old_article_id"]).column("old_article_id").to_pylist()
+    kept = {row["old_article_id"] for row in _staged_aliases(spec)}
+    kept.update(lake.read_parquet(_stage(spec, "out", "articles", lake.PARQUET_FILE),
+                                  storage=spec.storage, columns=["article_id"])
+                .column("article_id").to_pylist())
+    missing = [old for old in before if old not in kept]
+    if missing:
+        raise ShrinkError(
+            f"{spec.outlet.id} {spec.day}: {len(missing)} of {len(before)} rows of aliases/ "
+            f"would leave it (another run published the day since this one validated it); "
+            f"nothing is published. Rerun the day.")
+
+
 def publish_step(spec: RunSpec, validated: Validated, raw: Sequence[RawChunk],
                  discovery: Discovery, extra: Mapping[str, Any] | None = None,
                  ) -> dict[str, Any]:
@@ -771,12 +902,14 @@ def publish_step(spec: RunSpec, validated: Validated, raw: Sequence[RawChunk],
     say what they read instead).
 
     First, the invariant that makes reruns only add knowledge: no article of the published
-    partition may leave it unless a staged quarantine row says why (``ShrinkError``
-    otherwise, and nothing is published); and no row may leave ``revisions/``.
+    partition may leave it unless a staged quarantine row says why or a staged alias
+    names its new id (``ShrinkError`` otherwise, and nothing is published); no row may
+    leave ``revisions/``, and no old id ``aliases/`` (unless it is an article's id again).
     ``extra``: more figures for the manifest (a revisit's)."""
     started = time.monotonic()
     _check_nothing_leaves(spec)
     _check_revisions_kept(spec)
+    _check_aliases_kept(spec)
     validation = _read_json(spec, validated["summary"])
     fetch_errors = _counts_under(validation["counts"], "fetch_error")
     staged_raw = _stage(spec, "out", "raw", lake.RAW_FILE)
@@ -788,10 +921,12 @@ def publish_step(spec: RunSpec, validated: Validated, raw: Sequence[RawChunk],
         lake.publish_partition(spec.lake, zone, spec.outlet.id, spec.day, staged, spec.storage)
     # Revisions only grow (validate_step staged the published ones and the new): a day has
     # a revisions partition from its first edit on.
-    staged_revisions = _stage(spec, "out", lake.REVISIONS, lake.PARQUET_FILE)
-    if lake.exists(staged_revisions, spec.storage):
-        lake.publish_partition(spec.lake, lake.REVISIONS, spec.outlet.id, spec.day,
-                               staged_revisions, spec.storage)
+    # So does aliases/, from a day's first rename on.
+    for zone in (lake.REVISIONS, lake.ALIASES):
+        staged = _stage(spec, "out", zone, lake.PARQUET_FILE)
+        if lake.exists(staged, spec.storage):
+            lake.publish_partition(spec.lake, zone, spec.outlet.id, spec.day, staged,
+                                   spec.storage)
     manifest = {
         "outlet": spec.outlet.id,
         "date": spec.day.isoformat(),
@@ -814,6 +949,8 @@ def publish_step(spec: RunSpec, validated: Validated, raw: Sequence[RawChunk],
         "quarantined": validation["quarantined"],
         "revised": validation.get("revised", 0),
         "revisions": validation.get("revisions", 0),
+        "renamed": validation.get("renamed", 0),
+        "aliases": validation.get("aliases", 0),
         "failed_checks": validation["failed_checks"],
         "parsers": validation["parsers"],
         "batch": validation["batch"],

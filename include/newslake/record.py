@@ -58,6 +58,20 @@ QUARANTINE_SCHEMA = pa.schema(
     + [pa.field("failed_checks", pa.list_(pa.string())), pa.field("raw_ref", pa.string())]
 )
 
+# aliases/: the article ids a day's articles had before their page named another canonical
+# URL (the rename rule: docs/decisions.md). ``article_id``/``url`` are the article's now
+# (a join key into articles/), ``old_article_id``/``old_url`` what it was published as.
+ALIAS_SCHEMA = pa.schema(
+    [
+        pa.field("old_article_id", pa.string(), nullable=False),
+        pa.field("old_url", pa.string(), nullable=False),
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("url", pa.string(), nullable=False),
+        pa.field("renamed_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
 ARTICLE_COLUMNS = tuple(ARTICLE_SCHEMA.names)
 # ``regex``'s \w, unlike ``re``'s, takes in combining marks and joiners: the vowel signs
 # of Hindi or Bengali, a decomposed "é", the ZWNJ inside Persian words. With ``re`` each of
@@ -158,6 +172,10 @@ ARTICLE_FILE_SCHEMA = pa.schema([f for f in ARTICLE_SCHEMA if f.name not in PART
 QUARANTINE_FILE_SCHEMA = pa.schema(
     [f for f in QUARANTINE_SCHEMA if f.name not in PARTITION_COLUMNS]
 )
+# A parse chunk's staged rows (never published): the quarantine columns plus the URL that
+# was requested for the page (its ``fetched_url`` is where a redirect ended), by which a
+# rerun recognises a published article whose canonical URL moved.
+CANDIDATE_FILE_SCHEMA = QUARANTINE_FILE_SCHEMA.append(pa.field("requested_url", pa.string()))
 
 
 def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:

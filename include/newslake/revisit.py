@@ -45,7 +45,7 @@ from newslake.config import Outlet, load_outlet
 from newslake.fetch import FetchResult, fetch_urls
 from newslake.pipeline import RunSpec, parse_step, publish_step, validate_step
 from newslake.raw import is_complete, read_whole_warc, write_warc
-from newslake.record import QUARANTINE_FILE_SCHEMA
+from newslake.record import CANDIDATE_FILE_SCHEMA, QUARANTINE_FILE_SCHEMA
 from newslake.steps import Discovery, Parsed, RawChunk
 
 log = logging.getLogger(__name__)
@@ -208,32 +208,44 @@ def revisit_day(spec: RunSpec) -> dict[str, Any]:
 
 def _requests(
     articles: pa.Table, earlier: list[FetchResult]
-) -> tuple[list[str], dict[str, FetchResult]]:
+) -> tuple[dict[str, str], dict[str, FetchResult]]:
     """What to request for the day's articles: the URL the raw response that made each row
     was requested by (a row's ``url`` is the canonical one), with that response, less the
-    note of an earlier failure, for its validators; a row without one: its ``url``."""
+    note of an earlier failure, for its validators; a row without one: its ``url``. The
+    requests by the rows' ``url`` (in order; two rows of one request are asked once)."""
     by_final: dict[str, FetchResult] = {}
     for record in earlier:
         if is_complete(record):
             by_final[record.final_url or record.url] = record
-    urls: dict[str, None] = {}  # ordered, once each
+    targets: dict[str, str] = {}
     previous: dict[str, FetchResult] = {}
     for row in articles.select(["url", "fetched_url"]).to_pylist():
         source = by_final.get(row["fetched_url"])
         target = source.url if source is not None else row["url"]
-        if target in urls:
-            continue
-        urls[target] = None
+        targets[row["url"]] = target
         if source is not None:
             previous[target] = source.as_previous()
-    return list(urls), previous
+    return targets, previous
+
+
+def _replaced(parsed: Parsed, targets: dict[str, str], storage: lake.Storage) -> set[str]:
+    """The URLs of the day's articles (``targets``: their requests by ``url``) that the
+    changed pages' new rows replace: same ``url``, or requested by the same URL (a page
+    whose canonical URL moved: its new row, under its new id, stands for the old one;
+    validate records the alias)."""
+    table = lake.read_parquet(parsed["rows"], CANDIDATE_FILE_SCHEMA, storage,
+                              columns=["url", "requested_url"])
+    urls = set(table.column("url").to_pylist())
+    requested = set(table.column("requested_url").to_pylist())
+    return {url for url, target in targets.items() if url in urls or target in requested}
 
 
 def _revisit(spec: RunSpec, before: list[str]) -> dict[str, Any]:
     started = time.monotonic()
     articles = lake.read_parquet(_uri(spec, "articles"), storage=spec.storage)
     earlier = _earlier_raw(spec)
-    urls, previous = _requests(articles, earlier)
+    targets, previous = _requests(articles, earlier)
+    urls = list(dict.fromkeys(targets.values()))  # ordered, once each
     answers, changed, counts = _refetch(spec, urls, previous)
     day_warc = _write_warc(spec, _day_raw(earlier, answers), "raw", DAY_WARC)
     day_raw = RawChunk(warc=day_warc, raw_ref=lake.raw_ref(spec.outlet.id, spec.day),
@@ -252,8 +264,7 @@ def _revisit(spec: RunSpec, before: list[str]) -> dict[str, Any]:
         parsed.append(parse_step(spec, RawChunk(
             warc=changed_warc, raw_ref=day_raw["raw_ref"], dates=None, source=changed_warc,
             seconds=0.0)))
-        replaced = set(lake.read_parquet(parsed[0]["rows"], storage=spec.storage,
-                                         columns=["url"]).column("url").to_pylist())
+        replaced = _replaced(parsed[0], targets, spec.storage)
     parsed.append(_carried(spec, articles, replaced, {r.url for r in changed}, counts))
     validated = validate_step(spec, parsed)
     outcome = {

@@ -377,7 +377,7 @@ def test_every_python_block_says_whether_it_runs() -> None:
 
 
 # The small lake: what the examples query (two outlets on 2026-06-15, a story with an
-# earlier revision, a frontier day, the corpus day, the stories day), written by the
+# earlier revision, an alias, a frontier day, the corpus day, the stories day), written by the
 # project's writers.
 DAY = dt.date(2026, 6, 15)
 STORY = "https://example.org/news/story"
@@ -422,6 +422,14 @@ def small_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
         _publish(lake_uri, "articles", outlet, _articles(outlet, revision=2))
     older = _articles("demo_metro_ledger", revision=1).slice(0, 1)
     _publish(lake_uri, lake.REVISIONS, "demo_metro_ledger", older)
+    from newslake.record import ALIAS_SCHEMA, sha256_hex
+
+    old = "https://example.org/news/old-story"
+    renamed = pa.Table.from_pylist([
+        {"old_article_id": sha256_hex(old), "old_url": old, "article_id": sha256_hex(STORY),
+         "url": STORY, "renamed_at": dt.datetime.combine(DAY, dt.time(23), tzinfo=dt.UTC),
+         "run_id": "docs-test"}], schema=ALIAS_SCHEMA)
+    _publish(lake_uri, lake.ALIASES, "demo_metro_ledger", renamed)
     seen = dt.datetime.combine(DAY, dt.time(9), tzinfo=dt.UTC)
     polled = pa.Table.from_pylist([
         {"url": f"https://harbor.example/{n}", "source": "rss",

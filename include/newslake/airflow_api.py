@@ -25,6 +25,8 @@ import requests
 from newslake.sqlite_quirks import READ_RETRIES, backfill_busy
 
 TERMINAL_STATES = frozenset({"success", "failed"})
+# Unpausing a DAG is sent at most this many times (no answer in time, or a 5xx).
+UNPAUSE_TRIES = 3
 REPROCESS = ("none", "failed", "completed")
 
 ProgressCallback = Callable[[int, int, dict[dt.date, str]], None]
@@ -146,8 +148,33 @@ class AirflowClient:
         raise StackError(f"{dag_id} not serialized after {timeout:.0f}s"
                          f"{self.log_hint('dag-processor')}")
 
-    def unpause(self, dag_id: str) -> None:
-        self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+    def unpause(self, dag_id: str, timeout: float = 30.0) -> None:
+        """Unpause ``dag_id``. A write, but setting ``is_paused`` twice does no harm: a
+        request that gets no answer in ``timeout`` seconds (a busy SQLite DB, say on a
+        home an earlier run left) or a 5xx is sent again, ``UNPAUSE_TRIES`` times in all,
+        a second apart; then ``StackError`` says what the last try got."""
+        path = f"/dags/{dag_id}"
+        last = ""
+        for attempt in range(1, UNPAUSE_TRIES + 1):
+            if attempt > 1:
+                self.check_alive()
+                time.sleep(1.0)
+            try:
+                response = self._http.patch(f"{self.base_url}/api/v2{path}",
+                                            json={"is_paused": False}, timeout=timeout)
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                last = f"no answer in {timeout:g} s ({type(exc).__name__})"
+                continue
+            if response.status_code < 400:
+                return
+            answer = (f"HTTP {response.status_code}: {response.text}"
+                      f"{self._server_error(response)}")
+            if response.status_code < 500:  # refused: asking again changes nothing
+                raise StackError(f"could not unpause {dag_id}: PATCH {path}: {answer}")
+            last = answer
+        raise StackError(
+            f"could not unpause {dag_id}: PATCH {path}, {UNPAUSE_TRIES} tries, the last got "
+            f"{last}. Run the command again, or unpause the DAG in the Airflow UI first")
 
     def dag_runs(self, dag_id: str, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
         """The runs whose logical date (= data-interval start) is in first … last."""

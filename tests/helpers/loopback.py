@@ -148,6 +148,10 @@ class Loopback:
                 finally:
                     site._finished(self.path)
 
+            def do_PATCH(self) -> None:  # noqa: N802 (a client of an API: routed as GET)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
+
             def _answer(self) -> None:
                 site.user_agents.append(self.headers.get("User-Agent", ""))
                 with site._lock:

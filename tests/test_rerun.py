@@ -417,3 +417,23 @@ def test_a_canonical_that_moves_twice_keeps_one_alias_per_old_id_pointing_at_the
     assert sorted(a["old_url"] for a in rows(lake, "aliases")) == [
         site.url(RENAMED), site.url(final)]
     assert {a["article_id"] for a in rows(lake, "aliases")} == {article["article_id"]}
+
+
+def test_a_rename_beside_a_page_taken_down_keeps_both_articles(
+    site: SmallSite, lake: str
+) -> None:
+    other = "/news/market-reopens"
+    site.publish(other, "Market hall reopens after repairs", 14)
+    outlet = site.outlet()
+    run_lib_day(RunSpec(outlet, DAY, "first", lake))
+    before = {r["url"]: r for r in rows(lake, "articles")}
+    _move(site, "redirect")
+    site.unlist(other)
+    site.pages[other] = Reply(410, b"gone")
+
+    manifest = run_lib_day(RunSpec(outlet, DAY, "rerun", lake))
+    after = {r["url"]: r for r in rows(lake, "articles")}
+    assert sorted(after) == [site.url(RENAMED), site.url(other)]
+    assert after[site.url(other)] == before[site.url(other)], "the taken-down one as it was"
+    assert [a["old_url"] for a in rows(lake, "aliases")] == [site.url(STORY)]
+    assert (manifest["renamed"], manifest["kept_previous"], manifest["written"]) == (1, 1, 2)

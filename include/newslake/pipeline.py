@@ -577,10 +577,10 @@ def _page_ids(spec: RunSpec, parsed_paths: list[str]) -> dict[str, str | None]:
         table = lake.read_parquet(path, CANDIDATE_FILE_SCHEMA, spec.storage,
                                   columns=["article_id", "fetched_url", "requested_url"])
         for row in table.to_pylist():
+            article_id = row["article_id"]
             for url in (row["fetched_url"], row["requested_url"]):
-                if url and row["article_id"]:
-                    ids[url] = row["article_id"] if ids.get(url, row["article_id"]) == row[
-                        "article_id"] else None
+                if url and article_id:
+                    ids[url] = article_id if ids.get(url, article_id) == article_id else None
     return ids
 
 

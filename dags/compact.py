@@ -5,7 +5,8 @@ Assets ``newslake://articles/<outlet>``) or the revisit DAG has run
 (``newslake://revisions``), so ingestion stays per outlet-day and never waits for it.
 ``plan`` lists the days whose outlet partitions changed since their corpus file was
 built (``newslake.compact.stale_days``: each corpus day's manifest records its sources);
-``compact`` (mapped, one task per day) rebuilds each whole and replaces it atomically.
+``compact`` (mapped, one task per day) rebuilds each whole and replaces it atomically;
+``counts`` then rewrites ``corpus_counts/`` (articles per day and outlet, one file).
 A run with nothing stale does nothing; an event it missed (a CLI run, a failed attempt)
 is caught by the next run, since the plan compares the lake, not events.
 Only light modules are imported here: the library is imported inside the tasks.
@@ -41,7 +42,8 @@ DOC = """### Compact the corpus
 
 Rebuilds `corpus/date=D/part-00000.parquet` (every outlet's articles of day D, ordered by
 outlet then `published_at`) for the days whose `articles/outlet=*/date=D` partitions
-changed since it was built, as recorded in `_corpus/date=D.json`. Triggered by the
+changed since it was built, as recorded in `_corpus/date=D.json`, then
+`corpus_counts/part-00000.parquet` (articles per day and outlet). Triggered by the
 ingest and reparse DAGs' Assets and the revisit DAG's; emits `newslake://corpus`. Safe
 to trigger by hand at any time: with nothing stale it does nothing.
 """
@@ -75,4 +77,18 @@ with DAG(
         manifest = build_day(lake, dt.date.fromisoformat(day), lake_storage(lake))
         return {"date": day, "rows": manifest["rows"], "outlets": manifest["outlets"]}
 
-    compact.expand(day=plan())
+    # After the days, whatever became of them (all_done): the counts follow the corpus
+    # files as they are, a failed day's old file included.
+    @task(multiple_outputs=False, trigger_rule="all_done")
+    def counts(days: list[str]) -> dict[str, int]:
+        from newslake.compact import build_counts, counts_uri
+        from newslake.lake import exists
+
+        lake = lake_uri()
+        storage = lake_storage(lake)
+        if not days and exists(counts_uri(lake), storage):
+            return {"days": 0, "rows": 0, "articles": 0}  # nothing rebuilt, nothing to count
+        return build_counts(lake, storage)
+
+    days = plan()
+    compact.expand(day=days) >> counts(days)  # type: ignore[arg-type]

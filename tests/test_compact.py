@@ -133,6 +133,57 @@ def test_a_day_whose_outlet_partitions_are_gone_loses_its_corpus_file(
     assert compact.stale_days(lake_uri, storage) == []
 
 
+def test_the_counts_file_holds_each_days_articles_per_outlet_and_follows_rebuilds(
+    where: tuple[str, Any]
+) -> None:
+    lake_uri, storage = where
+    assert compact.build_counts(lake_uri, storage)["rows"] == 0  # no corpus yet: empty
+    assert compact.read_counts(lake_uri, storage).num_rows == 0
+    for outlet, count in [("zeta", 5), ("alpha", 7)]:
+        _publish(lake_uri, storage, outlet, DAY, _table(outlet, DAY, count))
+    _publish(lake_uri, storage, "alpha", NEXT, _table("alpha", NEXT, 2))
+    for day in (DAY, NEXT):
+        compact.build_day(lake_uri, day, storage)
+    assert compact.build_counts(lake_uri, storage) == {"days": 2, "rows": 3, "articles": 14}
+    assert compact.read_counts(lake_uri, storage).to_pylist() == [
+        {"date": DAY, "outlet": "alpha", "articles": 7},
+        {"date": DAY, "outlet": "zeta", "articles": 5},
+        {"date": NEXT, "outlet": "alpha", "articles": 2}]
+
+    # a rerun of zeta's day with fewer rows; alpha's next day removed
+    _publish(lake_uri, storage, "zeta", DAY, _table("zeta", DAY, 2, run="rerun"))
+    lake.remove_tree(lake.partition_uri(lake_uri, "articles", "alpha", NEXT), storage)
+    for day in compact.stale_days(lake_uri, storage):
+        compact.build_day(lake_uri, day, storage)
+    compact.build_counts(lake_uri, storage)
+    assert compact.read_counts(lake_uri, storage).to_pylist() == [
+        {"date": DAY, "outlet": "alpha", "articles": 7},
+        {"date": DAY, "outlet": "zeta", "articles": 2}]
+    # one object, no staging left
+    counts_dir = lake.zone_uri(lake_uri, compact.COUNTS_ZONE)
+    assert [i.base_name for i in lake.list_files(counts_dir, storage)] == [compact.FILE]
+    assert lake.list_files(lake.join(lake_uri, "_staging", compact.ZONE), storage) == []
+
+
+def test_articles_per_day_from_the_counts_file_equal_a_count_of_the_corpus(
+    tmp_path: Any
+) -> None:
+    """The documented query (docs/lake.md) against counting the corpus files' rows."""
+    lake_uri = str(tmp_path / "lake")
+    for outlet, count in [("zeta", 5), ("alpha", 7)]:
+        for day in (DAY, NEXT):
+            _publish(lake_uri, None, outlet, day, _table(outlet, day, count - (day == NEXT)))
+            compact.build_day(lake_uri, day, None)
+    compact.build_counts(lake_uri)
+    from_counts = duckdb.sql(
+        f"SELECT date, sum(articles)::BIGINT FROM read_parquet('{lake_uri}/corpus_counts/"
+        "*.parquet') GROUP BY date ORDER BY date").fetchall()
+    from_corpus = duckdb.sql(
+        f"SELECT date, count(*) FROM read_parquet('{lake_uri}/corpus/**/*.parquet', "
+        "hive_partitioning=true) GROUP BY date ORDER BY date").fetchall()
+    assert from_counts == from_corpus == [(DAY, 12), (NEXT, 10)]
+
+
 def test_row_group_statistics_let_duckdb_prune_an_outlet_filter(tmp_path: Any) -> None:
     lake_uri = str(tmp_path / "lake")
     outlets = [f"outlet{n:02d}" for n in range(12)]

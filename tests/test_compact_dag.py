@@ -59,6 +59,10 @@ def test_an_ingested_day_reaches_the_corpus_and_a_rerun_refreshes_it(
     rows = _corpus_rows(lake, None, day)
     assert rows == _outlet_rows(lake, None, day)
     assert {r["outlet"] for r in rows} == {"demo_metro_ledger", "demo_bayside_press"}
+    counts = {(c["outlet"], c["date"]): c["articles"]
+              for c in compact.read_counts(lake).to_pylist()}
+    assert counts == {(o, day): sum(r["outlet"] == o for r in rows)
+                      for o in ("demo_metro_ledger", "demo_bayside_press")}
 
 
 def test_compaction_on_s3_through_airflow(
@@ -79,3 +83,8 @@ def test_compaction_on_s3_through_airflow(
                      for i in lake.list_files(lake.join(s3_lake, compact.ZONE), storage))
     assert objects == [f"date={first}/{compact.FILE}", f"date={second}/{compact.FILE}"]
     assert compact.stale_days(s3_lake, storage) == []
+    assert compact.read_counts(s3_lake, storage).to_pylist() == [
+        {"date": first, "outlet": "alpha", "articles": 3},
+        {"date": first, "outlet": "beta", "articles": 3},
+        {"date": second, "outlet": "alpha", "articles": 3},
+        {"date": second, "outlet": "beta", "articles": 5}]

@@ -4,6 +4,7 @@ Layout (beside the per-outlet zones, which stay the ingest's unit)::
 
     <lake>/corpus/date=<YYYY-MM-DD>/part-00000.parquet   all outlets' articles of the day
     <lake>/_corpus/date=<YYYY-MM-DD>.json               how that file was built (its sources)
+    <lake>/corpus_counts/part-00000.parquet             articles per day and outlet, all days
 
 The corpus file holds the article schema of ``newslake.record`` with ``outlet`` as a real
 column (the day stays in the path), rows ordered by outlet, then ``published_at``, then
@@ -17,6 +18,10 @@ partition's size and modification time as listed *before* reading them, so
 ``stale_days`` finds the days whose outlet partitions changed since (a rerun, a backfill,
 a reparse), and a partition replaced during a build is simply seen as stale next time.
 Rebuilding an unchanged day writes the same rows; ``stale_days`` then reports nothing.
+
+``build_counts`` rewrites ``corpus_counts/`` from the corpus files as they are (their
+``outlet`` column only): one small file answers "articles per day" over years, where a
+scan of the day files pays a file and its row groups per day.
 """
 
 from __future__ import annotations
@@ -60,6 +65,12 @@ READ_THREADS = 8
 READ_AHEAD = 16
 # The corpus's columns: the article record, outlet included (no outlet folder here).
 CORPUS_SCHEMA = ARTICLE_SCHEMA
+COUNTS_ZONE = "corpus_counts"
+COUNTS_SCHEMA = pa.schema([
+    pa.field("date", pa.date32(), nullable=False),
+    pa.field("outlet", pa.string(), nullable=False),
+    pa.field("articles", pa.int64(), nullable=False),
+])
 _DATE_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")
 _OUTLET_DIR = re.compile(r"outlet=([^/]+)$")
 
@@ -225,9 +236,6 @@ def write_day(lake_uri: str, day: dt.date, tables: Iterable[pa.Table], storage: 
     file of ``day``, cut into row groups of ``row_group_rows``, staged and then published
     atomically (``lake.publish_file``); return its location and its row count. The writer
     of ``build_day``; no manifest (``build_day`` writes it, with the sources it read)."""
-    staging = lake.join(lake.lake_uri(lake_uri), "_staging", ZONE, day.isoformat(),
-                        uuid.uuid4().hex)
-    staged = lake.join(staging, FILE)
     rows = 0
 
     def counted(groups: Iterator[pa.Table]) -> Iterator[pa.Table]:
@@ -236,16 +244,77 @@ def write_day(lake_uri: str, day: dt.date, tables: Iterable[pa.Table], storage: 
             rows += group.num_rows
             yield group
 
+    location = _publish(lake_uri, day_uri(lake_uri, day), day.isoformat(),
+                        counted(_row_groups(iter(tables), row_group_rows)), CORPUS_SCHEMA,
+                        storage)
+    return location, rows
+
+
+def _publish(lake_uri: str, target_dir: str, name: str, groups: Iterator[pa.Table],
+             schema: pa.Schema, storage: Storage) -> str:
+    """``groups`` as the one file of ``target_dir``: staged under ``_staging/corpus/<name>``,
+    then published atomically (``lake.publish_file``); the staging removed either way."""
+    staging = lake.join(lake.lake_uri(lake_uri), "_staging", ZONE, name, uuid.uuid4().hex)
+    staged = lake.join(staging, FILE)
     try:
-        groups = _row_groups(iter(tables), row_group_rows)
-        lake.write_parquet_groups(counted(groups), CORPUS_SCHEMA, staged, storage)
-        location = lake.publish_file(staged, day_uri(lake_uri, day), storage)
+        lake.write_parquet_groups(groups, schema, staged, storage)
+        return lake.publish_file(staged, target_dir, storage)
     finally:
         lake.remove_tree(staging, storage)
-        if not lake.is_s3(staging):  # and the day's folder, once no build uses it
+        if not lake.is_s3(staging):  # and the name's folder, once no build uses it
             with contextlib.suppress(OSError):
                 os.rmdir(os.path.dirname(staging))
-    return location, rows
+
+
+def counts_uri(lake_uri: str) -> str:
+    return lake.join(lake.zone_uri(lake_uri, COUNTS_ZONE), FILE)
+
+
+def corpus_days(lake_uri: str, storage: Storage = None) -> list[dt.date]:
+    """The days that have a corpus file, in order (one listing of ``corpus/``)."""
+    return sorted(
+        dt.date.fromisoformat(m.group(1))
+        for info in lake.list_files(lake.zone_uri(lake_uri, ZONE), storage)
+        if info.base_name == FILE
+        and (m := _DATE_DIR.search(info.path.rstrip("/").rsplit("/", 2)[-2])))
+
+
+def _day_counts(lake_uri: str, day: dt.date, storage: Storage) -> pa.Table:
+    outlets = lake.read_parquet(lake.join(day_uri(lake_uri, day), FILE), storage=storage,
+                                columns=["outlet"])
+    counted = outlets.group_by("outlet").aggregate([("outlet", "count")])
+    return pa.table({
+        "date": pa.array([day] * counted.num_rows, pa.date32()),
+        "outlet": counted["outlet"],
+        "articles": counted["outlet_count"].cast(pa.int64()),
+    }, schema=COUNTS_SCHEMA)
+
+
+def build_counts(lake_uri: str, storage: Storage = None) -> dict[str, Any]:
+    """Rewrite ``corpus_counts/part-00000.parquet``: one row per day and outlet of the
+    corpus (``date``, ``outlet``, ``articles``), counted from the corpus files' ``outlet``
+    column (``READ_THREADS`` days at once), ordered by date and outlet; replaced
+    atomically. The corpus has no day → an empty file. Returns days, rows and articles."""
+    started = time.monotonic()
+    days = corpus_days(lake_uri, storage)
+    with ThreadPoolExecutor(READ_THREADS) as pool:
+        tables = list(pool.map(lambda day: _day_counts(lake_uri, day, storage), days))
+    counts = pa.concat_tables(tables) if tables else COUNTS_SCHEMA.empty_table()
+    counts = counts.sort_by([("date", "ascending"), ("outlet", "ascending")])
+    _publish(lake_uri, lake.zone_uri(lake_uri, COUNTS_ZONE), COUNTS_ZONE, iter([counts]),
+             COUNTS_SCHEMA, storage)
+    articles = int(pc.sum(counts["articles"]).as_py() or 0)
+    log.info("corpus counts: %d days, %d articles in %.1f s", len(days), articles,
+             time.monotonic() - started)
+    return {"days": len(days), "rows": counts.num_rows, "articles": articles}
+
+
+def read_counts(lake_uri: str, storage: Storage = None) -> pa.Table:
+    """``corpus_counts/`` (empty with its schema when never built)."""
+    uri = counts_uri(lake_uri)
+    if not lake.exists(uri, storage):
+        return COUNTS_SCHEMA.empty_table()
+    return lake.read_parquet(uri, storage=storage)
 
 
 def _remove_file(location: str, storage: Storage) -> None:

@@ -49,6 +49,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from _common import best_of, report
-from synthetic import article_table
+from synthetic import WORDS, article_table
 
 from newslake import compact, lake
 
@@ -79,7 +80,7 @@ def _outlet_day(pool: pa.Table, rng: np.random.Generator, outlet: str, day: dt.d
     published = start + rng.integers(0, 86_400_000_000, n).astype("timedelta64[us]")
     urls = [f"https://{outlet}.example/{day:%Y/%m/%d}/{i}" for i in range(n)]
     replace: dict[str, Any] = {
-        "url": pa.array(urls), "fetched_url": pa.array(urls),
+        "url": pa.array(urls), "fetched_url": pa.array(urls), "title": _titles(rng, n),
         "article_id": pa.array([f"{outlet}-{day}-{i}" for i in range(n)]),
         "published_at": pa.array(published, pa.timestamp("us", tz="UTC")),
     }
@@ -87,6 +88,15 @@ def _outlet_day(pool: pa.Table, rng: np.random.Generator, outlet: str, day: dt.d
         index = table.schema.get_field_index(name)
         table = table.set_column(index, table.schema.field(name), values)
     return table
+
+
+def _titles(rng: np.random.Generator, n: int) -> pa.Array:
+    """``n`` titles of 8 words drawn from the pool's vocabulary, distinct in practice
+    (24^8 choices), as a real day's are: the pool's 2,000 titles repeated would make a
+    title search read a tiny dictionary instead of a month of titles."""
+    words = np.array([w.title() for w in WORDS])
+    drawn = words[rng.integers(0, len(words), (n, 8))]
+    return pa.array([" ".join(row) for row in drawn.tolist()])
 
 
 def _day_table(pool: pa.Table, rng: np.random.Generator, outlets: list[str], day: dt.date,
@@ -101,6 +111,7 @@ def _day_table(pool: pa.Table, rng: np.random.Generator, outlets: list[str], day
     urls = [f"https://{o}.example/{day:%Y/%m/%d}/{i % n}" for i, o in enumerate(names)]
     replace: dict[str, Any] = {
         "outlet": pa.array(names), "url": pa.array(urls), "fetched_url": pa.array(urls),
+        "title": _titles(rng, total),
         "article_id": pa.array([f"{o}-{day}-{i % n}" for i, o in enumerate(names)]),
         "published_at": pa.array(published, pa.timestamp("us", tz="UTC")),
     }
@@ -110,13 +121,20 @@ def _day_table(pool: pa.Table, rng: np.random.Generator, outlets: list[str], day
     return table.sort_by([(k, "ascending") for k in compact.SORT_KEYS])
 
 
-def build_outlet_layout(root: str, outlets: list[str], days: list[dt.date], n: int) -> float:
+def build_outlet_layout(root: str, outlets: list[str], days: list[dt.date], n: int,
+                        threads: int = 1) -> float:
+    """Every outlet-day as the ingest writes it (``lake.write_parquet``), ``threads`` files
+    written at once; the seconds it took."""
     started = time.perf_counter()
     pool, rng = _pool(), np.random.default_rng(22)
-    for day in days:
-        for outlet in outlets:
-            path = lake.join(lake.partition_uri(root, "articles", outlet, day), lake.PARQUET_FILE)
-            lake.write_parquet(_outlet_day(pool, rng, outlet, day, n), path)  # env's storage
+    with ThreadPoolExecutor(threads) as writers:
+        for day in days:
+            pending = [writers.submit(
+                lake.write_parquet, _outlet_day(pool, rng, outlet, day, n),  # env's storage
+                lake.join(lake.partition_uri(root, "articles", outlet, day), lake.PARQUET_FILE))
+                for outlet in outlets]
+            for future in pending:
+                future.result()
     return time.perf_counter() - started
 
 
@@ -179,8 +197,10 @@ def queries(glob: str, outlet: str, day: dt.date, month_file: bool = False) -> d
 
 def time_queries(named: dict[str, str], con: duckdb.DuckDBPyConnection | None = None,
                  repeat: int = 3) -> dict[str, float]:
+    """Each query's best of ``repeat``, and the 1-minute load average before the first
+    (``load``): on a shared machine a figure means little without it."""
     con = con or duckdb.connect()
-    timed = {}
+    timed = {"load": round(os.getloadavg()[0], 1)}
     for name, sql in named.items():
         timed[name] = round(best_of(_fetch(con, sql), repeat), 3)
     return timed
@@ -280,14 +300,19 @@ def month_file(root: str, days: list[dt.date], target: str) -> None:
 
 
 def year_queries(glob: str, outlet: str, day: dt.date, month: tuple[dt.date, dt.date],
-                 hive: bool = True) -> dict[str, str]:
+                 hive: bool = True, counts: str = "") -> dict[str, str]:
     """The issue's queries at a year: counts over the year and over a month, an outlet-day,
-    a day's bodies and a month's titles searched (the documented way, and ``ILIKE``)."""
+    a day's bodies and a month's titles searched (the documented way, and ``ILIKE``).
+    ``counts``: the lake's ``corpus_counts`` file, also asked for the year's counts."""
     source = (f"read_parquet('{glob}', hive_partitioning=true)" if hive
               else f"read_parquet('{glob}')")
     first, last = month
     within = f"date BETWEEN '{first}' AND '{last}'"
+    from_counts = {"articles per day, whole year, from corpus_counts/":
+                   f"SELECT date, sum(articles) FROM read_parquet('{counts}') "
+                   "GROUP BY date ORDER BY date"} if counts else {}
     return {
+        **from_counts,
         "articles per day, whole year":
             f"SELECT date, count(*) FROM {source} GROUP BY date ORDER BY date",
         "articles per day, one month":
@@ -395,10 +420,21 @@ def search_variants(root: str, outlets: list[str], n: int) -> dict[str, Any]:
         lambda: pd.read_parquet(path, columns=["body"])["body"]
         .str.contains(phrase, case=False, regex=False).sum()), 3)
     codecs: dict[str, Any] = {}
-    for codec in ("zstd", "snappy", "lz4", "none"):
-        target = f"{root}/codec-{codec}.parquet"
+    choices: dict[str, dict[str, Any]] = {
+        "zstd (the lake's, level 1)": {"compression": "zstd"},
+        "zstd level 9": {"compression": "zstd", "compression_level": 9},
+        "zstd, body without dictionary": {
+            "compression": "zstd",
+            "use_dictionary": [c for c in table.column_names if c != "body"]},
+        "zstd, 64 KiB pages": {"compression": "zstd", "data_page_size": 64 * 1024},
+        "snappy": {"compression": "snappy"},
+        "lz4": {"compression": "lz4"},
+        "none": {"compression": "none"},
+    }
+    for index, (codec, options) in enumerate(choices.items()):
+        target = f"{root}/codec-{index}.parquet"
         started = time.perf_counter()
-        pq.write_table(table, target, row_group_size=compact.ROW_GROUP_ROWS, compression=codec)
+        pq.write_table(table, target, row_group_size=compact.ROW_GROUP_ROWS, **options)
         codecs[codec] = {
             "file_mb": round(os.path.getsize(target) / 1e6, 1),
             "write_s": round(time.perf_counter() - started, 2),
@@ -418,9 +454,10 @@ def main_search(args: argparse.Namespace) -> None:
     root = str(Path(args.root).resolve())
     shutil.rmtree(root, ignore_errors=True)
     try:
-        figures = search_variants(root, [f"o{n:04d}" for n in range(args.outlets)],
-                                  args.per_day)
-        figures["load_average"] = [round(x, 1) for x in os.getloadavg()]
+        load = [round(x, 1) for x in os.getloadavg()]
+        figures = {"load_average_before": load, **search_variants(
+            root, [f"o{n:04d}" for n in range(args.outlets)], args.per_day)}
+        figures["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
         report("corpus_search", figures)
     finally:
         if not args.keep:
@@ -429,6 +466,54 @@ def main_search(args: argparse.Namespace) -> None:
 
 def _mib(folder: Path) -> int:
     return round(sum(f.stat().st_size for f in folder.rglob("*.parquet")) / 2**20)
+
+
+def year_on_s3(args: argparse.Namespace, root: str, outlets: list[str], built: list[dt.date],
+               one_outlet: str, one_day: dt.date, june: tuple[dt.date, dt.date]
+               ) -> dict[str, Any]:
+    """The year's corpus files uploaded to SeaweedFS S3 (``tests/helpers/s3server.py``,
+    started and stopped here), the first ``--days`` days' outlet files written there and
+    compacted there; the year's queries through DuckDB's httpfs (outlet files timed once)."""
+    import pyarrow.fs as pafs
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from helpers.s3server import SeaweedS3
+
+    data = Path(root).with_name(Path(root).name + "-s3")
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    try:
+        with SeaweedS3(data) as server:
+            storage = server.storage
+            os.environ.update({"NEWSLAKE_S3_ENDPOINT": storage["endpoint_url"],
+                               "AWS_ACCESS_KEY_ID": storage["access_key_id"],
+                               "AWS_SECRET_ACCESS_KEY": storage["secret_access_key"],
+                               "AWS_REGION": storage["region"]})
+            bucket = f"s3://{server.bucket}/bench"
+            started = time.perf_counter()
+            s3, prefix = lake.filesystem(f"{bucket}/corpus")
+            for zone in (compact.ZONE, compact.COUNTS_ZONE):
+                pafs.copy_files(f"{root}/{zone}", prefix.rsplit("/", 1)[0] + f"/{zone}",
+                                destination_filesystem=s3, use_threads=True)
+            found: dict[str, Any] = {"upload_corpus_s": round(time.perf_counter() - started, 1)}
+            started = time.perf_counter()
+            compact.build_counts(bucket)
+            found["build_counts_s"] = round(time.perf_counter() - started, 2)
+            found["build_outlet_layout_s"] = round(build_outlet_layout(
+                bucket, outlets, built, args.per_day, threads=8), 1)
+            found.update(compact_days(bucket, built))
+            con = s3_connection(storage)
+            found["queries_s"] = {
+                f"S3: {len(outlets) * len(built):,} outlet-day objects ({len(built)} days)":
+                    time_queries(year_queries(f"{bucket}/articles/**/*.parquet", one_outlet,
+                                              one_day, (built[0], built[-1])), con, 1),
+                "S3: 365 corpus day objects": time_queries(year_queries(
+                    f"{bucket}/corpus/**/*.parquet", one_outlet, one_day, june,
+                    counts=compact.counts_uri(bucket)), con),
+            }
+            return found
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def main_year(args: argparse.Namespace) -> None:
@@ -451,6 +536,9 @@ def main_year(args: argparse.Namespace) -> None:
         figures.update(compact_days(root, built))
         figures.update(generate_corpus_days(root, outlets, year[len(built):], args.per_day,
                                             args.distinct_days))
+        started = time.perf_counter()
+        figures["counts"] = compact.build_counts(root)
+        figures["build_counts_s"] = round(time.perf_counter() - started, 2)
         figures["bytes_mib"] = {"outlet_layout": _mib(Path(root, "articles")),
                                 "corpus": _mib(Path(root, "corpus"))}
         outlet_name = f"{args.outlets * len(built):,} outlet-day files ({len(built)} days)"
@@ -459,7 +547,8 @@ def main_year(args: argparse.Namespace) -> None:
             outlet_name: time_queries(year_queries(
                 f"{root}/articles/**/*.parquet", one_outlet, one_day, (built[0], built[-1]))),
             corpus_name: time_queries(year_queries(
-                f"{root}/corpus/**/*.parquet", one_outlet, one_day, june)),
+                f"{root}/corpus/**/*.parquet", one_outlet, one_day, june,
+                counts=compact.counts_uri(root))),
         }
         figures["other_engines_s"] = other_engines(f"{root}/corpus", one_day)
         if args.month_files:
@@ -469,6 +558,22 @@ def main_year(args: argparse.Namespace) -> None:
             figures["bytes_mib"]["month_files"] = _mib(Path(root, "months"))
             timed["12 month files"] = time_queries(year_queries(
                 f"{root}/months/*.parquet", one_outlet, one_day, june, hive=False))
+        if args.month_files:
+            shutil.rmtree(Path(root, "months"))  # disk: the S3 copy below needs its own
+        if args.outlet_year:
+            picked = outlets[:args.outlet_year]
+            fraction = f"{root}/fraction"
+            figures["outlet_year_build_s"] = round(build_outlet_layout(
+                fraction, picked, year, args.per_day, threads=4), 1)
+            figures["bytes_mib"]["outlet_year"] = _mib(Path(fraction, "articles"))
+            name = f"{len(picked) * len(year):,} outlet-day files ({len(picked)} outlets x 365)"
+            timed[name] = time_queries(year_queries(
+                f"{fraction}/articles/**/*.parquet", picked[len(picked) // 2], one_day, june),
+                repeat=1)
+            shutil.rmtree(fraction)
+        if args.s3:
+            figures["s3"] = year_on_s3(args, root, outlets, built, one_outlet, one_day, june)
+            timed.update(figures["s3"].pop("queries_s"))
         figures["queries_s"] = timed
         figures["load_average"] = [round(x, 1) for x in os.getloadavg()]
         report("corpus_layout_year", figures)
@@ -482,7 +587,8 @@ def _table(rows: dict[str, dict[str, float]], columns: list[str]) -> str:
     lines = ["| query | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for query in rows[columns[0]]:
         lines.append(f"| {query} | " + " | ".join(
-            f"{rows[c][query]:.3f} s" if query in rows[c] else "—" for c in columns) + " |")
+            (f"{rows[c][query]:.1f}" if query == "load" else f"{rows[c][query]:.3f} s")
+            if query in rows[c] else "—" for c in columns) + " |")
     return "\n".join(lines)
 
 
@@ -500,17 +606,19 @@ def main() -> None:
                         help="with --year: write this many days, copy them for the rest")
     parser.add_argument("--month-files", action="store_true",
                         help="with --year: also the year as 12 month files, queried alike")
+    parser.add_argument("--outlet-year", type=int, default=0, metavar="K",
+                        help="with --year: also K outlets x 365 days of per-outlet files")
     parser.add_argument("--search", action="store_true",
                         help="one corpus day: ways to search its bodies, and codecs")
     args = parser.parse_args()
     if args.search:
         main_search(args)
         return
+    if args.year:  # before --s3: --year --s3 is the year, locally and then on S3
+        main_year(args)
+        return
     if args.s3:
         main_s3(args)
-        return
-    if args.year:
-        main_year(args)
         return
     root = str(Path(args.root).resolve())
     shutil.rmtree(root, ignore_errors=True)

@@ -377,8 +377,8 @@ def test_every_python_block_says_whether_it_runs() -> None:
 
 
 # The small lake: what the examples query (two outlets on 2026-06-15, a story with an
-# earlier revision, an alias, a frontier day, the corpus day, the stories day), written by the
-# project's writers.
+# earlier revision, an alias, a frontier day, the corpus day and counts, the stories day),
+# written by the project's writers.
 DAY = dt.date(2026, 6, 15)
 STORY = "https://example.org/news/story"
 
@@ -439,6 +439,7 @@ def small_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     lake.write_parquet(polled, lake.join(lake_uri, "frontier", "outlet=demo_harbor_wire",
                                          f"date={DAY}", lake.PARQUET_FILE), sort_by=None)
     assert compact.build_day(lake_uri, DAY)["rows"] == 6
+    assert compact.build_counts(lake_uri)["articles"] == 6
     from newslake import stories  # the two outlets carry the same three stories
 
     for outlet, day in stories.stale_signatures(lake_uri):

@@ -12,7 +12,7 @@ per choice, on one day) and one monthly file against the 30 day files.
         [--root /tmp/corpus-bench] [--keep]
     .venv/bin/python bench/corpus_layout.py --s3 [--outlets 1000] [--days 3]
     .venv/bin/python bench/corpus_layout.py --year [--days 2] [--distinct-days 20]
-        [--month-files]
+        [--month-files] [--outlet-year 100] [--s3]
     .venv/bin/python bench/corpus_layout.py --search
 
 ``--s3``: the same on the SeaweedFS S3 server (``tests/helpers/s3server.py``, started
@@ -26,10 +26,16 @@ are written as per-outlet files and compacted by ``build_day`` (the same-run bas
 the compaction's seconds and peak RSS); the other days are written straight to
 ``corpus/date=D`` by ``compact.write_day``, the writer ``build_day`` uses, from rows made
 in memory (``--distinct-days K``: K of them, the others byte copies of those, when a
-machine is too loaded to write 365). The per-outlet layout at a year is therefore not
-measured. ``--month-files``
-also rewrites the year as 12 month files and times the same queries on them. ~8 GB of
-disk at 1,000 x 50 a day (removed afterwards unless ``--keep``).
+machine is too loaded to write 365). Titles are drawn word by word (distinct, as real
+ones are); bodies come from a pool of 2,000. ``compact.build_counts`` then writes
+``corpus_counts/``, and the year's counts are also asked of it. ``--outlet-year K``: the
+per-outlet layout at a year for a fraction, K outlets x 365 days of per-outlet files
+(timed once each: one open per file), removed after. ``--month-files`` also rewrites the
+year as 12 month files and times the same queries on them. ``--s3`` (with ``--year``):
+then the year's corpus and counts uploaded to SeaweedFS S3, the first ``--days`` days'
+outlet files written and compacted there, the queries through httpfs. The load average
+is printed beside each layout's times. ~8 GB of disk at 1,000 x 50 a day (twice that
+with ``--s3``; removed afterwards unless ``--keep``).
 
 ``--search``: one corpus day of OUTLETS x PER_DAY; case-insensitive search of its bodies
 in DuckDB (``ILIKE``, ``contains(lower(…))``, ``regexp_matches(…, 'i')``), pyarrow and
@@ -139,11 +145,14 @@ def build_outlet_layout(root: str, outlets: list[str], days: list[dt.date], n: i
 
 
 def compact_days(root: str, days: list[dt.date]) -> dict[str, Any]:
-    """Each day compacted in a child process: its wall time and peak RSS."""
+    """Each day compacted in a child process: its wall time and peak RSS (``VmHWM``, the
+    process image's own peak: ``ru_maxrss`` survives ``execve`` and would report the
+    bench process's own size when that is larger)."""
     seconds, peaks = [], []
-    code = ("import datetime as dt, resource, sys; from newslake.compact import build_day; "
-            "build_day(sys.argv[1], dt.date.fromisoformat(sys.argv[2])); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    hwm = ("print(next(line.split()[1] for line in open('/proc/self/status') "
+           "if line.startswith('VmHWM')))")
+    code = ("import datetime as dt, sys; from newslake.compact import build_day; "
+            "build_day(sys.argv[1], dt.date.fromisoformat(sys.argv[2])); " + hwm)
     for day in days:
         started = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", code, root, day.isoformat()],
@@ -151,8 +160,7 @@ def compact_days(root: str, days: list[dt.date]) -> dict[str, Any]:
         seconds.append(time.perf_counter() - started)
         peaks.append(int(out.stdout.split()[-1]) / 1024)
     baseline = subprocess.run(
-        [sys.executable, "-c", "import resource, newslake.compact; "
-         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"],
+        [sys.executable, "-c", "import newslake.compact; " + hwm],
         capture_output=True, text=True, check=True, timeout=300)
     return {
         "compact_s_per_day_median": round(statistics.median(seconds), 2),

@@ -43,19 +43,21 @@ ARTICLE_TYPES = frozenset(
 # (Not ``WebSite``: Yoast and others describe the site on every page, articles too.)
 LISTING_TYPES = frozenset({"collectionpage", "profilepage", "searchresultspage"})
 _JSON_TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
-_WS_RE = re.compile(r"\s+")
 _SCRIPT_RE = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 
 
 def clean_text(value: Any) -> str:
-    """A display string: entities unescaped, whitespace runs collapsed, ends stripped."""
+    """A display string: entities unescaped, whitespace runs collapsed, ends stripped.
+
+    ``str.split`` and ``\\s`` in ``re`` take the same characters for whitespace
+    (``str.isspace``); the split and join is some five times faster than a substitution."""
     if value is None:
         return ""
     if not isinstance(value, str):
         value = str(value)
     if "&" in value:
         value = html.unescape(value)
-    return _WS_RE.sub(" ", value).strip()
+    return " ".join(value.split())
 
 
 def script_texts(page_text: str) -> Iterator[str]:

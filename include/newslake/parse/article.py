@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from itertools import islice
 from typing import TypeGuard
 from urllib.parse import urlsplit
 
@@ -19,7 +18,7 @@ from newslake.config import Outlet
 from newslake.errors import ParseError
 from newslake.parse import fields
 from newslake.parse.authors import find_authors
-from newslake.parse.body import NOT_XML_CHARS_RE, Body, xml_text
+from newslake.parse.body import NOT_XML_CHARS_RE, Body, node_count, xml_text
 from newslake.parse.body_generic import generic_body
 from newslake.parse.body_rules import rules_body
 from newslake.parse.dates import UTC, Published, find_modified_at, find_published
@@ -110,8 +109,7 @@ def _parse_tree(text: str) -> etree._Element:
         tree = html.document_fromstring(data, parser=HTML_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise ParseError("undecodable", f"not HTML: {exc}") from exc
-    elements = sum(1 for _ in islice(tree.iter(), MAX_PAGE_ELEMENTS + 1))
-    if elements > MAX_PAGE_ELEMENTS:
+    if node_count(tree) > MAX_PAGE_ELEMENTS:
         raise ParseError("too_complex", f"over {MAX_PAGE_ELEMENTS:,} elements")
     _adopt_trailing_markup(tree)
     return tree

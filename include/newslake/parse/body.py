@@ -97,6 +97,18 @@ class Body:
         return "\n\n".join(self.paragraphs)
 
 
+# The nodes ``element.iter()`` yields (elements, comments, processing instructions),
+# counted by libxml2: some times faster than counting them in a Python loop.
+NODE_COUNT_XPATH = etree.XPath(
+    "count(descendant-or-self::*|descendant::comment()|descendant::processing-instruction())"
+)
+
+
+def node_count(element: etree._Element) -> int:
+    """How many nodes ``element.iter()`` yields: ``element`` and all it holds."""
+    return int(NODE_COUNT_XPATH(element))
+
+
 NOT_XML_CHARS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Sequence
-from itertools import islice
 
 import trafilatura
 from lxml import etree
@@ -21,6 +20,7 @@ from newslake.parse.body import (
     block_text,
     drop_element,
     filter_lines,
+    node_count,
     text_lines,
 )
 from newslake.parse.body_hollow import hollow_out, restore
@@ -158,9 +158,9 @@ def _chars(paragraphs: Iterable[str]) -> int:
 def _unwrap_page_wrappers(tree: etree._Element) -> None:
     """Turn a ``WRAPPER_TAGS`` element that holds over half of the page's elements into a
     <div>, so that stripping it does not strip the article broken markup put inside it."""
-    half = sum(1 for _ in tree.iter()) // 2
+    half = node_count(tree) // 2
     for element in tree.iter(*WRAPPER_TAGS):
-        if len(element) and sum(1 for _ in islice(element.iter(), half + 1)) > half:
+        if len(element) and node_count(element) > half:
             element.tag = "div"
 
 

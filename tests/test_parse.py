@@ -953,6 +953,32 @@ def test_a_control_character_in_the_text_does_not_lose_the_article() -> None:
     assert article.body == FULL_BODY + "\n\nSource (2020): city report."
 
 
+@pytest.mark.parametrize(
+    "marker", ["\ud800", "\uffff", "\ufffe", "\x0b"],
+    ids=["lone surrogate", "U+FFFF", "U+FFFE", "vertical tab"],
+)
+def test_other_characters_xml_forbids_are_removed_too(marker: str) -> None:
+    # The page goes to lxml as UTF-8 bytes; these are not C0 bytes in UTF-8 (or, the lone
+    # surrogate, cannot be encoded at all) and take the regular-expression path.
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    page = make_page(body=f"<article><h1>Council expands bike lanes</h1>{paragraphs}"
+                     f"<p>Source{marker} (2020): city report.</p></article>")
+    article = parse_article(page, ARTICLE_URL)
+    assert article.body == FULL_BODY + "\n\nSource (2020): city report."
+
+
+def test_decoded_text_is_read_as_decoded_whatever_its_meta_charset_says() -> None:
+    # The decoded page reaches lxml as UTF-8 bytes: a <meta charset> naming another
+    # encoding must not make it read them again as that encoding.
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    page = make_page(body=f"<article><h1>Council expands bike lanes</h1>{paragraphs}"
+                     "<p>Straße, café, Київ, 東京.</p></article>")
+    page = page.replace("<head>", '<head><meta charset="iso-8859-1">', 1)
+    assert '<meta charset="iso-8859-1">' in page
+    article = parse_article(page, ARTICLE_URL)
+    assert article.body == FULL_BODY + "\n\nStraße, café, Київ, 東京."
+
+
 def test_a_data_table_in_the_article_is_part_of_its_text() -> None:
     # A table of figures in the article (prices, results) is read row by row, its cells'
     # text joined; trafilatura without tables dropped it.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,48 @@ def test_a_small_day_needs_a_bigger_step_than_a_big_one() -> None:
     assert big.scores["drift_field_coverage"] > 1
     assert big.message("drift_field_coverage") == (
         "authors present 60% vs baseline 90% (median of 3 days; allowed ±25% at 600 rows)")
+
+
+def _binned(bins: list[int]) -> dict[str, Any]:
+    return {**_profile(sum(bins), 1.0), "word_bins": bins}
+
+
+# demo_bayside_press's word-count bins (drift.WORD_EDGES) of 2026-11-22 … 2026-11-29, as
+# bench/drift.py profiles them: a fresh-clone `make demo` on 2026-11-30 failed 11-29 on
+# "rows under 250 words 43% vs baseline 0% (median of 5 days; allowed ±40% at 7 rows)".
+BAYSIDE_NOVEMBER = {  # day -> bins; the 4-row days are under min_rows (not baseline)
+    "2026-11-28": [0, 0, 0, 0, 0, 0, 2, 4, 1, 0, 0, 0, 0, 0, 0],  # 0 of 7 under 250
+    "2026-11-27": [0, 0, 0, 0, 0, 0, 0, 1, 3, 0, 0, 0, 0, 0, 0],
+    "2026-11-26": [0, 0, 0, 0, 1, 2, 1, 0, 4, 0, 0, 0, 0, 0, 0],  # 3 of 8
+    "2026-11-25": [0, 0, 0, 0, 0, 1, 1, 0, 4, 1, 0, 0, 0, 0, 0],  # 1 of 7
+    "2026-11-24": [0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 0, 0],
+    "2026-11-23": [0, 0, 0, 0, 0, 0, 2, 2, 1, 0, 0, 0, 0, 0, 0],  # 0 of 5
+    "2026-11-22": [0, 0, 0, 0, 0, 0, 3, 2, 0, 0, 0, 0, 0, 0, 0],  # 0 of 5
+}
+BAYSIDE_NOV_29 = [1, 0, 0, 0, 0, 2, 1, 1, 2, 0, 0, 0, 0, 0, 0]  # 3 of 7 under 250
+
+
+def test_a_minority_on_some_baseline_days_gets_its_sampling_room() -> None:
+    """The 2026-11-29 false alarm: 3 of 7 rows under 250 words where the baseline days had
+    0, 3 of 8, 1 of 7, 0 and 0 (median 0 %, pooled 4 of 32). The room is the standard
+    error of the difference of two shares at the pooled share, not at the median."""
+    baselines = [_binned(b) for b in BAYSIDE_NOVEMBER.values()]
+    result = drift.judge(_binned(BAYSIDE_NOV_29), baselines, Drift())
+    (under, _) = result.findings["drift_body_length"]
+    assert under.metric == "rows under 250 words"
+    assert (under.value, under.baseline, under.days, under.rows) == (0.4286, 0.0, 5, 7)
+    # Before: ±40 % (the tolerance: 4 standard errors of a share of 7 rows at the smoothed
+    # median 1/34 are ±25 %), and 43 % fired. Now 4 standard errors of the difference of
+    # a share of 7 rows and one of 32 at the smoothed pooled share 5/34.
+    p = 5 / 34
+    assert under.allowed == round(4 * math.sqrt(p * (1 - p) * (1 / 7 + 1 / 32)), 4) == 0.5911
+    assert result.scores["drift_body_length"] <= 1
+    assert result.message("drift_body_length") is None
+    # The room is not unbounded: 6 of 7 short stories on the same baseline fire.
+    short = [0, 0, 0, 0, 0, 6, 0, 1, 0, 0, 0, 0, 0, 0, 0]
+    shifted = drift.judge(_binned(short), baselines, Drift())
+    assert shifted.message("drift_body_length") == (
+        "rows under 250 words 86% vs baseline 0% (median of 5 days; allowed ±59% at 7 rows)")
 
 
 def test_too_few_rows_or_baseline_days_are_not_judged() -> None:

@@ -8,14 +8,20 @@ gate compares the day's profile with the **baseline**: per figure, the median ov
 outlet's last ``validation.drift.baseline_days`` days that have one (their latest runs).
 
 Every figure is a share of the day's rows, so each is judged the same way: it drifts when
-``|value - baseline|`` exceeds ``max(tolerance, Z * sqrt(p(1 - p) / rows + spread ** 2))``,
-the check's tolerance or ``Z`` (4) standard errors of a share of that many rows (``p``
-the baseline, smoothed by the baseline's row count so that 100 % still leaves room for one
-odd row), and
-widened by the spread of the baseline days' own values (1.4826 × their median absolute
-deviation: a figure that swings from day to day, like the share of updated stories, gets
-the room it swings in; one odd day does not).
-A small day thus needs a large step to fire; a big day fires at the tolerance.
+``|value - baseline|`` exceeds ``max(tolerance, Z * sqrt(p(1 - p) (1/rows + 1/n) +
+spread ** 2))``: the check's tolerance, or ``Z`` (4) standard errors of the difference
+between two binomial shares, today's of ``rows`` rows and the baseline's of ``n`` rows
+(the two-proportion test's), widened by the spread of the baseline days' own values
+(1.4826 × their median absolute deviation: a figure that swings from day to day, like
+the share of updated stories, gets the room it swings in; one odd day does not).
+``p`` is whichever of the baseline (the median of the days) and the **pooled** share
+(the baseline days' rows that have the property over all their rows) is nearer one half,
+smoothed as ``(share * n + 1) / (n + 2)`` so that 100 % still leaves room for one odd
+row. The pooled share is what the baseline's rows say ``p`` is, so a minority that shows
+on some baseline days but not on most (2 of a week's 5 small days hold short stories:
+median 0 %) still gets its sampling room; the median keeps the room it gives when one big
+day dominates the pool. A small day thus needs a large step to fire; a big day fires at
+the tolerance.
 
 The checks (``CHECKS``), each a Great Expectations expectation of the batch suite on the
 check's worst ``score`` (``|value - baseline| / allowed``; over 1 fails or warns):
@@ -226,10 +232,23 @@ def _spread(values: list[float]) -> float:
     return 1.4826 * statistics.median(abs(v - middle) for v in values)
 
 
-def _allowed(baseline: float, baseline_rows: int, rows: int, tolerance: float,
+def _smoothed(share: float, rows: int) -> float:
+    """A share of ``rows`` rows moved one row's worth off 0 and 1 (Laplace's rule)."""
+    return (share * rows + 1) / (rows + 2)
+
+
+def _sampling_share(median: float, pooled: float) -> float:
+    """The share whose binomial variance sizes the room (see the module doc): of the
+    baseline days' median and their pooled share, the one nearer one half (the larger
+    ``p(1 - p)``)."""
+    return min((median, pooled), key=lambda p: abs(p - 0.5))
+
+
+def _allowed(median: float, pooled: float, baseline_rows: int, rows: int, tolerance: float,
              spread: float) -> float:
-    smoothed = (baseline * baseline_rows + 1) / (baseline_rows + 2)
-    return max(tolerance, Z * math.sqrt(smoothed * (1 - smoothed) / rows + spread ** 2))
+    p = _smoothed(_sampling_share(median, pooled), baseline_rows)
+    sampling = p * (1 - p) * (1 / rows + 1 / baseline_rows)
+    return max(tolerance, Z * math.sqrt(sampling + spread ** 2))
 
 
 def _under(bins: Sequence[int], cut: int) -> float:
@@ -264,17 +283,21 @@ def judge(today: Mapping[str, Any], baselines: Sequence[Mapping[str, Any]],
         return DriftResult(unjudged, {}, f"{len(usable)} baseline days with "
                            f">= {rules.min_rows} rows < drift.min_baseline_days "
                            f"{rules.min_baseline_days}")
-    base_rows = sum(int(b["rows"]) for b in usable)
+    base_rows = [int(b["rows"]) for b in usable]
     days = len(usable)
     findings: dict[str, list[Finding]] = {c: [] for c in CHECKS}
 
-    def add(check: str, metric: str, value: float, past: list[float] | float) -> None:
+    def add(check: str, metric: str, value: float, past: list[float],
+            past_rows: list[int] | None = None) -> None:
         """``past``: the baseline days' values (their median is the baseline, their
-        spread widens what is allowed), or a fixed baseline."""
-        values = past if isinstance(past, list) else []
-        baseline = _median(values) if isinstance(past, list) else past
-        spread = _spread(values)
-        allowed = _allowed(baseline, base_rows, rows, rules.tolerance(check), spread)
+        spread widens what is allowed; pooled over ``past_rows``, each day's rows, they
+        give the pooled share), one per usable day unless ``past_rows`` says."""
+        weights = base_rows if past_rows is None else past_rows
+        baseline = _median(past)
+        total = sum(weights)
+        pooled = sum(v * n for v, n in zip(past, weights, strict=True)) / total if total else 0.0
+        allowed = _allowed(baseline, pooled, total, rows, rules.tolerance(check),
+                           _spread(past))
         findings[check].append(Finding(check, metric, round(value, 4), round(baseline, 4),
                                        round(allowed, 4), rows, days))
 
@@ -294,10 +317,12 @@ def judge(today: Mapping[str, Any], baselines: Sequence[Mapping[str, Any]],
     if cuts is not None and bins:
         low, high = cuts
         with_bins = [b["word_bins"] for b in usable if b.get("word_bins")]
+        # A body-length share is of the rows with a word count (all of them, as a rule).
+        counted = [sum(b) for b in with_bins]
         add("drift_body_length", f"rows under {WORD_EDGES[low]} words", _under(bins, low),
-            [_under(b, low) for b in with_bins])
+            [_under(b, low) for b in with_bins], counted)
         add("drift_body_length", f"rows of {WORD_EDGES[high]} words or more",
-            1 - _under(bins, high), [1 - _under(b, high) for b in with_bins])
+            1 - _under(bins, high), [1 - _under(b, high) for b in with_bins], counted)
     add("drift_boilerplate", "rows with a line repeated across the day"
         + (f" (\u201c{today['repeated_line']}\u201d in {today.get('repeated_line_rows')} rows)"
            if today.get("repeated_line") else ""),

@@ -23,6 +23,7 @@ from helpers.dags import load_dag
 
 from demo_site import catalog, render_dnipro
 from newslake import drift
+from newslake import lake as lake_uris
 from newslake.airflow_local import manual_run_after
 from newslake.alerts import failure_summary
 from newslake.config import Drift, load_outlets, parse_outlet
@@ -89,6 +90,11 @@ def test_the_redesign_day_fails_naming_what_changed(
                      by_check["drift_body_length"])
     assert summary["profile"]["coverage"]["authors"] == 0.0
     assert not (Path(lake) / "articles" / f"outlet={OUTLET}" / f"date={REDESIGN_DAY}").exists()
+    # The rejected run's staging keeps what clearing validate needs (the fetched WARCs,
+    # the parsed chunks), not the outputs the rejected batch would have published.
+    staging = Path(lake_uris.staging_uri(lake, OUTLET, REDESIGN_DAY, dag_run.run_id))
+    kept = {f.relative_to(staging).parts[0] for f in staging.rglob("*") if f.is_file()}
+    assert {"raw", "parsed"} <= kept and "out" not in kept, kept
 
     # The alert line (the failure callback's) carries the same words, baseline included.
     spec = RunSpec(outlet, REDESIGN_DAY, "scheduled__redesign", lake)
@@ -188,6 +194,46 @@ def test_a_minority_on_some_baseline_days_gets_its_sampling_room() -> None:
     shifted = drift.judge(_binned(short), baselines, Drift())
     assert shifted.message("drift_body_length") == (
         "rows under 250 words 86% vs baseline 0% (median of 5 days; allowed ±59% at 7 rows)")
+
+
+CLOSINGS = ("The next public meeting on the plan has not yet been scheduled.",
+            "A final vote is expected next month.",
+            "Residents can comment on the proposal until the end of the week.")
+
+
+def _day(closings: list[int], promo: bool = False) -> dict[str, Any]:
+    """A day's profile whose stories each end with one of the outlet's stock closings
+    (and a leaked promo line after their first paragraph, when ``promo``)."""
+    bodies = [f"Story {n} opens with its own first paragraph of news text.\n"
+              + ("Watch our video reports on the channel, new every single day!\n"
+                 if promo else "")
+              + f"Story {n} goes on with a second paragraph of its own.\n{CLOSINGS[c]}"
+              for n, c in enumerate(closings)]
+    rows = len(bodies)
+    columns: dict[str, list[Any]] = {f: ["x"] * rows for f in drift.FIELDS}
+    columns.update(language=["en"] * rows, parser=["rules:x@1"] * rows,
+                   published_at_source=["meta"] * rows, word_count=[320] * rows)
+    return drift.build_profile(columns, "en", drift.repeated_lines(bodies))
+
+
+def test_a_stock_closing_line_is_not_boilerplate_a_new_promo_is() -> None:
+    """The demo's stories end with one of a few stock sentences: on a small day 5 of 6 may
+    end with the same one (repeated across the day, 83 %), as it ended a third of the
+    baseline days' stories. A promo line that no baseline day held fires."""
+    baselines = [_day([0, 0, 1, 2, 1, 2]), _day([1, 0, 2, 0, 2]), _day([2, 2, 0, 1, 0, 1]),
+                 _day([0, 1, 2, 0, 1, 2, 0])]
+    assert all(b["boilerplate"] == 0.0 for b in baselines)
+    today = _day([0, 0, 0, 0, 0, 1])
+    assert today["boilerplate"] == 0.8333 and today["repeated_line"] == CLOSINGS[0]
+    result = drift.judge(today, baselines, Drift())
+    (finding,) = result.findings["drift_boilerplate"]
+    assert finding.baseline == 0.3667  # the median of 2 of 6, 2 of 5, 2 of 6, 3 of 7
+    assert result.message("drift_boilerplate") is None
+    promo = drift.judge(_day([0, 1, 2, 1, 0, 2], promo=True), baselines, Drift())
+    assert promo.message("drift_boilerplate") == (
+        "rows with a line repeated across the day (“Watch our video reports on the channel, "
+        "new every single day!” in 6 rows) 100% vs baseline 0% (median of 4 days; "
+        "allowed ±35% at 6 rows)")
 
 
 def test_too_few_rows_or_baseline_days_are_not_judged() -> None:

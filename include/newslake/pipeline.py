@@ -640,9 +640,9 @@ def _aliases(
 
 
 def staged_summary(spec: RunSpec) -> str:
-    """Where ``validate_step`` stages the run's validation summary, written also when the
-    batch fails (``Validated.summary`` names it otherwise)."""
-    return _stage(spec, "validation.json")
+    """Where ``validate_step`` stages the run's validation summary when the batch passes
+    (``Validated.summary`` names it; a failed batch's is in its ``_runs/`` evidence)."""
+    return _stage(spec, "out", "validation.json")
 
 
 def validate_step(spec: RunSpec, parsed: Sequence[Parsed]) -> Validated:
@@ -738,19 +738,6 @@ def validate_step(spec: RunSpec, parsed: Sequence[Parsed]) -> Validated:
                  "the old id is in aliases/", spec.outlet.id, spec.day, old["url"],
                  current[new][0])
     candidates, revisions, revised = _revise(spec, candidates, good_idx, renames)
-    lake.write_parquet_groups(
-        (rows.select(ARTICLE_FILE_SCHEMA.names)
-         for rows in candidates.row_groups(good_order.tolist())),
-        ARTICLE_FILE_SCHEMA, _stage(spec, "out", "articles", lake.PARQUET_FILE), spec.storage)
-    if revisions.num_rows:
-        lake.write_parquet(
-            revisions.sort_by([("url", "ascending"), ("revision", "ascending")]),
-            _stage(spec, "out", lake.REVISIONS, lake.PARQUET_FILE), None, spec.storage)
-    if aliases.num_rows:
-        lake.write_parquet(aliases, _stage(spec, "out", lake.ALIASES, lake.PARQUET_FILE),
-                           None, spec.storage)
-    lake.write_parquet(quarantined, _stage(spec, "out", "quarantine", lake.PARQUET_FILE),
-                       storage=spec.storage)
     check_counts = Counter(c for checks in report.failed_rows.values() for c in checks)
     validation = {
         "run_id": spec.run_id,
@@ -776,8 +763,6 @@ def validate_step(spec: RunSpec, parsed: Sequence[Parsed]) -> Validated:
         "seconds": round(time.monotonic() - started, 3),
         "parse_seconds": round(sum(s["seconds"] for s in stats), 3),
     }
-    summary_path = staged_summary(spec)
-    lake.write_json(summary_path, validation, spec.storage)
     # The GX evidence goes to the lake at once, so that a failed batch keeps it too.
     lake.write_json(
         lake.validation_uri(spec.lake, spec.outlet.id, spec.day, spec.run_id),
@@ -789,11 +774,30 @@ def validate_step(spec: RunSpec, parsed: Sequence[Parsed]) -> Validated:
         spec.outlet.id, spec.day, written, quarantined.num_rows, dict(check_counts),
         duplicates,
     )
+    # A rejected batch stages no output: its staging keeps only what clearing validate
+    # needs (the fetched WARCs and the parsed chunks; the evidence is in _runs/), and an
+    # attempt's outputs replace the earlier attempt's whole.
+    lake.remove_tree(_stage(spec, "out"), spec.storage)
     if batch.batch_failures:
         raise BatchValidationError(
             f"{spec.outlet.id} {spec.day}: batch checks failed: "
             + "; ".join(batch.batch_failures)
         )
+    lake.write_parquet_groups(
+        (rows.select(ARTICLE_FILE_SCHEMA.names)
+         for rows in candidates.row_groups(good_order.tolist())),
+        ARTICLE_FILE_SCHEMA, _stage(spec, "out", "articles", lake.PARQUET_FILE), spec.storage)
+    if revisions.num_rows:
+        lake.write_parquet(
+            revisions.sort_by([("url", "ascending"), ("revision", "ascending")]),
+            _stage(spec, "out", lake.REVISIONS, lake.PARQUET_FILE), None, spec.storage)
+    if aliases.num_rows:
+        lake.write_parquet(aliases, _stage(spec, "out", lake.ALIASES, lake.PARQUET_FILE),
+                           None, spec.storage)
+    lake.write_parquet(quarantined, _stage(spec, "out", "quarantine", lake.PARQUET_FILE),
+                       storage=spec.storage)
+    summary_path = staged_summary(spec)
+    lake.write_json(summary_path, validation, spec.storage)
     return Validated(summary=summary_path, written=written, quarantined=quarantined.num_rows)
 
 

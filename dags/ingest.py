@@ -14,7 +14,11 @@ import datetime as dt
 from typing import Any
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, get_current_context, task
-from newslake_callbacks import emit_run_stats, on_failure  # plugins/: on sys.path in Airflow
+from newslake_callbacks import (  # plugins/: on sys.path in Airflow
+    emit_run_stats,
+    on_failure,
+    on_warning,
+)
 from newslake_outlets import article_asset, outlet_dags
 from newslake_storage import lake_storage, lake_uri
 
@@ -140,6 +144,8 @@ def build_dag(outlet: Outlet) -> DAG:
             except ShrinkError as exc:  # the same rows would leave again: no retry
                 raise AirflowFailException(str(exc)) from exc
             emit_run_stats(manifest)
+            if manifest.get("batch_warnings"):  # checks set to warn: published, but said so
+                on_warning(get_current_context(), manifest["batch_warnings"])
             return manifest
 
         chunks = discover()

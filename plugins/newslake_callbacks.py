@@ -28,10 +28,18 @@ hides the original failure.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from newslake.alerts import failure_html, failure_subject, failure_summary, run_metrics
+from newslake.alerts import (
+    failure_html,
+    failure_subject,
+    failure_summary,
+    run_metrics,
+    warning_html,
+    warning_subject,
+    warning_summary,
+)
 
 log = logging.getLogger("newslake.alerts")
 
@@ -63,12 +71,15 @@ def _send(notifier: Any, context: Mapping[str, Any]) -> None:
     notifier.notify(context)
 
 
-def email_notifier(to: list[str], context: Mapping[str, Any], conn_id: str | None) -> Any:
-    """The SMTP provider's notifier with newslake's subject and HTML body."""
+def email_notifier(to: list[str], context: Mapping[str, Any], conn_id: str | None,
+                   subject: str | None = None, html: str | None = None) -> Any:
+    """The SMTP provider's notifier with newslake's subject and HTML body (a failure's
+    unless given)."""
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-    return SmtpNotifier(to=to, smtp_conn_id=conn_id, subject=failure_subject(context),
-                        html_content=failure_html(context))
+    return SmtpNotifier(to=to, smtp_conn_id=conn_id,
+                        subject=subject or failure_subject(context),
+                        html_content=html or failure_html(context))
 
 
 def slack_notifier(conn_id: str, text: str) -> Any:
@@ -78,8 +89,9 @@ def slack_notifier(conn_id: str, text: str) -> Any:
     return SlackWebhookNotifier(slack_webhook_conn_id=conn_id, text=text)
 
 
-def send_email(to: list[str], context: Mapping[str, Any], conn_id: str | None) -> None:
-    _send(email_notifier(to, context, conn_id), context)
+def send_email(to: list[str], context: Mapping[str, Any], conn_id: str | None,
+               subject: str | None = None, html: str | None = None) -> None:
+    _send(email_notifier(to, context, conn_id, subject, html), context)
 
 
 def send_slack(conn_id: str, text: str, context: Mapping[str, Any]) -> None:
@@ -113,16 +125,47 @@ def on_failure(
     try:
         line = failure_summary(context)
         log.error("%s", line)
-        email = variable(EMAIL_VARIABLE)
-        if email:
-            to = [a.strip() for a in email.replace(";", ",").split(",") if a.strip()]
-            conn_id = variable(SMTP_CONN_VARIABLE)
-            outcome["email"] = _try_send("email", lambda: send_email(to, context, conn_id))
-        slack = variable(SLACK_VARIABLE)
-        if slack:
-            outcome["slack"] = _try_send("slack", lambda: send_slack(slack, line, context))
+        outcome = _notify(context, line, None, None, variable)
     except Exception:  # the callback must never be what fails
         log.exception("newslake alert callback failed")
+    return outcome
+
+
+def on_warning(
+    context: Mapping[str, Any], warnings: Sequence[str],
+    variable: Callable[[str], str | None] = get_variable,
+) -> dict[str, str]:
+    """A run published with batch checks set to ``warn`` firing (``warnings``, as the
+    manifest's ``batch_warnings``): log one summary line and notify the channels a failure
+    notifies, marked as a warning (``newslake WARNING …``). Returns and never raises as
+    ``on_failure``; no warnings, nothing sent."""
+    outcome: dict[str, str] = {}
+    if not warnings:
+        return outcome
+    try:
+        line = warning_summary(context, warnings)
+        log.warning("%s", line)
+        outcome = _notify(context, line, warning_subject(context, warnings),
+                          warning_html(context, warnings), variable)
+    except Exception:  # a warning's notification must never fail the run
+        log.exception("newslake warning notification failed")
+    return outcome
+
+
+def _notify(context: Mapping[str, Any], line: str, subject: str | None, html: str | None,
+            variable: Callable[[str], str | None]) -> dict[str, str]:
+    """Mail and Slack ``line`` (the mail: ``subject`` and ``html``, a failure's if None)
+    when their Variables are set."""
+    outcome: dict[str, str] = {}
+    email = variable(EMAIL_VARIABLE)
+    if email:
+        to = [a.strip() for a in email.replace(";", ",").split(",") if a.strip()]
+        conn_id = variable(SMTP_CONN_VARIABLE)
+        outcome["email"] = _try_send(
+            "email", lambda: send_email(to, context, conn_id, subject, html))
+    slack = variable(SLACK_VARIABLE)
+    if slack:
+        outcome["slack"] = _try_send("slack", lambda: send_slack(slack, line, context))
     return outcome
 
 

@@ -27,7 +27,13 @@ from aiosmtpd.controller import Controller
 from helpers.compose import free_port
 from helpers.probe_dag import environment, run_probe_dag
 
-from newslake.alerts import exception_line, failure_html, failure_summary, run_metrics
+from newslake.alerts import (
+    exception_line,
+    failure_html,
+    failure_summary,
+    run_metrics,
+    warning_summary,
+)
 from newslake.settings import PROJECT_ROOT
 
 RUN_ID = "scheduled__2026-11-25T00:00:00+00:00"
@@ -256,6 +262,50 @@ def test_slack_goes_through_the_webhook_notifier(
         ("/services/T000/B000/XXXX", {"text": failure_summary(_context())})]
 
 
+WARNINGS = ["drift_field_coverage: authors present 0% vs baseline 100% (median of 4 days; "
+            "allowed ±25% at 6 rows)",
+            "drift_boilerplate: rows with a line repeated across the day (“<b>Watch</b>”) "
+            "100% vs baseline 0%"]
+
+
+def _published(**ti: Any) -> dict[str, Any]:
+    context = _context(dag_id="ingest_demo_dnipro_visti", task_id="publish", map_index=-1,
+                       try_number=1, **ti)
+    del context["exception"]
+    return context
+
+
+def test_a_warned_run_mails_and_slacks_marked_as_a_warning(
+    callbacks: ModuleType, mailbox: Mailbox, slack_webhook: Any,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_NEWSLAKE_TEST_SMTP", mailbox.conn_uri())
+    monkeypatch.setenv("AIRFLOW_CONN_NEWSLAKE_TEST_SLACK", slack_webhook.conn_json)
+    variables = _variables({"newslake_alert_email": "ops@example.com",
+                            "newslake_alert_smtp_conn_id": "newslake_test_smtp",
+                            "newslake_alert_slack_conn_id": "newslake_test_slack"})
+    assert callbacks.on_warning(_published(), [], variable=variables) == {}
+    assert mailbox.messages == [] and slack_webhook.posts == []
+
+    with caplog.at_level(logging.INFO, logger="newslake.alerts"):
+        outcome = callbacks.on_warning(_published(), WARNINGS, variable=variables)
+    assert outcome == {"email": "sent", "slack": "sent"}
+    line = warning_summary(_published(), WARNINGS)
+    assert line == (f"newslake WARNING ingest_demo_dnipro_visti.publish run={RUN_ID}: "
+                    "drift_field_coverage: authors present 0% vs baseline 100% (median of 4 "
+                    "days; allowed ±25% at 6 rows); drift_boilerplate: rows with a line "
+                    "repeated across the day (“<b>Watch</b>”) 100% vs baseline 0% "
+                    f"| log: {LOG_URL}")
+    assert caplog.records[0].levelno == logging.WARNING and caplog.records[0].getMessage() == line
+    assert slack_webhook.posts == [("/services/T000/B000/XXXX", {"text": line})]
+    (message,) = mailbox.messages
+    assert message["Subject"] == ("newslake: ingest_demo_dnipro_visti published with "
+                                  "warnings: drift_field_coverage, drift_boilerplate")
+    body = _html_body(message)
+    assert "authors present 0% vs baseline 100%" in body
+    assert "&lt;b&gt;Watch&lt;/b&gt;" in body and "<b>Watch" not in body
+
+
 def test_emit_run_stats_goes_through_airflow_stats(
     callbacks: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -289,14 +339,18 @@ CHECK_FAILURE = ("probe 2026-11-25: batch checks failed: quarantine_share "
 PROBE_DAG = """
 import datetime as dt
 from airflow.sdk import DAG, task
-from newslake_callbacks import emit_run_stats, on_failure
+from newslake_callbacks import emit_run_stats, on_failure, on_warning
 
 with DAG("newslake_callback_probe", schedule=None,
          start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
          default_args={"on_failure_callback": on_failure, "retries": 0}):
     @task
     def publish():
+        from airflow.sdk import get_current_context
+
         assert emit_run_stats({"outlet": "probe", "written": 3, "quarantined": 1})
+        on_warning(get_current_context(), ["drift_language: rows not in the outlet's "
+                                           "language 50% vs baseline 0%"])
 
     @task
     def validate():
@@ -326,13 +380,18 @@ def test_a_failing_dag_mails_and_slacks_through_airflow_connections(
     assert "newslake FAILED newslake_callback_probe.validate run=manual__" in out
     assert f"try=1/1: {error} | log: http" in out
 
-    assert [path for path, _ in slack_webhook.posts] == ["/services/T000/B000/XXXX"]
-    text = slack_webhook.posts[0][1]["text"]
+    # publish warned (a check set to warn), then validate failed: both sent, each marked
+    assert [path for path, _ in slack_webhook.posts] == ["/services/T000/B000/XXXX"] * 2
+    warned, text = (post["text"] for _, post in slack_webhook.posts)
+    assert warned.startswith("newslake WARNING newslake_callback_probe.publish run=manual__")
+    assert "drift_language: rows not in the outlet's language 50% vs baseline 0%" in warned
     assert text.startswith("newslake FAILED newslake_callback_probe.validate run=manual__")
     assert f"try=1/1: {error} | log: http" in text and "second line" not in text
 
-    assert mailbox.recipients == [["data-team@example.com"]]
-    message = mailbox.messages[0]
+    assert mailbox.recipients == [["data-team@example.com"]] * 2
+    assert mailbox.messages[0]["Subject"] == (
+        "newslake: newslake_callback_probe published with warnings: drift_language")
+    message = mailbox.messages[1]
     assert message["Subject"] == "newslake: newslake_callback_probe.validate failed (try 1/1)"
     body = _html_body(message)
     assert "quarantine_share (quarantine_share=1.0) {{ ti.task_id }}" in body

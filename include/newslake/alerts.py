@@ -1,4 +1,5 @@
-"""What a failure or a finished run says to people and to metrics: plain text and numbers.
+"""What a failure, a warning or a finished run says to people and to metrics: plain text
+and numbers.
 
 Airflow hands a callback a context (``ti``, ``dag``, ``run_id``, ``exception``, …); the
 functions here read what they need from any mapping shaped like it and never raise, so
@@ -9,7 +10,7 @@ that a callback built on them cannot fail on a missing key. Nothing here imports
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 MAX_ERROR_CHARS = 300
@@ -114,6 +115,44 @@ def failure_html(context: Mapping[str, Any]) -> str:
         for k, v in f.items() if k != "log_url")
     link = html.escape(f["log_url"], quote=True)
     return f'<table>{rows}</table><p><a href="{link}">Task log</a></p>'
+
+
+def warning_summary(context: Mapping[str, Any], warnings: Sequence[str]) -> str:
+    """One line for a run that published with batch checks set to ``warn`` firing::
+
+        newslake WARNING ingest_demo_dnipro_visti.publish run=scheduled__2026-06-18T00:00:00+00:00:
+        drift_field_coverage: authors present 0% vs baseline 100% (…) | log: http://airflow/…
+    """
+    text = _one_line("; ".join(warnings)) or "no warning given"
+    try:
+        f = failure_fields(context)
+    except Exception as exc:  # never let the alert path raise
+        return f"newslake WARNING (context unreadable: {type(exc).__name__}): {text}"
+    return f"newslake WARNING {f['dag']}.{f['task']} run={f['run']}: {text} | log: {f['log_url']}"
+
+
+def warning_subject(context: Mapping[str, Any], warnings: Sequence[str]) -> str:
+    """A short mail subject: which DAG's run warned, and which checks."""
+    checks = ", ".join(dict.fromkeys(w.split(":", 1)[0].split(" (", 1)[0] for w in warnings))
+    try:
+        dag = failure_fields(context)["dag"]
+    except Exception:
+        dag = "a run"
+    return f"newslake: {dag} published with warnings: {checks or '?'}"
+
+
+def warning_html(context: Mapping[str, Any], warnings: Sequence[str]) -> str:
+    """A small HTML mail body: dag, task and run, each warning, a link to the log."""
+    try:
+        f = failure_fields(context)
+    except Exception:
+        return f"<p>{html.escape(warning_summary(context, warnings))}</p>"
+    rows = "".join(f"<tr><th align=left>{k}</th><td>{html.escape(f[k])}</td></tr>"
+                   for k in ("dag", "task", "run"))
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+    link = html.escape(f["log_url"], quote=True)
+    return (f"<table>{rows}</table><p>Published with these batch checks warning:</p>"
+            f'<ul>{items}</ul><p><a href="{link}">Task log</a></p>')
 
 
 def run_metrics(manifest: Mapping[str, Any]) -> tuple[dict[str, int], dict[str, float]]:

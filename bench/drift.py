@@ -242,7 +242,8 @@ def main() -> None:
     real = render_dnipro.REDESIGN_AT
     redesigned: History = {}
     try:
-        for day in [d for d in days if d < REAL_REDESIGN][-args.trials:]:
+        before = [d for d in days if d < REAL_REDESIGN]
+        for day in before[len(before) - min(args.trials, len(before)):]:
             render_dnipro.REDESIGN_AT = dt.datetime.combine(day, dt.time(), dt.UTC)
             redesigned[day] = day_rows(outlets[REDESIGNED], day, now)
     finally:

@@ -35,10 +35,10 @@ check's worst ``score`` (``|value - baseline| / allowed``; over 1 fails or warns
 - ``drift_boilerplate``: the share of rows whose body holds a line (paragraph, at least
   ``MIN_LINE_CHARS`` characters) that at least ``max(MIN_REPEATS, REPEAT_SHARE * rows)`` of
   the day's rows hold (leaked promo or navigation text), against, per baseline day, the
-  larger of that day's share and the share of its rows that held one of today's repeated
-  lines (``common_lines``: a stock sentence of the outlet's own text, like a closing line
-  that a third of the stories end with, is in 5 of 6 stories on some small day; it is not
-  new, a leaked promo is);
+  larger of that day's share and the largest share of its rows that any baseline day held
+  one of today's repeated lines in (``common_lines``: a stock sentence of the outlet's own
+  text, like a closing line that a third of the stories end with, is in 5 of 6 stories on
+  some small day; it is not new, a leaked promo is);
 - ``drift_language``: the share of rows whose detected language is not the outlet's.
 
 Plain Python over plain values: no pandas, no GX (``newslake.validate`` runs the suite).
@@ -344,12 +344,12 @@ def judge(today: Mapping[str, Any], baselines: Sequence[Mapping[str, Any]],
             [_under(b, low) for b in with_bins], counted)
         add("drift_body_length", f"rows of {WORD_EDGES[high]} words or more",
             1 - _under(bins, high), [1 - _under(b, high) for b in with_bins], counted)
-    keys = today.get("repeated_keys") or []
+    held = max((_held(b, today.get("repeated_keys") or []) for b in usable), default=0.0)
     add("drift_boilerplate", "rows with a line repeated across the day"
         + (f" (\u201c{today['repeated_line']}\u201d in {today.get('repeated_line_rows')} rows)"
            if today.get("repeated_line") else ""),
         float(today.get("boilerplate", 0.0)),
-        [max(float(b.get("boilerplate", 0.0)), _held(b, keys)) for b in usable])
+        [max(float(b.get("boilerplate", 0.0)), held) for b in usable])
     add("drift_language", "rows not in the outlet's language",
         float(today.get("language_mismatch", 0.0)),
         [float(b.get("language_mismatch", 0.0)) for b in usable])

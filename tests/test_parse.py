@@ -1252,3 +1252,23 @@ def test_time_elements_naming_several_days_are_a_list_not_the_date() -> None:
     article = parse_article(page, UNDATED_URL)
     assert (article.published_at, article.published_at_source) == (
         dt.datetime(2024, 7, 5, tzinfo=UTC), "text")
+
+
+@pytest.mark.parametrize("block", ["post-author", "entry-meta__authors", "Post__author"])
+def test_byline_from_a_dashed_author_block_when_nothing_else_names_anyone(block: str) -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = (f"<article><h1>Council expands bike lanes</h1><span class='{block}'>"
+            f"<a href='/people/jane'>Jane Doe</a></span><div class='entry-content'>{paragraphs}"
+            "</div><div class='comment-author'>Reader Roe</div></article>")
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+
+
+def test_a_dashed_author_block_does_not_outrank_the_byline_or_a_comment_author() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = ("<article><h1>Council expands bike lanes</h1><div class='byline'>By Jane Doe</div>"
+            f"<div class='entry-content'>{paragraphs}</div><div class='box-author'>John Roe"
+            "</div></article>")
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+    comments = (f"<article><h1>Council expands bike lanes</h1><div class='entry-content'>"
+                f"{paragraphs}</div><div class='comment-author'>Reader Roe</div></article>")
+    assert parse_article(make_page(body=comments), ARTICLE_URL).authors == []

@@ -7,6 +7,7 @@ byline element. Organisations count only when no person is named (an agency stor
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -33,6 +34,10 @@ BYLINE_XPATH = etree.XPath(
 )
 BYLINE_CLASS_TOKENS = frozenset({"byline", "author"})
 BYLINE_CLASS_PARTS = ("author-name", "article-author", "byline__name")
+# A class token that names the author as a part of a block, BEM-style or dashed
+# ("post-author", "entry-meta-author", "Post__author", "node__authors"); a comment's
+# author ("comment-author") is a reader, not the story's byline.
+BYLINE_CLASS_TOKEN_RE = re.compile(r"^(?!.*comment).*[-_]authors?$", re.IGNORECASE)
 
 
 def _is_byline(element: etree._Element) -> bool:
@@ -42,6 +47,11 @@ def _is_byline(element: etree._Element) -> bool:
     return bool(BYLINE_CLASS_TOKENS.intersection(classes.split())) or any(
         part in classes for part in BYLINE_CLASS_PARTS
     )
+
+
+def _is_author_block(element: etree._Element) -> bool:
+    return any(BYLINE_CLASS_TOKEN_RE.match(t) for t in (element.get("class") or "").split())
+
 # The <article> that holds the headline: its bylines are the story's, not those of the
 # related-story cards around it.
 HEADLINE_ARTICLE_XPATH = etree.XPath("(//h1)[1]/ancestor::article[1]")
@@ -168,13 +178,15 @@ def _meta_names(page: PageMeta) -> list[str]:
     return []
 
 
-def _markup_names(tree: etree._Element) -> list[str]:
+def _markup_names(
+    tree: etree._Element, is_byline: Callable[[etree._Element], bool] = _is_byline
+) -> list[str]:
     """Names in the byline elements of the ``<article>`` that holds the headline, else of
     the whole page."""
     names: list[str] = []
     for scope in [*HEADLINE_ARTICLE_XPATH(tree), tree]:
         for element in BYLINE_XPATH(scope):
-            if not _is_byline(element):
+            if not is_byline(element):
                 continue
             text = clean_text(element.text_content())
             if text and len(text) < 200:
@@ -200,6 +212,8 @@ def find_authors(
         candidates = list(credits) or _meta_names(page) or _markup_names(tree)
     if not candidates:
         candidates = [org for org in orgs if org]
+    if not candidates:  # dashed author blocks: the last resort, they are looser markers
+        candidates = _markup_names(tree, _is_author_block)
     names = _dedupe(candidates)
     if len(names) > 1:  # the site credited beside a person ("한국일보" and "신현주 기자")
         own = _own_names(page, outlet_name)

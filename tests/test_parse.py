@@ -1272,3 +1272,14 @@ def test_a_dashed_author_block_does_not_outrank_the_byline_or_a_comment_author()
     comments = (f"<article><h1>Council expands bike lanes</h1><div class='entry-content'>"
                 f"{paragraphs}</div><div class='comment-author'>Reader Roe</div></article>")
     assert parse_article(make_page(body=comments), ARTICLE_URL).authors == []
+
+
+@pytest.mark.parametrize(("byline", "credit"), [("By Staff Writer", "Staff Writer"),
+                                                 ("von Redaktion", "Redaktion")])
+def test_a_byline_that_credits_only_a_role_is_kept(byline: str, credit: str) -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = (f"<article><h1>Council expands bike lanes</h1><div class='byline'>{byline}</div>"
+            f"<div class='entry-content'>{paragraphs}</div></article>")
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == [credit]
+    named = body.replace(byline, f"By Jane Doe, {credit}")
+    assert parse_article(make_page(body=named), ARTICLE_URL).authors == ["Jane Doe"]

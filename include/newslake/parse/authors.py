@@ -179,10 +179,13 @@ def _meta_names(page: PageMeta) -> list[str]:
 
 
 def _markup_names(
-    tree: etree._Element, is_byline: Callable[[etree._Element], bool] = _is_byline
+    tree: etree._Element,
+    is_byline: Callable[[etree._Element], bool] = _is_byline,
+    *,
+    roles: bool = False,
 ) -> list[str]:
     """Names in the byline elements of the ``<article>`` that holds the headline, else of
-    the whole page."""
+    the whole page; with ``roles``, a role credit ("Redaktion", "Staff Writer") too."""
     names: list[str] = []
     for scope in [*HEADLINE_ARTICLE_XPATH(tree), tree]:
         for element in BYLINE_XPATH(scope):
@@ -190,7 +193,7 @@ def _markup_names(
                 continue
             text = clean_text(element.text_content())
             if text and len(text) < 200:
-                names.extend(split_names(text))
+                names.extend(split_names(text, declared=roles))
         if names:
             break
     return names
@@ -214,6 +217,8 @@ def find_authors(
         candidates = [org for org in orgs if org]
     if not candidates:  # dashed author blocks: the last resort, they are looser markers
         candidates = _markup_names(tree, _is_author_block)
+    if not candidates:  # a byline that credits only a role ("Von Redaktion") is the credit
+        candidates = _markup_names(tree, roles=True)
     names = _dedupe(candidates)
     if len(names) > 1:  # the site credited beside a person ("한국일보" and "신현주 기자")
         own = _own_names(page, outlet_name)

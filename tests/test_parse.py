@@ -1283,3 +1283,13 @@ def test_a_byline_that_credits_only_a_role_is_kept(byline: str, credit: str) -> 
     assert parse_article(make_page(body=body), ARTICLE_URL).authors == [credit]
     named = body.replace(byline, f"By Jane Doe, {credit}")
     assert parse_article(make_page(body=named), ARTICLE_URL).authors == ["Jane Doe"]
+
+
+@pytest.mark.parametrize("byline", ["Posted by Jane Doe", "Erstellt von Jane Doe",
+                                    "Veröffentlicht von Jane Doe", "Publié par Jane Doe",
+                                    "vom Jane Doe"])
+def test_a_publishing_verb_before_the_by_word_is_part_of_the_label(byline: str) -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = (f"<article><h1>Council expands bike lanes</h1><div class='byline'>{byline}</div>"
+            f"<div class='entry-content'>{paragraphs}</div></article>")
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]

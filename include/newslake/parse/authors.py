@@ -56,8 +56,10 @@ def _is_author_block(element: etree._Element) -> bool:
 # related-story cards around it.
 HEADLINE_ARTICLE_XPATH = etree.XPath("(//h1)[1]/ancestor::article[1]")
 BY_PREFIX_RE = re.compile(
-    r"^(?:(?:written|posted|reported|story|text|words)\s+)?"
-    r"(?:by|von|par|por|di|door|av|af|przez|от|автор|авторы|著者)\s*[:\-]?\s+"
+    r"^(?:(?:written|posted|published|reported|story|text|words|erstellt|geschrieben|verfasst"
+    r"|veröffentlicht|eingestellt|gepostet|publiée?|écrit|publicado|escrito|pubblicato|scritto"
+    r")\s+)?"
+    r"(?:by|von|vom|par|por|di|door|av|af|przez|от|автор|авторы|著者)\s*[:\-]?\s+"
     # "Autor: Jane Doe": the word "author" as a label, in the languages of the dev sets
     r"|^(?:authors?|autor(?:in|en|es|a)?|auteurs?|autore|autori|forfatter|författare|yazar"
     r"|tekst|texto?|testo|redakteur(?:in)?|автори?)\s*:\s*",

@@ -1293,3 +1293,11 @@ def test_a_publishing_verb_before_the_by_word_is_part_of_the_label(byline: str) 
     body = (f"<article><h1>Council expands bike lanes</h1><div class='byline'>{byline}</div>"
             f"<div class='entry-content'>{paragraphs}</div></article>")
     assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+
+
+def test_a_label_in_its_own_element_is_not_glued_to_the_name() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = ("<article><h1>Council expands bike lanes</h1><div class='byline'>"
+            "<span>Author</span><a href='/people/jane'>Jane Doe</a></div>"
+            f"<div class='entry-content'>{paragraphs}</div></article>")
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]

@@ -52,6 +52,7 @@ def _is_byline(element: etree._Element) -> bool:
 def _is_author_block(element: etree._Element) -> bool:
     return any(BYLINE_CLASS_TOKEN_RE.match(t) for t in (element.get("class") or "").split())
 
+
 # The <article> that holds the headline: its bylines are the story's, not those of the
 # related-story cards around it.
 HEADLINE_ARTICLE_XPATH = etree.XPath("(//h1)[1]/ancestor::article[1]")
@@ -62,7 +63,9 @@ BY_PREFIX_RE = re.compile(
     r"(?:by|von|vom|par|por|di|door|av|af|przez|от|автор|авторы|著者)\s*[:\-]?\s+"
     # "Autor: Jane Doe": the word "author" as a label, in the languages of the dev sets
     r"|^(?:authors?|autor(?:in|en|es|a)?|auteurs?|autore|autori|forfatter|författare|yazar"
-    r"|tekst|texto?|testo|redakteur(?:in)?|автори?)\s*:\s*",
+    r"|tekst|texto?|testo|redakteur(?:in)?|автори?)\s*:\s*"
+    # ... and without the colon when the label is in an element of its own ("Author Jane Doe")
+    r"|^(?:authors?|autor(?:in|en)?|auteurs?)\s+(?=\w)",
     re.IGNORECASE,
 )
 NAME_SEPARATOR_RE = re.compile(
@@ -193,7 +196,7 @@ def _markup_names(
         for element in BYLINE_XPATH(scope):
             if not is_byline(element):
                 continue
-            text = clean_text(element.text_content())
+            text = clean_text(" ".join(element.itertext()))
             if text and len(text) < 200:
                 names.extend(split_names(text, declared=roles))
         if names:

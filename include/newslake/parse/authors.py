@@ -183,8 +183,24 @@ def _meta_names(page: PageMeta) -> list[str]:
     return []
 
 
+class _BylineElements:
+    """The candidate byline elements of the ``<article>`` that holds the headline, and of
+    the whole page: found once (on first use), read by every markup pass."""
+
+    def __init__(self, tree: etree._Element) -> None:
+        self._tree = tree
+        self._scopes: list[list[etree._Element]] | None = None
+
+    def scopes(self) -> list[list[etree._Element]]:
+        if self._scopes is None:
+            self._scopes = [
+                BYLINE_XPATH(s) for s in [*HEADLINE_ARTICLE_XPATH(self._tree), self._tree]
+            ]
+        return self._scopes
+
+
 def _markup_names(
-    tree: etree._Element,
+    elements: _BylineElements,
     is_byline: Callable[[etree._Element], bool] = _is_byline,
     *,
     roles: bool = False,
@@ -192,8 +208,8 @@ def _markup_names(
     """Names in the byline elements of the ``<article>`` that holds the headline, else of
     the whole page; with ``roles``, a role credit ("Redaktion", "Staff Writer") too."""
     names: list[str] = []
-    for scope in [*HEADLINE_ARTICLE_XPATH(tree), tree]:
-        for element in BYLINE_XPATH(scope):
+    for scope in elements.scopes():
+        for element in scope:
             if not is_byline(element):
                 continue
             text = clean_text(" ".join(element.itertext()))
@@ -213,17 +229,18 @@ def find_authors(
     names the source that wins when it names anyone; ``auto`` (and a source that names
     no one on the page) is the generic order: JSON-LD, meta tags, byline markup."""
     credits, orgs = _names_from_ld(page.ld("author"), page)
+    elements = _BylineElements(tree)
     chosen = {"jsonld": lambda: list(credits), "meta": lambda: _meta_names(page),
-              "markup": lambda: _markup_names(tree)}.get(source)
+              "markup": lambda: _markup_names(elements)}.get(source)
     candidates = chosen() if chosen is not None else []
     if not candidates:
-        candidates = list(credits) or _meta_names(page) or _markup_names(tree)
+        candidates = list(credits) or _meta_names(page) or _markup_names(elements)
     if not candidates:
         candidates = [org for org in orgs if org]
     if not candidates:  # dashed author blocks: the last resort, they are looser markers
-        candidates = _markup_names(tree, _is_author_block)
+        candidates = _markup_names(elements, _is_author_block)
     if not candidates:  # a byline that credits only a role ("Von Redaktion") is the credit
-        candidates = _markup_names(tree, roles=True)
+        candidates = _markup_names(elements, roles=True)
     names = _dedupe(candidates)
     if len(names) > 1:  # the site credited beside a person ("한국일보" and "신현주 기자")
         own = _own_names(page, outlet_name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,40 @@ def test_a_date_class_naming_one_day_is_the_dateline() -> None:
     shown = "<p class='post-date'>22.10.2019</p>"
     html = page(shown=shown, after=f"<ul>{related}</ul><p class='post-date'>22.10.2019</p>")
     assert published(html) == (dt.date(2019, 10, 22), "text")
+
+
+# -- htmldate, the last step ------------------------------------------------------------
+
+# A page whose only date is in a Finnish block far from the headline: htmldate's own
+# patterns do not read "maaliskuuta" (March), so htmldate would hand it to dateparser.
+FINNISH_DATE_PAGE = page(after="<p>" + "Filler words. " * 40 + "</p>"
+                                   "<div>13. maaliskuuta 2024</div>")
+DATEPARSER_PROBE = """
+import sys
+from newslake.parse import parse_article
+import htmldate
+html, url = sys.argv[1], sys.argv[2]
+article = parse_article(html, url)
+print(article.published_at_source, "dateparser" in sys.modules)
+htmldate.find_date(html, original_date=True, url=url)  # as trafilatura calls it
+print("dateparser" in sys.modules)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_htmldate_runs_without_dateparser() -> None:
+    """The last step does not load dateparser (seconds of set-up a process); htmldate
+    called directly on the same page does (so this test can see it)."""
+    probe = subprocess.run(
+        [sys.executable, "-c", DATEPARSER_PROBE, FINNISH_DATE_PAGE, UNDATED_URL],
+        capture_output=True, text=True, timeout=100, check=True,
+    )
+    assert probe.stdout.split() == ["htmldate", "False", "True"]
+
+
+def test_arabic_month_names_are_read_next_to_the_headline() -> None:
+    shown = "<p>الأربعاء، 07 أكتوبر 2020 - 12:09 م</p>"
+    assert published(page(shown=shown)) == (dt.date(2020, 10, 7), "text")
 
 
 # -- a refused page keeps its date -------------------------------------------------------

@@ -23,13 +23,14 @@ source gave the time (the ``published_at_source`` column):
    and class, that names several days on the page is a list and is skipped); after step 5, the
    first date within 300 characters of the headline. Dates are read in many languages
    (English, German, French, Spanish, Italian, Portuguese, Dutch, Scandinavian, Polish,
-   Czech, Turkish, Russian, Ukrainian month names; ``d.m.yyyy``, ``d/m/yyyy``, ISO,
+   Czech, Turkish, Russian, Ukrainian, Arabic month names; ``d.m.yyyy``, ``d/m/yyyy``, ISO,
    ``yyyy年m月d日``);
 5. ``url``: the date in the URL (``/2025/03/17/``), with the time of day from the page's
    script data (``"publishedAt": …``) when that names the same day; ``script`` when only
    the script data names a time;
 6. ``htmldate``: the ``htmldate`` library's guess (a day), only when all of the above
-   found nothing: it costs several times the rest.
+   found nothing: it costs several times the rest. It runs without dateparser, its own
+   last resort, whose set-up costs seconds a process (``_without_dateparser``).
 
 A time printed without an offset is read in the outlet's time zone (UTC without an
 outlet); a date without a time is midnight there. A JSON-LD time without an offset takes
@@ -43,6 +44,7 @@ on the same day;
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import math
@@ -59,6 +61,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import htmldate
 import regex
 from dateutil import parser as dateutil_parser
+from htmldate import extractors as htmldate_extractors
 from lxml import etree
 
 from newslake.clock import utc_now
@@ -123,33 +126,34 @@ DATELINE_XPATH = etree.XPath(
 )
 # Month names (and their usual abbreviations), the case each language writes a date in
 # ("5 марта", "5. März", "5 de julio"): English, German, French, Spanish, Italian,
-# Portuguese, Dutch, Scandinavian, Polish, Czech, Turkish, Russian, Ukrainian.
+# Portuguese, Dutch, Scandinavian, Polish, Czech, Turkish, Russian, Ukrainian, Arabic (the
+# months as Egypt and the Gulf name them: "07 أكتوبر 2020").
 MONTH_NAMES = (
     "january jan januar jänner janvier janv enero ene gennaio gen janeiro januari ocak"
-    " stycznia styczeń ledna leden января январь янв січня січень",
+    " stycznia styczeń ledna leden января январь янв січня січень يناير",
     "february feb februar feber février fevrier févr fevr febrero febbraio fevereiro fev"
-    " februari şubat subat lutego luty února únor февраля февраль фев лютого лютий",
+    " februari şubat subat lutego luty února únor февраля февраль фев лютого лютий فبراير",
     "march mar märz maerz mrz mär mars marzo março marco maart marts mart marca marzec"
-    " března březen марта март березня березень",
+    " března březen марта март березня березень مارس",
     "april apr avril avr abril abr aprile apr. nisan kwietnia kwiecień dubna duben апреля"
-    " апрель апр квітня квітень",
+    " апрель апр квітня квітень أبريل إبريل ابريل",
     "may mai mayo maggio maio mei maj mayıs mayis maja května květen мая май травня"
-    " травень",
+    " травень مايو",
     "june jun juni juin junio giugno junho haziran czerwca czerwiec června červen июня"
-    " июнь червня червень",
+    " июнь червня червень يونيو يونية",
     "july jul juli juillet juil julio luglio julho temmuz lipca lipiec července červenec"
-    " июля июль липня липень",
+    " июля июль липня липень يوليو يولية",
     "august aug august août aout agosto augustus augusti ağustos agustos sierpnia sierpień"
-    " srpna srpen августа август авг серпня серпень",
+    " srpna srpen августа август авг серпня серпень أغسطس اغسطس",
     "september sep sept septembre septiembre setiembre settembre setembro set eylül eylul"
-    " września wrzesień září сентября сентябрь сен вересня вересень",
+    " września wrzesień září сентября сентябрь сен вересня вересень سبتمبر",
     "october oct oktober okt octobre octubre ottobre outubro out ekim października"
-    " październik října říjen октября октябрь окт жовтня жовтень",
+    " październik října říjen октября октябрь окт жовтня жовтень أكتوبر اكتوبر",
     "november nov novembre noviembre novembro kasım kasim listopada listopad listopadu"
-    " ноября ноябрь листопада листопад",
+    " ноября ноябрь листопада листопад نوفمبر",
     "december dec dezember dez décembre decembre déc diciembre dic dicembre dezembro"
     " desember aralık aralik grudnia grudzień prosince prosinec декабря декабрь дек"
-    " грудня грудень",
+    " грудня грудень ديسمبر",
 )
 MONTH_NUMBERS = {
     name.rstrip("."): number
@@ -615,23 +619,51 @@ def _end_of_today() -> dt.datetime:
     return utc_now().replace(tzinfo=None, hour=23, minute=59, second=59, microsecond=999999)
 
 
+@contextlib.contextmanager
+def _without_dateparser() -> Iterator[None]:
+    """htmldate with its last resort, dateparser, switched off for the ``with`` block.
+
+    htmldate sends a text segment that its own patterns cannot read to dateparser, which
+    first builds the regular expressions of every locale it tries: 1-2 s for a German
+    segment, 10 s for one no locale reads, once per process (an Airflow task is one).
+    On the pages of the three dev sets that reach htmldate it dated one page that its own
+    patterns do not (an Arabic month name, which ``MONTH_NAMES`` now reads earlier in the
+    chain). htmldate asks ``has_date_cue`` before it imports dateparser; answered "no",
+    dateparser is neither imported nor called. Scoped to our own calls (a parse worker
+    parses one page at a time; another thread's htmldate call meanwhile would also go
+    without dateparser): htmldate's ``try_date_expr`` cache keys on the latest date,
+    which ours (the end of the day) is not in htmldate's other callers (trafilatura
+    passes the day at midnight)."""
+    original = htmldate_extractors.has_date_cue
+    htmldate_extractors.has_date_cue = _no_date_cue
+    try:
+        yield
+    finally:
+        htmldate_extractors.has_date_cue = original
+
+
+def _no_date_cue(string: str, min_date: dt.datetime, max_date: dt.datetime) -> bool:
+    return False
+
+
 def _htmldate(tree: etree._Element, page_text: str, url: str, tz: dt.tzinfo
               ) -> dt.datetime | None:
     """htmldate's day for the page: its quick search of the markup first (~10 ms), its
-    extensive search of the text (~0.1-0.2 s, which is why this step comes last) only when
+    extensive search of the text (~50 ms, which is why this step comes last) only when
     that finds nothing; on the pages of dates-dev and snippets-dev that reach this step
     that is 3 in 10 fewer extensive searches and 2 more right days than the extensive
-    search alone. Given the page's text when there is one, htmldate prunes a tree of its
-    own instead of deep-copying ours."""
+    search alone. Both run without dateparser (``_without_dateparser``). Given the page's
+    text when there is one, htmldate prunes a tree of its own instead of deep-copying ours."""
     document: str | etree._Element = page_text or tree
     found = None
-    for extensive in (False, True):
-        found = htmldate.find_date(
-            document, extensive_search=extensive, original_date=True, url=url,
-            max_date=_end_of_today(),
-        )
-        if found:
-            break
+    with _without_dateparser():
+        for extensive in (False, True):
+            found = htmldate.find_date(
+                document, extensive_search=extensive, original_date=True, url=url,
+                max_date=_end_of_today(),
+            )
+            if found:
+                break
     if not found:
         return None
     try:

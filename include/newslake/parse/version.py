@@ -26,6 +26,10 @@ Rows written before these numbers meant anything (up to 2026-11-30) carry ``…@
    kept (``ParseError.published_at``); in the generic body, the standfirst that shows
    the page's description, data tables row by row, control characters removed before
    parsing, markup after ``</html>`` read.
+4. bylines: a dashed author block (``post-author``) as the last resort, a role-only
+   byline kept, a publishing verb before the by-word read as a label, byline text read
+   with a space between elements; dates: Arabic month names read, htmldate's last step
+   without dateparser.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from newslake.config import Outlet
 
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 
 GENERIC = "generic"
 STRUCTURED = "structured"

@@ -46,6 +46,7 @@ written with zstd, snappy, lz4 and no compression (bytes, write time, search tim
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import resource
@@ -54,7 +55,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -230,16 +231,17 @@ def s3_connection(storage: dict[str, str]) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def main_s3(args: argparse.Namespace) -> None:
+@contextlib.contextmanager
+def seaweed_s3(root: Path) -> Iterator[tuple[dict[str, str], str]]:
+    """SeaweedFS S3 (``tests/helpers/s3server.py``) on a data folder beside ``root``,
+    started, exported to the environment the lake's S3 code reads, and stopped and removed
+    afterwards; yields its storage settings and ``s3://<bucket>``."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from helpers.s3server import SeaweedS3
 
-    data = Path(args.root).resolve().with_name(Path(args.root).name + "-s3")
+    data = root.with_name(root.name + "-s3")
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
-    outlets = [f"o{n:04d}" for n in range(args.outlets)]
-    days = [FIRST_DAY + dt.timedelta(days=d) for d in range(args.days)]
-    one_outlet, one_day = outlets[len(outlets) // 2], days[len(days) // 2]
     try:
         with SeaweedS3(data) as server:
             storage = server.storage
@@ -247,28 +249,36 @@ def main_s3(args: argparse.Namespace) -> None:
                                "AWS_ACCESS_KEY_ID": storage["access_key_id"],
                                "AWS_SECRET_ACCESS_KEY": storage["secret_access_key"],
                                "AWS_REGION": storage["region"]})
-            root = f"s3://{server.bucket}/bench"
-            figures: dict[str, Any] = {
-                "store": "SeaweedFS S3 on loopback", "outlets": args.outlets,
-                "days": args.days, "per_day": args.per_day,
-                "build_outlet_layout_s": round(build_outlet_layout(root, outlets, days,
-                                                                     args.per_day), 1),
-            }
-            figures.update(compact_days(root, days))
-            con = s3_connection(storage)
-            outlet_name = f"{args.outlets * args.days:,} outlet-day objects"
-            corpus_name = f"{args.days} corpus day objects"
-            timed = {
-                outlet_name: time_queries(
-                    queries(f"{root}/articles/**/*.parquet", one_outlet, one_day), con, 1),
-                corpus_name: time_queries(
-                    queries(f"{root}/corpus/**/*.parquet", one_outlet, one_day), con),
-            }
-            figures["queries_s"] = timed
-            report("corpus_layout_s3", figures)
-            print(_table(timed, list(timed)))
+            yield storage, f"s3://{server.bucket}"
     finally:
         shutil.rmtree(data, ignore_errors=True)
+
+
+def main_s3(args: argparse.Namespace) -> None:
+    outlets = [f"o{n:04d}" for n in range(args.outlets)]
+    days = [FIRST_DAY + dt.timedelta(days=d) for d in range(args.days)]
+    one_outlet, one_day = outlets[len(outlets) // 2], days[len(days) // 2]
+    with seaweed_s3(Path(args.root).resolve()) as (storage, bucket):
+        root = f"{bucket}/bench"
+        figures: dict[str, Any] = {
+            "store": "SeaweedFS S3 on loopback", "outlets": args.outlets,
+            "days": args.days, "per_day": args.per_day,
+            "build_outlet_layout_s": round(build_outlet_layout(root, outlets, days,
+                                                                 args.per_day), 1),
+        }
+        figures.update(compact_days(root, days))
+        con = s3_connection(storage)
+        outlet_name = f"{args.outlets * args.days:,} outlet-day objects"
+        corpus_name = f"{args.days} corpus day objects"
+        timed = {
+            outlet_name: time_queries(
+                queries(f"{root}/articles/**/*.parquet", one_outlet, one_day), con, 1),
+            corpus_name: time_queries(
+                queries(f"{root}/corpus/**/*.parquet", one_outlet, one_day), con),
+        }
+        figures["queries_s"] = timed
+        report("corpus_layout_s3", figures)
+        print(_table(timed, list(timed)))
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> Callable[[], Any]:
@@ -484,44 +494,30 @@ def year_on_s3(args: argparse.Namespace, root: str, outlets: list[str], built: l
     compacted there; the year's queries through DuckDB's httpfs (outlet files timed once)."""
     import pyarrow.fs as pafs
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from helpers.s3server import SeaweedS3
-
-    data = Path(root).with_name(Path(root).name + "-s3")
-    shutil.rmtree(data, ignore_errors=True)
-    data.mkdir(parents=True)
-    try:
-        with SeaweedS3(data) as server:
-            storage = server.storage
-            os.environ.update({"NEWSLAKE_S3_ENDPOINT": storage["endpoint_url"],
-                               "AWS_ACCESS_KEY_ID": storage["access_key_id"],
-                               "AWS_SECRET_ACCESS_KEY": storage["secret_access_key"],
-                               "AWS_REGION": storage["region"]})
-            bucket = f"s3://{server.bucket}/bench"
-            started = time.perf_counter()
-            s3, prefix = lake.filesystem(f"{bucket}/corpus")
-            for zone in (compact.ZONE, compact.COUNTS_ZONE):
-                pafs.copy_files(f"{root}/{zone}", prefix.rsplit("/", 1)[0] + f"/{zone}",
-                                destination_filesystem=s3, use_threads=True)
-            found: dict[str, Any] = {"upload_corpus_s": round(time.perf_counter() - started, 1)}
-            started = time.perf_counter()
-            compact.build_counts(bucket)
-            found["build_counts_s"] = round(time.perf_counter() - started, 2)
-            found["build_outlet_layout_s"] = round(build_outlet_layout(
-                bucket, outlets, built, args.per_day, threads=8), 1)
-            found.update(compact_days(bucket, built))
-            con = s3_connection(storage)
-            found["queries_s"] = {
-                f"S3: {len(outlets) * len(built):,} outlet-day objects ({len(built)} days)":
-                    time_queries(year_queries(f"{bucket}/articles/**/*.parquet", one_outlet,
-                                              one_day, (built[0], built[-1])), con, 1),
-                "S3: 365 corpus day objects": time_queries(year_queries(
-                    f"{bucket}/corpus/**/*.parquet", one_outlet, one_day, june,
-                    counts=compact.counts_uri(bucket)), con),
-            }
-            return found
-    finally:
-        shutil.rmtree(data, ignore_errors=True)
+    with seaweed_s3(Path(root)) as (storage, bucket):
+        bucket = f"{bucket}/bench"
+        started = time.perf_counter()
+        s3, prefix = lake.filesystem(f"{bucket}/corpus")
+        for zone in (compact.ZONE, compact.COUNTS_ZONE):
+            pafs.copy_files(f"{root}/{zone}", prefix.rsplit("/", 1)[0] + f"/{zone}",
+                            destination_filesystem=s3, use_threads=True)
+        found: dict[str, Any] = {"upload_corpus_s": round(time.perf_counter() - started, 1)}
+        started = time.perf_counter()
+        compact.build_counts(bucket)
+        found["build_counts_s"] = round(time.perf_counter() - started, 2)
+        found["build_outlet_layout_s"] = round(build_outlet_layout(
+            bucket, outlets, built, args.per_day, threads=8), 1)
+        found.update(compact_days(bucket, built))
+        con = s3_connection(storage)
+        found["queries_s"] = {
+            f"S3: {len(outlets) * len(built):,} outlet-day objects ({len(built)} days)":
+                time_queries(year_queries(f"{bucket}/articles/**/*.parquet", one_outlet,
+                                          one_day, (built[0], built[-1])), con, 1),
+            "S3: 365 corpus day objects": time_queries(year_queries(
+                f"{bucket}/corpus/**/*.parquet", one_outlet, one_day, june,
+                counts=compact.counts_uri(bucket)), con),
+        }
+        return found
 
 
 def main_year(args: argparse.Namespace) -> None:

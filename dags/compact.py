@@ -88,7 +88,7 @@ with DAG(
         storage = lake_storage(lake)
         if not days and exists(counts_uri(lake), storage):
             return {"days": 0, "rows": 0, "articles": 0}  # nothing rebuilt, nothing to count
-        return build_counts(lake, storage)
+        return build_counts(lake, storage, [dt.date.fromisoformat(d) for d in days])
 
     days = plan()
     compact.expand(day=days) >> counts(days)  # type: ignore[arg-type]

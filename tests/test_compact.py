@@ -4,6 +4,7 @@ from the per-outlet partitions, on a local lake and on the S3 server."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,28 @@ def test_articles_per_day_from_the_counts_file_equal_a_count_of_the_corpus(
         f"SELECT date, count(*) FROM read_parquet('{lake_uri}/corpus/**/*.parquet', "
         "hive_partitioning=true) GROUP BY date ORDER BY date").fetchall()
     assert from_counts == from_corpus == [(DAY, 12), (NEXT, 10)]
+
+
+def test_the_counts_file_reads_only_the_days_that_changed(tmp_path: Any) -> None:
+    """A run's counts cost the days it rebuilt: a day whose corpus file is listed as it
+    was counted is not opened again (here it could not be read: its bytes are zeros, its
+    size and time as before), and its counts stay."""
+    lake_uri = str(tmp_path / "lake")
+    for day, count in [(DAY, 4), (NEXT, 3)]:
+        _publish(lake_uri, None, "alpha", day, _table("alpha", day, count))
+        compact.build_day(lake_uri, day, None)
+    compact.build_counts(lake_uri)
+    old_day = Path(compact.day_uri(lake_uri, DAY)) / compact.FILE
+    listed = old_day.stat()
+    old_day.write_bytes(bytes(listed.st_size))
+    os.utime(old_day, ns=(listed.st_atime_ns, listed.st_mtime_ns))
+    _publish(lake_uri, None, "alpha", NEXT, _table("alpha", NEXT, 5, run="rerun"))
+    compact.build_day(lake_uri, NEXT, None)
+    assert compact.build_counts(lake_uri, None, [NEXT]) == {
+        "days": 2, "rows": 2, "articles": 9}
+    assert compact.read_counts(lake_uri).to_pylist() == [
+        {"date": DAY, "outlet": "alpha", "articles": 4},
+        {"date": NEXT, "outlet": "alpha", "articles": 5}]
 
 
 def test_row_group_statistics_let_duckdb_prune_an_outlet_filter(tmp_path: Any) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import re
@@ -71,6 +72,8 @@ COUNTS_SCHEMA = pa.schema([
     pa.field("outlet", pa.string(), nullable=False),
     pa.field("articles", pa.int64(), nullable=False),
 ])
+# The counts file's metadata key: per day, the size and time of the corpus file it counted.
+SOURCES_KEY = "newslake.counted_from"
 _DATE_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})$")
 _OUTLET_DIR = re.compile(r"outlet=([^/]+)$")
 
@@ -270,13 +273,19 @@ def counts_uri(lake_uri: str) -> str:
     return lake.join(lake.zone_uri(lake_uri, COUNTS_ZONE), FILE)
 
 
-def corpus_days(lake_uri: str, storage: Storage = None) -> list[dt.date]:
-    """The days that have a corpus file, in order (one listing of ``corpus/``)."""
-    return sorted(
-        dt.date.fromisoformat(m.group(1))
+def _corpus_files(lake_uri: str, storage: Storage) -> dict[dt.date, str]:
+    """Each day that has a corpus file → the file's size and modification time as listed
+    (one listing of ``corpus/``): what ``build_counts`` counted it at."""
+    return {
+        dt.date.fromisoformat(m.group(1)): f"{info.size}:{info.mtime_ns}"
         for info in lake.list_files(lake.zone_uri(lake_uri, ZONE), storage)
         if info.base_name == FILE
-        and (m := _DATE_DIR.search(info.path.rstrip("/").rsplit("/", 2)[-2])))
+        and (m := _DATE_DIR.search(info.path.rstrip("/").rsplit("/", 2)[-2]))}
+
+
+def corpus_days(lake_uri: str, storage: Storage = None) -> list[dt.date]:
+    """The days that have a corpus file, in order (one listing of ``corpus/``)."""
+    return sorted(_corpus_files(lake_uri, storage))
 
 
 def _day_counts(lake_uri: str, day: dt.date, storage: Storage) -> pa.Table:
@@ -290,31 +299,54 @@ def _day_counts(lake_uri: str, day: dt.date, storage: Storage) -> pa.Table:
     }, schema=COUNTS_SCHEMA)
 
 
-def build_counts(lake_uri: str, storage: Storage = None) -> dict[str, Any]:
+def build_counts(lake_uri: str, storage: Storage = None,
+                 rebuilt: Iterable[dt.date] = ()) -> dict[str, Any]:
     """Rewrite ``corpus_counts/part-00000.parquet``: one row per day and outlet of the
-    corpus (``date``, ``outlet``, ``articles``), counted from the corpus files' ``outlet``
-    column (``READ_THREADS`` days at once), ordered by date and outlet; replaced
-    atomically. The corpus has no day → an empty file. Returns days, rows and articles."""
+    corpus (``date``, ``outlet``, ``articles``), ordered by date and outlet, replaced
+    atomically; the corpus has no day → an empty file. Returns days, rows and articles.
+
+    Only what changed is counted again (from the corpus files' ``outlet`` column,
+    ``READ_THREADS`` days at once): the ``rebuilt`` days, and every day whose corpus file
+    is new or is listed with another size or modification time than the file's metadata
+    (``SOURCES_KEY``) says it was counted at; the rows of days without a corpus file go.
+    The rest is copied from the file as it was, so a run costs the days it rebuilt, not
+    the years behind them."""
     started = time.monotonic()
-    days = corpus_days(lake_uri, storage)
+    files = _corpus_files(lake_uri, storage)
+    previous, counted_at = _read_counts(lake_uri, storage)
+    changed = set(rebuilt)
+    recount = sorted(d for d, at in files.items() if d in changed or counted_at.get(d) != at)
+    unchanged = pa.array(sorted(set(files) - set(recount)), pa.date32())
+    kept = previous.filter(pc.is_in(previous["date"], value_set=unchanged))
     with ThreadPoolExecutor(READ_THREADS) as pool:
-        tables = list(pool.map(lambda day: _day_counts(lake_uri, day, storage), days))
-    counts = pa.concat_tables(tables) if tables else COUNTS_SCHEMA.empty_table()
+        tables = list(pool.map(lambda day: _day_counts(lake_uri, day, storage), recount))
+    counts = pa.concat_tables([kept, *tables])
     counts = counts.sort_by([("date", "ascending"), ("outlet", "ascending")])
-    _publish(lake_uri, lake.zone_uri(lake_uri, COUNTS_ZONE), COUNTS_ZONE, iter([counts]),
-             COUNTS_SCHEMA, storage)
+    sources = json.dumps({d.isoformat(): at for d, at in sorted(files.items())})
+    schema = COUNTS_SCHEMA.with_metadata({SOURCES_KEY: sources})
+    _publish(lake_uri, lake.zone_uri(lake_uri, COUNTS_ZONE), COUNTS_ZONE,
+             iter([counts]), schema, storage)
     articles = int(pc.sum(counts["articles"]).as_py() or 0)
-    log.info("corpus counts: %d days, %d articles in %.1f s", len(days), articles,
-             time.monotonic() - started)
-    return {"days": len(days), "rows": counts.num_rows, "articles": articles}
+    log.info("corpus counts: %d days (%d counted again), %d articles in %.1f s", len(files),
+             len(recount), articles, time.monotonic() - started)
+    return {"days": len(files), "rows": counts.num_rows, "articles": articles}
+
+
+def _read_counts(lake_uri: str, storage: Storage) -> tuple[pa.Table, dict[dt.date, str]]:
+    """``corpus_counts/`` and, per day, the corpus file's size and time it was counted at
+    (none for a file without them: every day is counted again)."""
+    uri = counts_uri(lake_uri)
+    if not lake.exists(uri, storage):
+        return COUNTS_SCHEMA.empty_table(), {}
+    table = lake.read_parquet(uri, storage=storage)
+    sources = json.loads((table.schema.metadata or {}).get(SOURCES_KEY.encode(), b"{}"))
+    return (table.select(COUNTS_SCHEMA.names).cast(COUNTS_SCHEMA),
+            {dt.date.fromisoformat(day): at for day, at in sources.items()})
 
 
 def read_counts(lake_uri: str, storage: Storage = None) -> pa.Table:
     """``corpus_counts/`` (empty with its schema when never built)."""
-    uri = counts_uri(lake_uri)
-    if not lake.exists(uri, storage):
-        return COUNTS_SCHEMA.empty_table()
-    return lake.read_parquet(uri, storage=storage)
+    return _read_counts(lake_uri, storage)[0]
 
 
 def _remove_file(location: str, storage: Storage) -> None:

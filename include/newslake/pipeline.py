@@ -499,8 +499,9 @@ def _gate_figures(
     }
 
 
-def _revisions_uri(spec: RunSpec) -> str:
-    return lake.join(lake.partition_uri(spec.lake, lake.REVISIONS, spec.outlet.id, spec.day),
+def _history_uri(spec: RunSpec, zone: str) -> str:
+    """The day's file of a zone that only grows (``revisions/``, ``aliases/``)."""
+    return lake.join(lake.partition_uri(spec.lake, zone, spec.outlet.id, spec.day),
                      lake.PARQUET_FILE)
 
 
@@ -519,8 +520,9 @@ def _revise(
     superseded now. A renamed article (``renames``: new id → the published row) is
     compared with its published row under its old id, which a superseded row keeps."""
     revisions = ARTICLE_FILE_SCHEMA.empty_table()
-    if lake.exists(_revisions_uri(spec), spec.storage):
-        revisions = lake.read_parquet(_revisions_uri(spec), ARTICLE_FILE_SCHEMA, spec.storage)
+    published_revisions = _history_uri(spec, lake.REVISIONS)
+    if lake.exists(published_revisions, spec.storage):
+        revisions = lake.read_parquet(published_revisions, ARTICLE_FILE_SCHEMA, spec.storage)
     published = _published_articles(spec)
     if not lake.exists(published, spec.storage):
         return candidates, revisions, 0
@@ -561,11 +563,6 @@ def _revise(
             [revisions, superseded.select(ARTICLE_FILE_SCHEMA.names).cast(ARTICLE_FILE_SCHEMA)])
     revised = DayRows(table, candidates.paths, candidates.schema, candidates.storage)
     return revised, revisions, len(changed)
-
-
-def _aliases_uri(spec: RunSpec) -> str:
-    return lake.join(lake.partition_uri(spec.lake, lake.ALIASES, spec.outlet.id, spec.day),
-                     lake.PARQUET_FILE)
 
 
 def _page_ids(spec: RunSpec, parsed_paths: list[str]) -> dict[str, str | None]:
@@ -621,8 +618,9 @@ def _aliases(
     old id is an article's id again; then the ``renames`` found now. ``current``: the
     good rows' ``url`` and ``fetched_at`` by ``article_id``."""
     rows: list[dict[str, Any]] = []
-    if lake.exists(_aliases_uri(spec), spec.storage):
-        rows = lake.read_parquet(_aliases_uri(spec), ALIAS_SCHEMA, spec.storage).to_pylist()
+    published = _history_uri(spec, lake.ALIASES)
+    if lake.exists(published, spec.storage):
+        rows = lake.read_parquet(published, ALIAS_SCHEMA, spec.storage).to_pylist()
     moved = {old["article_id"]: new for new, old in renames.items()}
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -852,45 +850,31 @@ def _check_nothing_leaves(spec: RunSpec) -> None:
         )
 
 
-def _check_revisions_kept(spec: RunSpec) -> None:
-    """Raise ``ShrinkError`` when a row of the published revisions partition is not in the
-    staged one: another run (a revisit, an ingest rerun) published the day after this one
-    read it, and publishing now would drop that run's revision."""
-    published = _revisions_uri(spec)
+def _check_history_kept(spec: RunSpec, zone: str, keys: list[str],
+                        back_in_articles: bool = False) -> None:
+    """Raise ``ShrinkError`` when a row (by ``keys``) of the published ``zone`` partition
+    (``revisions/``, ``aliases/``: they only grow) is not in the staged one: another run
+    (a revisit, an ingest rerun) published the day after this one read it, and publishing
+    now would drop that run's row. ``back_in_articles``: a row whose first key is an
+    article's id again in the staged articles may go (an alias whose page went back)."""
+    published = _history_uri(spec, zone)
     if not lake.exists(published, spec.storage):
         return
-    keys = ["article_id", "revision"]
     before = lake.read_parquet(published, storage=spec.storage, columns=keys).to_pylist()
-    staged_uri = _stage(spec, "out", lake.REVISIONS, lake.PARQUET_FILE)
+    staged_uri = _stage(spec, "out", zone, lake.PARQUET_FILE)
     staged = (lake.read_parquet(staged_uri, storage=spec.storage, columns=keys).to_pylist()
               if lake.exists(staged_uri, spec.storage) else [])
-    kept = {(row["article_id"], row["revision"]) for row in staged}
-    missing = [row for row in before if (row["article_id"], row["revision"]) not in kept]
+    kept = {tuple(row.values()) for row in staged}
+    if back_in_articles:
+        kept.update((article_id,) for article_id in lake.read_parquet(
+            _stage(spec, "out", "articles", lake.PARQUET_FILE), storage=spec.storage,
+            columns=["article_id"]).column("article_id").to_pylist())
+    missing = [row for row in before if tuple(row.values()) not in kept]
     if missing:
         raise ShrinkError(
             f"{spec.outlet.id} {spec.day}: {len(missing)} of {len(before)} rows of "
-            f"revisions/ would leave it (another run published the day since this one "
+            f"{zone}/ would leave it (another run published the day since this one "
             f"validated it); nothing is published. Rerun the day.")
-
-
-def _check_aliases_kept(spec: RunSpec) -> None:
-    """Raise ``ShrinkError`` when an old id of the published aliases partition is neither
-    in the staged one nor an article's id again in the staged articles."""
-    published = _aliases_uri(spec)
-    if not lake.exists(published, spec.storage):
-        return
-    before = lake.read_parquet(published, storage=spec.storage,
-                               columns=["old_article_id"]).column("old_article_id").to_pylist()
-    kept = {row["old_article_id"] for row in _staged_aliases(spec)}
-    kept.update(lake.read_parquet(_stage(spec, "out", "articles", lake.PARQUET_FILE),
-                                  storage=spec.storage, columns=["article_id"])
-                .column("article_id").to_pylist())
-    missing = [old for old in before if old not in kept]
-    if missing:
-        raise ShrinkError(
-            f"{spec.outlet.id} {spec.day}: {len(missing)} of {len(before)} rows of aliases/ "
-            f"would leave it (another run published the day since this one validated it); "
-            f"nothing is published. Rerun the day.")
 
 
 def publish_step(spec: RunSpec, validated: Validated, raw: Sequence[RawChunk],
@@ -912,8 +896,8 @@ def publish_step(spec: RunSpec, validated: Validated, raw: Sequence[RawChunk],
     ``extra``: more figures for the manifest (a revisit's)."""
     started = time.monotonic()
     _check_nothing_leaves(spec)
-    _check_revisions_kept(spec)
-    _check_aliases_kept(spec)
+    _check_history_kept(spec, lake.REVISIONS, ["article_id", "revision"])
+    _check_history_kept(spec, lake.ALIASES, ["old_article_id"], back_in_articles=True)
     validation = _read_json(spec, validated["summary"])
     fetch_errors = _counts_under(validation["counts"], "fetch_error")
     staged_raw = _stage(spec, "out", "raw", lake.RAW_FILE)

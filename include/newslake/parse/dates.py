@@ -206,9 +206,6 @@ DATA_TIME_ATTR_XPATH = etree.XPath(
     "//@*[starts-with(name(), 'data-') and (contains(name(), 'time') or contains(name(), 'date'))]"
 )
 HIDDEN_TAGS = ("script", "style", "noscript")
-VISIBLE_TEXT_XPATH = etree.XPath(
-    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
-)
 # An ISO time with seconds in the page's source (markup or script data), offset optional.
 ISO_IN_SOURCE_RE = re.compile(
     r"(?:19|20)\d{2}-[01]\d-[0-3]\d[T ][0-2]\d:[0-5]\d:[0-5]\d(?:Z|[+-][01]\d:?[0-5]\d)?"
@@ -621,9 +618,10 @@ def _iso_times_at_second(page_text: str, second: int) -> Iterator[re.Match[str]]
 
 def _visible_text(tree: etree._Element) -> str:
     """The text nodes of the page's ``<body>`` outside ``<script>``, ``<style>`` and
-    ``<noscript>``, joined by spaces (``VISIBLE_TEXT_XPATH``'s nodes): lxml's ``itertext``
-    reads each subtree free of those elements, and only the elements above one are
-    walked here (the XPath tests every text node's ancestors: twice the time)."""
+    ``<noscript>``, joined by spaces (the nodes of ``//body//text()[not(ancestor::script
+    or ancestor::style or ancestor::noscript)]``): lxml's ``itertext`` reads each subtree
+    free of those elements, and only the elements above one are walked here (that XPath
+    tests every text node's ancestors: twice the time)."""
     parts: list[str] = []
     for body in tree.iter("body"):
         if any(above.tag in HIDDEN_TAGS or above.tag == "body" for above in body.iterancestors()):

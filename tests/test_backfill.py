@@ -287,9 +287,13 @@ def test_a_hung_or_dead_scheduler_is_restarted_and_the_backfill_completes(
         assert len(result.states) == len(list(days_between(first, last)))
 
         # The other way it went: the scheduler's loop crashed and the process exited.
+        # (Airflow's own SQLite crash, the bug this guards against, may add a restart of
+        # its own meanwhile: the killed process being replaced is what shows the restart.)
         killed: list[int] = []
+        restarts = stack.scheduler_restarts
         rerun = stack.backfill(DAG_ID, first, last, reprocess="completed", timeout=300,
                                on_progress=once(lambda pid: os.killpg(pid, signal.SIGKILL),
                                                 killed))
-        assert killed and stack.scheduler_restarts == 2
+        assert killed and stack.scheduler_restarts > restarts
+        assert killed[0] not in [c.proc.pid for c in stack.components]
         assert set(rerun.states.values()) == {"success"}, rerun.states

@@ -258,7 +258,9 @@ def test_a_hung_or_dead_scheduler_is_restarted_and_the_backfill_completes(
     the scheduler crashed its loop; the process then either waited for ever, alive,
     without a heartbeat, or exited. Here it is frozen (SIGSTOP) once a backfill has
     started, then killed in a rerun; each time the stack must notice and restart it,
-    and every run must still succeed."""
+    and every run must still succeed. Airflow's own SQLite crash, the bug this guards
+    against, may add a restart of its own meanwhile (it did in one CI run), so the
+    signalled process being replaced shows each restart, not an exact count."""
     first, last = backfill_days
     with AirflowStack(
         tmp_path / "airflow", str(tmp_path / "lake"), port=free_port(),
@@ -281,14 +283,12 @@ def test_a_hung_or_dead_scheduler_is_restarted_and_the_backfill_completes(
         result = stack.backfill(DAG_ID, first, last, timeout=300,
                                 on_progress=once(lambda pid: os.kill(pid, signal.SIGSTOP),
                                                  frozen))
-        assert frozen and stack.scheduler_restarts == 1
+        assert frozen and stack.scheduler_restarts >= 1
         assert frozen[0] not in [c.proc.pid for c in stack.components]
         assert set(result.states.values()) == {"success"}, result.states
         assert len(result.states) == len(list(days_between(first, last)))
 
         # The other way it went: the scheduler's loop crashed and the process exited.
-        # (Airflow's own SQLite crash, the bug this guards against, may add a restart of
-        # its own meanwhile: the killed process being replaced is what shows the restart.)
         killed: list[int] = []
         restarts = stack.scheduler_restarts
         rerun = stack.backfill(DAG_ID, first, last, reprocess="completed", timeout=300,

@@ -1241,6 +1241,35 @@ def test_bylines_are_read_inside_the_article_that_holds_the_headline() -> None:
     assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
 
 
+def test_a_byline_is_one_block_not_the_cards_comments_and_author_box_after_it() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = ("<h1>Council expands bike lanes</h1><div class='meta'><span class='author'>"
+            "By Jane Doe</span></div>"
+            f"<div class='entry-content'>{paragraphs}</div>"
+            "<div class='author-box'><a class='author-link'>View all posts by Jane Doe</a></div>"
+            "<ul class='related'><li><div class='card'><span class='author'>Card Writer</span>"
+            "</div></li></ul><ol class='comments'><li><span class='author'>Reader Roe</span>"
+            "</li></ol>")
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+
+
+def test_a_byline_written_an_element_a_name_keeps_every_name() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = ("<article><h1>Council expands bike lanes</h1><ul class='authors'>"
+            "<li><a class='author-name'>Jane Doe</a></li><li><a class='author-name'>John Roe"
+            f"</a></li></ul><div class='entry-content'>{paragraphs}</div></article>")
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe", "John Roe"]
+
+
+@pytest.mark.parametrize("label", ["View all posts by Jane Doe", "SHOW ALL ARTICLES OF Jane Doe",
+                                   "View my complete profile", "Alle Artikel", "Archiv anzeigen →"])
+def test_a_link_to_the_authors_page_is_not_a_name(label: str) -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = (f"<article><h1>Council expands bike lanes</h1><div class='entry-content'>{paragraphs}"
+            f"</div><footer><a class='author-link'>{label}</a></footer></article>")
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == []
+
+
 def test_title_is_the_shared_tail_of_sources_with_different_kickers() -> None:
     head = jsonld({"@type": "NewsArticle", "headline": "Bike lanes: Council expands the lanes"})
     head += '<meta property="og:title" content="City hall: Council expands the lanes">'

@@ -12,6 +12,7 @@ from typing import Any
 
 from lxml import etree
 
+from newslake.parse.body import INLINE_TAGS
 from newslake.parse.metadata import PageMeta, clean_text, ld_types
 
 AUTHOR_META_KEYS = (
@@ -90,6 +91,19 @@ DOMAIN_RE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}$", re.IGNORECASE)
 # bylines ("신현주 기자", "山田太郎記者"): the name stays, the title goes.
 CJK_ROLE_SUFFIX_RE = re.compile(r"\s*(?:선임기자|기자|특파원|논설위원|記者|记者|特派員|特派员)$")
 MAX_NAME_WORDS = 6
+# How many block-level ancestors up from the first byline element that names someone its
+# block reaches; never to these.
+BYLINE_BLOCK_LEVELS = 2
+PAGE_TAGS = frozenset({"body", "html"})
+# The label of a link to an author's page or archive, which names the author too.
+AUTHOR_PAGE_LINK_RE = re.compile(
+    r"\b(?:view|show|see|read|browse)\s+(?:all|more)\s+"
+    r"(?:posts|articles|stories|entries|contributions)\s+(?:by|of|from)\b"
+    r"|\bview\s+(?:my\s+)?(?:complete\s+|full\s+)?profile\b"
+    r"|\balle\s+(?:artikel|beiträge)\b|\bweitere\s+(?:artikel|beiträge)\b"
+    r"|\barchiv\s+anzeigen\b|\btous\s+(?:les|ses)\s+articles\b",
+    re.IGNORECASE,
+)
 DATE_LIKE_RE = re.compile(r"\d")
 PARENTHESES_RE = re.compile(r"\([^)]*\)?|\[[^\]]*\]?")
 
@@ -199,22 +213,50 @@ class _BylineElements:
         return self._scopes
 
 
+def _byline_block(element: etree._Element) -> etree._Element:
+    """The block a byline element is part of: ``BYLINE_BLOCK_LEVELS`` block-level
+    ancestors up (inline wrappers such as ``<span>`` and ``<a>`` not counted), never the
+    whole ``<body>``: it holds the other names of a byline written a block each (a
+    ``<li>`` or a ``<div>`` a name)."""
+    block = element
+    for _ in range(BYLINE_BLOCK_LEVELS):
+        parent = block.getparent()
+        while parent is not None and parent.tag in INLINE_TAGS:
+            parent = parent.getparent()
+        if parent is None or parent.tag in PAGE_TAGS:
+            break
+        block = parent
+    return block
+
+
 def _markup_names(
     elements: _BylineElements,
     is_byline: Callable[[etree._Element], bool] = _is_byline,
     *,
     roles: bool = False,
 ) -> list[str]:
-    """Names in the byline elements of the ``<article>`` that holds the headline, else of
-    the whole page; with ``roles``, a role credit ("Redaktion", "Staff Writer") too."""
+    """Names in the byline of the ``<article>`` that holds the headline, else of the whole
+    page; with ``roles``, a role credit ("Redaktion", "Staff Writer") too.
+
+    The byline is one block: the byline elements inside the block of the first one that
+    names someone (``_byline_block``); those further on are related-story cards, reader
+    comments or an author box. A link to the author's page ("View all posts by …") is
+    not a byline."""
     names: list[str] = []
     for scope in elements.scopes():
+        block: etree._Element | None = None
         for element in scope:
             if not is_byline(element):
                 continue
+            if block is not None and not any(a is block for a in element.iterancestors()):
+                continue
             text = clean_text(" ".join(element.itertext()))
-            if text and len(text) < 200:
-                names.extend(split_names(text, declared=roles))
+            if not text or len(text) >= 200 or AUTHOR_PAGE_LINK_RE.search(text):
+                continue
+            found = split_names(text, declared=roles)
+            if found and block is None:
+                block = _byline_block(element)
+            names.extend(found)
         if names:
             break
     return names

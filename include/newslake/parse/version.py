@@ -30,6 +30,9 @@ Rows written before these numbers meant anything (up to 2026-11-30) carry ``…@
    byline kept, a publishing verb before the by-word read as a label, byline text read
    with a space between elements; dates: Arabic month names read, htmldate's last step
    without dateparser.
+5. bylines: one block (the byline elements near the first one that names someone, not
+   the related-story cards, comments or author box further on); a link to the author's
+   page ("View all posts by …") is not a name.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from newslake.config import Outlet
 
-PARSER_VERSION = 4
+PARSER_VERSION = 5
 
 GENERIC = "generic"
 STRUCTURED = "structured"

@@ -1270,6 +1270,26 @@ def test_a_link_to_the_authors_page_is_not_a_name(label: str) -> None:
     assert parse_article(make_page(body=body), ARTICLE_URL).authors == []
 
 
+@pytest.mark.parametrize("byline", [
+    "<p>By Jane Doe</p>",
+    "<div><span>Von</span> <a href='/jane'>Jane Doe</a> <time>Donnerstag, 2. Mai</time></div>",
+    "<p><i>par Jane Doe</i></p>",
+])
+def test_an_unmarked_byline_just_after_the_headline(byline: str) -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = (f"<main><h1>Council expands bike lanes</h1>{byline}"
+            f"<div class='entry-content'>{paragraphs}</div></main>")
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+
+
+def test_a_by_sentence_in_the_text_is_not_a_byline() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    body = ("<main><h1>Council expands bike lanes</h1><div class='entry-content'>"
+            f"{paragraphs}<p>By the end of the year the lanes will be open.</p>"
+            "<p>by jane doe</p></div></main>")
+    assert parse_article(make_page(body=body), ARTICLE_URL).authors == []
+
+
 def test_title_is_the_shared_tail_of_sources_with_different_kickers() -> None:
     head = jsonld({"@type": "NewsArticle", "headline": "Bike lanes: Council expands the lanes"})
     head += '<meta property="og:title" content="City hall: Council expands the lanes">'

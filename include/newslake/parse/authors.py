@@ -91,6 +91,15 @@ DOMAIN_RE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}$", re.IGNORECASE)
 # bylines ("신현주 기자", "山田太郎記者"): the name stays, the title goes.
 CJK_ROLE_SUFFIX_RE = re.compile(r"\s*(?:선임기자|기자|특파원|논설위원|記者|记者|特派員|特派员)$")
 MAX_NAME_WORDS = 6
+# An unmarked byline ("By Jane Doe" in a <p> or <span> of no byline class): looked for in
+# the elements that follow the first headline, short, a by-word first, names of 2-4
+# capitalised words.
+HEADLINE_BYLINE_REACH = 30
+HEADLINE_FOLLOWERS_XPATH = etree.XPath(
+    f"(//h1)[1]/following::*[position() <= {HEADLINE_BYLINE_REACH}]")
+UNMARKED_BYLINE_CHARS = 80
+UNMARKED_BY_RE = re.compile(r"^(?:by|von|par|por|door|di|av|af)\s+(?=\w)", re.IGNORECASE)
+MAX_UNMARKED_NAME_WORDS = 4
 # How many block-level ancestors up from the first byline element that names someone its
 # block reaches; never to these.
 BYLINE_BLOCK_LEVELS = 2
@@ -262,6 +271,39 @@ def _markup_names(
     return names
 
 
+def _looks_like_name(text: str) -> bool:
+    words = text.split()
+    return 2 <= len(words) <= MAX_UNMARKED_NAME_WORDS and all(w[:1].isupper() for w in words)
+
+
+def _unmarked_byline(element: etree._Element) -> bool:
+    text = clean_text(" ".join(element.itertext()))
+    return bool(text) and len(text) <= UNMARKED_BYLINE_CHARS and bool(UNMARKED_BY_RE.match(text))
+
+
+def _headline_byline(tree: etree._Element) -> list[str]:
+    """The names of an unmarked byline: the innermost short element, among the
+    ``HEADLINE_BYLINE_REACH`` after the first ``<h1>``, whose text is a by-word and a name
+    ("By Jane Doe", "von Jane Doe"); its child elements' texts are the names when they
+    look like names ("<span>By</span> <a>Jane Doe</a> <time>Thursday</time>")."""
+    found: etree._Element | None = None
+    for element in HEADLINE_FOLLOWERS_XPATH(tree):
+        inside = found is not None and any(a is found for a in element.iterancestors())
+        if found is not None and not inside:
+            break
+        if _unmarked_byline(element):
+            found = element
+    if found is None:
+        return []
+    inner = [clean_text(" ".join(child.itertext())) for child in found
+             if isinstance(child.tag, str)]
+    names = [n for text in inner for n in split_names(text) if _looks_like_name(n)]
+    if not names:
+        whole = clean_text(" ".join(found.itertext()))
+        names = [n for n in split_names(whole) if _looks_like_name(n)]
+    return names
+
+
 def find_authors(
     page: PageMeta, tree: etree._Element, outlet_name: str | None = None, source: str = "auto"
 ) -> list[str]:
@@ -281,6 +323,8 @@ def find_authors(
         candidates = [org for org in orgs if org]
     if not candidates:  # dashed author blocks: the last resort, they are looser markers
         candidates = _markup_names(elements, _is_author_block)
+    if not candidates:  # no byline markup: "By Jane Doe" in an element after the headline
+        candidates = _headline_byline(tree)
     if not candidates:  # a byline that credits only a role ("Von Redaktion") is the credit
         candidates = _markup_names(elements, roles=True)
     names = _dedupe(candidates)

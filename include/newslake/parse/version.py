@@ -32,7 +32,8 @@ Rows written before these numbers meant anything (up to 2026-11-30) carry ``…@
    without dateparser.
 5. bylines: one block (the byline elements near the first one that names someone, not
    the related-story cards, comments or author box further on); a link to the author's
-   page ("View all posts by …") is not a name.
+   page ("View all posts by …") is not a name; with no byline markup, "By Jane Doe"
+   alone in an element just after the headline.
 """
 
 from __future__ import annotations

@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import py3langid
 import pytest
 
 from newslake.config import Outlet, parse_outlet
 from newslake.errors import ParseError
-from newslake.parse import parse_article
+from newslake.parse import language, parse_article
 from newslake.parse.css import css_to_xpath
 from newslake.parse.decode import decode_html
 from newslake.parse.language import declared_language
@@ -695,6 +696,48 @@ def test_declared_language_normalises_codes() -> None:
     assert declared_language(PageMeta(meta={"og:locale": ["de_DE"]})) == "de"
     assert declared_language(PageMeta()) is None
 
+
+
+LANGUAGE_SAMPLES = (
+    "Das ist ein kurzer deutscher Satz über das Wetter in Berlin und Hamburg.",
+    "Уряд представив проєкт плану відновлення енергетичної системи країни.",
+    "The minister said the grid would be rebuilt in the cities first.",
+)
+
+
+def test_cached_language_model_classifies_as_py3langid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unpacked model is cached for the next process, and the classifier read from the
+    cache gives py3langid's own answers, scores included."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    language._identifier.cache_clear()
+    try:
+        unpacked = language._identifier()  # unpacks the model and writes the cache
+        assert language.cache_path().is_file()
+        assert language.cache_path().parent == tmp_path / "newslake"
+        language._identifier.cache_clear()
+        cached = language._identifier()  # read from the cache
+        assert cached is not unpacked
+        for text in LANGUAGE_SAMPLES:
+            assert cached.classify(text) == py3langid.classify(text) == unpacked.classify(text)
+    finally:
+        language._identifier.cache_clear()
+
+
+def test_language_model_loads_where_the_cache_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_directory))
+    language._identifier.cache_clear()
+    try:
+        identifier = language._identifier()
+        assert [identifier.classify(text)[0] for text in LANGUAGE_SAMPLES] == ["de", "uk", "en"]
+        assert "not cached" in caplog.text
+    finally:
+        language._identifier.cache_clear()
 
 # -- pages that are not articles ------------------------------------------------------------
 

@@ -43,7 +43,7 @@ SOFT_404_RE = re.compile(
     re.IGNORECASE,
 )
 ARTICLE_MARKUP_XPATH = etree.XPath(
-    "//*[@itemprop='articleBody'] | (//h1)[1][ancestor::article]"
+    "/descendant::*[@itemprop][@itemprop='articleBody'] | (/descendant::h1)[1][ancestor::article]"
 )
 SLUG_SPLIT_RE = re.compile(r"[-_+]+|%20")
 MIN_SLUG_WORDS = 4

@@ -30,7 +30,7 @@ AUTHOR_META_KEYS = (
 # substring of the attribute only (a token test with concat/normalize-space on every
 # element of the page cost 3% of parse time); ``_is_byline`` then checks tokens.
 BYLINE_XPATH = etree.XPath(
-    ".//*[@rel='author' or @itemprop='author'"
+    "descendant::*[@rel='author' or @itemprop='author'"
     " or contains(@class, 'byline') or contains(@class, 'author')]"
 )
 BYLINE_CLASS_TOKENS = frozenset({"byline", "author"})
@@ -56,7 +56,7 @@ def _is_author_block(element: etree._Element) -> bool:
 
 # The <article> that holds the headline: its bylines are the story's, not those of the
 # related-story cards around it.
-HEADLINE_ARTICLE_XPATH = etree.XPath("(//h1)[1]/ancestor::article[1]")
+HEADLINE_ARTICLE_XPATH = etree.XPath("(/descendant::h1)[1]/ancestor::article[1]")
 BY_PREFIX_RE = re.compile(
     r"^(?:(?:written|posted|published|reported|story|text|words|erstellt|geschrieben|verfasst"
     r"|veröffentlicht|eingestellt|gepostet|publiée?|écrit|publicado|escrito|pubblicato|scritto"
@@ -96,7 +96,7 @@ MAX_NAME_WORDS = 6
 # capitalised words.
 HEADLINE_BYLINE_REACH = 30
 HEADLINE_FOLLOWERS_XPATH = etree.XPath(
-    f"(//h1)[1]/following::*[position() <= {HEADLINE_BYLINE_REACH}]")
+    f"(/descendant::h1)[1]/following::*[position() <= {HEADLINE_BYLINE_REACH}]")
 UNMARKED_BYLINE_CHARS = 80
 UNMARKED_BY_RE = re.compile(r"^(?:by|von|par|por|door|di|av|af)\s+(?=\w)", re.IGNORECASE)
 MAX_UNMARKED_NAME_WORDS = 4

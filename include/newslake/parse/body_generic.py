@@ -70,7 +70,7 @@ WRAPPER_TAGS = (
 )
 # Tables that hold paragraphs lay out a page (old CMSs); they are not data tables, and
 # trafilatura without tables would drop the article inside them.
-LAYOUT_TABLE_XPATH = etree.XPath("//table[.//p]")
+LAYOUT_TABLE_XPATH = etree.XPath("/descendant::table[descendant::p]")
 LAYOUT_TABLE_PARTS = ("table", "thead", "tbody", "tfoot", "tr", "td", "th")
 # trafilatura's options for its two passes, built once (its constructor reads a dozen
 # values from its ConfigParser: 2.4 s of a 295 s profile of the dev sets) and copied for
@@ -86,7 +86,7 @@ BALANCED_OPTIONS = Extractor(
     images=False, with_metadata=False,
 )
 TRAFILATURA_BLOCK_TAGS = frozenset({"p", "head", "quote", "code", "item", "row"})
-LINK_XPATH = etree.XPath("//a")
+LINK_XPATH = etree.XPath("/descendant::a")
 # Precision mode sometimes keeps only a teaser of pages whose text is split over several
 # containers (Reuters, ZDF): a result this short (non-space characters) that holds less
 # than this share of the page's unlinked text is retried in balanced mode with fallbacks.

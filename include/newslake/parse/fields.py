@@ -39,23 +39,24 @@ TAG_META_KEYS = ("article:tag", "news_keywords", "parsely-tags", "keywords")
 DESCRIPTION_META_KEYS = ("description", "og:description", "twitter:description")
 IMAGE_META_KEYS = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
 REL_TAG_XPATH = etree.XPath(
-    "//a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ')"
+    "/descendant::a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ')"
     " and not(contains(@rel, 'category'))]"
 )
 # The last link of a breadcrumb trail ("Home » Economy") is the section.
 # (The first matching class attribute's element: attribute values are cheaper to test
 # than every element.)
 BREADCRUMB_LINKS_XPATH = etree.XPath(
-    "(//@class[contains(., 'breadcrumb') or contains(., 'crumbs') or . = 'path'])[1]/..//a"
+    "(/descendant::*/@class[contains(., 'breadcrumb') or contains(., 'crumbs') or . = 'path'])[1]"
+    "/../descendant::a"
 )
 TAG_SPLIT_RE = re.compile(r"\s*[,;]\s*")
 # class names that mark locked text: the token "paywall", or these anywhere in the class.
 PAYWALL_CLASS_PARTS = ("paywalled", "subscriber-only", "article-locked", "premium-content")
 # Attribute values only (cheaper than testing every element); refined in Python.
 PAYWALL_ATTRS_XPATH = etree.XPath(
-    "//@class[contains(., 'paywall') or contains(., 'subscriber-only')"
+    "/descendant::*/@class[contains(., 'paywall') or contains(., 'subscriber-only')"
     " or contains(., 'article-locked') or contains(., 'premium-content')]"
-    " | //@data-paywall[. = 'true']"
+    " | /descendant::*/@data-paywall[. = 'true']"
 )
 # Substring tests on the page source before the whole-tree XPath runs: every marker above
 # contains one of these (plain ``in`` on a 300 kB page is ~50 µs, a regex or .lower() ~2 ms).

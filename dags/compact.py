@@ -77,9 +77,10 @@ with DAG(
         manifest = build_day(lake, dt.date.fromisoformat(day), lake_storage(lake))
         return {"date": day, "rows": manifest["rows"], "outlets": manifest["outlets"]}
 
-    # After the days, whatever became of them (all_done): the counts follow the corpus
-    # files as they are, a failed day's old file included.
-    @task(multiple_outputs=False, trigger_rule="all_done")
+    # After the days, whatever became of them: the counts follow the corpus files as they
+    # are, a failed day's old file included. Not when the plan failed (no day list: the
+    # failed plan is the run's one error, not a second one here).
+    @task(multiple_outputs=False, trigger_rule="all_done_min_one_success")
     def counts(days: list[str]) -> dict[str, int]:
         from newslake.compact import build_counts, counts_uri
         from newslake.lake import exists

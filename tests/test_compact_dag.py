@@ -88,3 +88,18 @@ def test_compaction_on_s3_through_airflow(
         {"date": first, "outlet": "beta", "articles": 3},
         {"date": second, "outlet": "alpha", "articles": 3},
         {"date": second, "outlet": "beta", "articles": 5}]
+
+
+def test_a_failed_plan_fails_the_run_once_and_counts_nothing(
+    airflow_db: Path, monkeypatch: pytest.MonkeyPatch, lake: str
+) -> None:
+    monkeypatch.setenv("AIRFLOW_VAR_NEWSLAKE_LAKE", "ftp://example.invalid/lake")
+    monkeypatch.setenv("NEWSLAKE_LAKE", "ftp://example.invalid/lake")
+    dag = load_dag("compact_corpus")
+    dag.get_task("plan").retries = 0  # a lake that cannot be is not worth a retry here
+    dag_run = dag.test()
+    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    assert str(dag_run.state) == "failed"
+    assert states["plan"] == "failed"
+    assert states["counts"] in {"upstream_failed", "skipped"}, states
+    assert not Path(compact.counts_uri(lake)).exists()

@@ -48,6 +48,7 @@ PARAGRAPHS = (
     "Construction is expected to begin in the spring and to finish before the end of the "
     "year, according to the city's transportation department.",
 )
+PARAGRAPHS_HTML = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
 
 
 def tampafp_outlet() -> Outlet:
@@ -123,6 +124,11 @@ def make_page(
 
 
 ARTICLE_URL = "https://daily.example.com/2024/05/01/council-bike-lanes/"
+
+
+def _authors(body: str) -> list[str]:
+    """The authors ``parse_article`` finds on ``make_page`` with ``body``."""
+    return parse_article(make_page(body=body), ARTICLE_URL).authors
 
 
 def jsonld(obj: dict[str, Any]) -> str:
@@ -305,14 +311,13 @@ def test_authors_from_meta_without_site_name_and_cjk_titles(
 
 
 def test_authors_from_byline_element_without_email() -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = (
         "<article><h1>Council expands bike lanes</h1>"
         "<div class='byline'>By <a href='/author/sam'>Sam Carter</a> "
         "(sam.carter@daily.example.com)</div>"
-        f"<div class='entry-content'>{paragraphs}</div></article>"
+        f"<div class='entry-content'>{PARAGRAPHS_HTML}</div></article>"
     )
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Sam Carter"]
+    assert _authors(body) == ["Sam Carter"]
 
 
 def test_outlet_only_byline_is_kept() -> None:
@@ -355,7 +360,7 @@ def test_byline_without_newsroom_abbreviations_and_site_domain() -> None:
         "<div class='byline'>red, Example.at/Agenturen</div>"
         f"<div class='entry-content'>{''.join(f'<p>{p}</p>' for p in PARAGRAPHS)}</div></article>"
     )
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Example.at"]
+    assert _authors(body) == ["Example.at"]
     head = '<meta name="author" content="Ingrid Berg og Tone Lie, example.no">'
     assert parse_article(make_page(head), ARTICLE_URL).authors == ["Ingrid Berg", "Tone Lie"]
 
@@ -391,11 +396,10 @@ def test_local_time_without_offset_is_read_in_outlet_timezone() -> None:
 
 
 def test_published_at_from_time_element() -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = (
         "<article><h1>Council expands bike lanes</h1>"
         "<time datetime='2024-01-15T09:30:00-05:00'>January 15, 2024</time>"
-        f"<div class='entry-content'>{paragraphs}</div></article>"
+        f"<div class='entry-content'>{PARAGRAPHS_HTML}</div></article>"
     )
     article = parse_article(make_page(body=body, published=None), "https://daily.example.com/x")
     assert article.published_at == dt.datetime(2024, 1, 15, 14, 30, tzinfo=UTC)
@@ -408,11 +412,10 @@ def test_published_at_from_pubdate_meta() -> None:
 
 
 def test_published_at_from_visible_dateline_in_outlet_timezone() -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = (
         "<article><h1>Council expands bike lanes</h1>"
         "<span class='post-date'>Posted March 3, 2024 at 4:05 pm</span>"
-        f"<div class='entry-content'>{paragraphs}</div></article>"
+        f"<div class='entry-content'>{PARAGRAPHS_HTML}</div></article>"
     )
     page = make_page(body=body, published=None)
     article = parse_article(page, "https://daily.example.com/x", simple_outlet("America/Chicago"))
@@ -989,8 +992,7 @@ def test_a_second_top_level_html_element_is_no_crash() -> None:
 def test_a_control_character_in_the_text_does_not_lose_the_article() -> None:
     # lxml's HTML parser keeps a raw BEL (a footnote marker pasted from a word processor);
     # trafilatura then threw the whole text away: the page was refused as empty_body.
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
-    page = make_page(body=f"<article><h1>Council expands bike lanes</h1>{paragraphs}"
+    page = make_page(body=f"<article><h1>Council expands bike lanes</h1>{PARAGRAPHS_HTML}"
                      "<p>Source\x07 (2020):\x07 city report.</p></article>")
     article = parse_article(page, ARTICLE_URL)
     assert article.body == FULL_BODY + "\n\nSource (2020): city report."
@@ -1003,8 +1005,7 @@ def test_a_control_character_in_the_text_does_not_lose_the_article() -> None:
 def test_other_characters_xml_forbids_are_removed_too(marker: str) -> None:
     # The page goes to lxml as UTF-8 bytes; these are not C0 bytes in UTF-8 (or, the lone
     # surrogate, cannot be encoded at all) and take the regular-expression path.
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
-    page = make_page(body=f"<article><h1>Council expands bike lanes</h1>{paragraphs}"
+    page = make_page(body=f"<article><h1>Council expands bike lanes</h1>{PARAGRAPHS_HTML}"
                      f"<p>Source{marker} (2020): city report.</p></article>")
     article = parse_article(page, ARTICLE_URL)
     assert article.body == FULL_BODY + "\n\nSource (2020): city report."
@@ -1013,8 +1014,7 @@ def test_other_characters_xml_forbids_are_removed_too(marker: str) -> None:
 def test_decoded_text_is_read_as_decoded_whatever_its_meta_charset_says() -> None:
     # The decoded page reaches lxml as UTF-8 bytes: a <meta charset> naming another
     # encoding must not make it read them again as that encoding.
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
-    page = make_page(body=f"<article><h1>Council expands bike lanes</h1>{paragraphs}"
+    page = make_page(body=f"<article><h1>Council expands bike lanes</h1>{PARAGRAPHS_HTML}"
                      "<p>Straße, café, Київ, 東京.</p></article>")
     page = page.replace("<head>", '<head><meta charset="iso-8859-1">', 1)
     assert '<meta charset="iso-8859-1">' in page
@@ -1025,11 +1025,10 @@ def test_decoded_text_is_read_as_decoded_whatever_its_meta_charset_says() -> Non
 def test_a_data_table_in_the_article_is_part_of_its_text() -> None:
     # A table of figures in the article (prices, results) is read row by row, its cells'
     # text joined; trafilatura without tables dropped it.
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     table = ("<table><tr><th>Corridor</th><th>Length (km)</th></tr>"
              "<tr><td>Main Street</td><td>2.4</td></tr><tr><td>River Road</td><td>1.1</td></tr>"
              "</table>")
-    body = f"<article><h1>Council expands bike lanes</h1>{paragraphs}{table}</article>"
+    body = f"<article><h1>Council expands bike lanes</h1>{PARAGRAPHS_HTML}{table}</article>"
     article = parse_article(make_page(body=body), ARTICLE_URL)
     assert article.body == FULL_BODY + (
         "\n\nCorridor Length (km)\n\nMain Street 2.4\n\nRiver Road 1.1")
@@ -1075,10 +1074,9 @@ def test_the_description_is_no_standfirst_unless_a_block_of_its_own_shows_it(
 def test_markup_after_the_closing_html_is_read_as_part_of_the_body() -> None:
     # Browsers put what follows </html> into the <body>; lxml makes it a second top-level
     # <html> that no reader of the tree sees. Here the whole article is out there.
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     page = make_page(body="<div class='ad'></div>").replace(
         "</body></html>", "</body></html><!-- generated 0.2 s -->"
-        f"<article><h1>Council expands bike lanes</h1><div>{paragraphs}</div></article>")
+        f"<article><h1>Council expands bike lanes</h1><div>{PARAGRAPHS_HTML}</div></article>")
     article = parse_article(page, ARTICLE_URL)
     assert (article.parser, article.body) == (GENERIC_PARSER, FULL_BODY)
 
@@ -1093,8 +1091,7 @@ def test_markup_after_the_closing_html_is_read_as_part_of_the_body() -> None:
     ids=["control character in a value", "control character in a name", "braces in a name"],
 )
 def test_attributes_lxml_cannot_set_on_a_hollowed_container(aside: str) -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
-    body = f"{aside}<article><h1>Council expands bike lanes</h1>{paragraphs}</article>"
+    body = f"{aside}<article><h1>Council expands bike lanes</h1>{PARAGRAPHS_HTML}</article>"
     assert parse_article(make_page(body=body), ARTICLE_URL).body == FULL_BODY
 
 
@@ -1124,9 +1121,8 @@ def test_jsonld_dates_that_are_no_dates_give_way_to_the_url(value: str) -> None:
 
 
 def _dated_page(dateline: str = "", head: str = "", lang: str = "de") -> str:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = (f"<article><h1>Council expands bike lanes</h1>{dateline}"
-            f"<div class='entry-content'>{paragraphs}</div></article>")
+            f"<div class='entry-content'>{PARAGRAPHS_HTML}</div></article>")
     return make_page(head, body=body, published=None, lang=lang)
 
 
@@ -1269,48 +1265,44 @@ def test_authors_from_a_nested_jsonld_author_list() -> None:
                                     "Veröffentlicht von Jane Doe", "Publié par Jane Doe",
                                     "vom Jane Doe"])
 def test_byline_labels_in_other_languages_are_not_names(byline: str) -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = (f"<article><h1>Council expands bike lanes</h1><div class='byline'>{byline}</div>"
-            f"<div class='entry-content'>{paragraphs}</div></article>")
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+            f"<div class='entry-content'>{PARAGRAPHS_HTML}</div></article>")
+    assert _authors(body) == ["Jane Doe"]
 
 
 def test_bylines_are_read_inside_the_article_that_holds_the_headline() -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = ("<aside><article><h2>Other story</h2><div class='byline'>By Card Writer</div>"
             "</article></aside><article><h1>Council expands bike lanes</h1>"
-            f"<div class='byline'>By Jane Doe</div><div class='entry-content'>{paragraphs}"
+            f"<div class='byline'>By Jane Doe</div><div class='entry-content'>{PARAGRAPHS_HTML}"
             "</div></article>")
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+    assert _authors(body) == ["Jane Doe"]
 
 
 def test_a_byline_is_one_block_not_the_cards_comments_and_author_box_after_it() -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = ("<h1>Council expands bike lanes</h1><div class='meta'><span class='author'>"
             "By Jane Doe</span></div>"
-            f"<div class='entry-content'>{paragraphs}</div>"
+            f"<div class='entry-content'>{PARAGRAPHS_HTML}</div>"
             "<div class='author-box'><a class='author-link'>View all posts by Jane Doe</a></div>"
             "<ul class='related'><li><div class='card'><span class='author'>Card Writer</span>"
             "</div></li></ul><ol class='comments'><li><span class='author'>Reader Roe</span>"
             "</li></ol>")
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+    assert _authors(body) == ["Jane Doe"]
 
 
 def test_a_byline_written_an_element_a_name_keeps_every_name() -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = ("<article><h1>Council expands bike lanes</h1><ul class='authors'>"
             "<li><a class='author-name'>Jane Doe</a></li><li><a class='author-name'>John Roe"
-            f"</a></li></ul><div class='entry-content'>{paragraphs}</div></article>")
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe", "John Roe"]
+            f"</a></li></ul><div class='entry-content'>{PARAGRAPHS_HTML}</div></article>")
+    assert _authors(body) == ["Jane Doe", "John Roe"]
 
 
 @pytest.mark.parametrize("label", ["View all posts by Jane Doe", "SHOW ALL ARTICLES OF Jane Doe",
                                    "View my complete profile", "Alle Artikel", "Archiv anzeigen →"])
 def test_a_link_to_the_authors_page_is_not_a_name(label: str) -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
-    body = (f"<article><h1>Council expands bike lanes</h1><div class='entry-content'>{paragraphs}"
-            f"</div><footer><a class='author-link'>{label}</a></footer></article>")
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == []
+    body = (f"<article><h1>Council expands bike lanes</h1><div class='entry-content'>"
+            f"{PARAGRAPHS_HTML}</div><footer><a class='author-link'>{label}</a></footer>"
+            "</article>")
+    assert _authors(body) == []
 
 
 @pytest.mark.parametrize("byline", [
@@ -1319,18 +1311,16 @@ def test_a_link_to_the_authors_page_is_not_a_name(label: str) -> None:
     "<p><i>par Jane Doe</i></p>",
 ])
 def test_an_unmarked_byline_just_after_the_headline(byline: str) -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = (f"<main><h1>Council expands bike lanes</h1>{byline}"
-            f"<div class='entry-content'>{paragraphs}</div></main>")
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+            f"<div class='entry-content'>{PARAGRAPHS_HTML}</div></main>")
+    assert _authors(body) == ["Jane Doe"]
 
 
 def test_a_by_sentence_in_the_text_is_not_a_byline() -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = ("<main><h1>Council expands bike lanes</h1><div class='entry-content'>"
-            f"{paragraphs}<p>By the end of the year the lanes will be open.</p>"
+            f"{PARAGRAPHS_HTML}<p>By the end of the year the lanes will be open.</p>"
             "<p>by jane doe</p></div></main>")
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == []
+    assert _authors(body) == []
 
 
 def test_title_is_the_shared_tail_of_sources_with_different_kickers() -> None:
@@ -1352,38 +1342,34 @@ def test_time_elements_naming_several_days_are_a_list_not_the_date() -> None:
 
 @pytest.mark.parametrize("block", ["post-author", "entry-meta__authors", "Post__author"])
 def test_byline_from_a_dashed_author_block_when_nothing_else_names_anyone(block: str) -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = (f"<article><h1>Council expands bike lanes</h1><span class='{block}'>"
-            f"<a href='/people/jane'>Jane Doe</a></span><div class='entry-content'>{paragraphs}"
-            "</div><div class='comment-author'>Reader Roe</div></article>")
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+            f"<a href='/people/jane'>Jane Doe</a></span><div class='entry-content'>"
+            f"{PARAGRAPHS_HTML}</div><div class='comment-author'>Reader Roe</div></article>")
+    assert _authors(body) == ["Jane Doe"]
 
 
 def test_a_dashed_author_block_does_not_outrank_the_byline_or_a_comment_author() -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = ("<article><h1>Council expands bike lanes</h1><div class='byline'>By Jane Doe</div>"
-            f"<div class='entry-content'>{paragraphs}</div><div class='box-author'>John Roe"
+            f"<div class='entry-content'>{PARAGRAPHS_HTML}</div><div class='box-author'>John Roe"
             "</div></article>")
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+    assert _authors(body) == ["Jane Doe"]
     comments = (f"<article><h1>Council expands bike lanes</h1><div class='entry-content'>"
-                f"{paragraphs}</div><div class='comment-author'>Reader Roe</div></article>")
+                f"{PARAGRAPHS_HTML}</div><div class='comment-author'>Reader Roe</div></article>")
     assert parse_article(make_page(body=comments), ARTICLE_URL).authors == []
 
 
 @pytest.mark.parametrize(("byline", "credit"), [("By Staff Writer", "Staff Writer"),
                                                  ("von Redaktion", "Redaktion")])
 def test_a_byline_that_credits_only_a_role_is_kept(byline: str, credit: str) -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = (f"<article><h1>Council expands bike lanes</h1><div class='byline'>{byline}</div>"
-            f"<div class='entry-content'>{paragraphs}</div></article>")
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == [credit]
+            f"<div class='entry-content'>{PARAGRAPHS_HTML}</div></article>")
+    assert _authors(body) == [credit]
     named = body.replace(byline, f"By Jane Doe, {credit}")
     assert parse_article(make_page(body=named), ARTICLE_URL).authors == ["Jane Doe"]
 
 
 def test_a_label_in_its_own_element_is_not_glued_to_the_name() -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     body = ("<article><h1>Council expands bike lanes</h1><div class='byline'>"
             "<span>Author</span><a href='/people/jane'>Jane Doe</a></div>"
-            f"<div class='entry-content'>{paragraphs}</div></article>")
-    assert parse_article(make_page(body=body), ARTICLE_URL).authors == ["Jane Doe"]
+            f"<div class='entry-content'>{PARAGRAPHS_HTML}</div></article>")
+    assert _authors(body) == ["Jane Doe"]

@@ -113,8 +113,8 @@ def make_page(
     if published is not None:
         head = f'<meta property="article:published_time" content="{published}">' + head
     if body is None:
-        paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
-        body = f"<article><h1>{title}</h1><div class='entry-content'>{paragraphs}</div></article>"
+        body = (f"<article><h1>{title}</h1>"
+                f"<div class='entry-content'>{PARAGRAPHS_HTML}</div></article>")
     return (
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
         f"<title>{title} - The Daily Example</title>{head}</head>"
@@ -249,7 +249,7 @@ def test_title_keeps_a_dash_that_is_part_of_the_headline() -> None:
 def test_title_falls_back_to_h1_then_title_tag() -> None:
     article = parse_article(make_page(), ARTICLE_URL)
     assert article.title == "Council expands bike lanes"  # <h1>
-    body = "<div class='entry-content'>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</div>"
+    body = f"<div class='entry-content'>{PARAGRAPHS_HTML}</div>"
     article = parse_article(make_page(body=body), ARTICLE_URL)
     assert article.title == "Council expands bike lanes"  # <title> minus " - The Daily Example"
 
@@ -358,7 +358,7 @@ def test_byline_without_newsroom_abbreviations_and_site_domain() -> None:
     body = (
         "<article><h1>Council expands bike lanes</h1>"
         "<div class='byline'>red, Example.at/Agenturen</div>"
-        f"<div class='entry-content'>{''.join(f'<p>{p}</p>' for p in PARAGRAPHS)}</div></article>"
+        f"<div class='entry-content'>{PARAGRAPHS_HTML}</div></article>"
     )
     assert _authors(body) == ["Example.at"]
     head = '<meta name="author" content="Ingrid Berg og Tone Lie, example.no">'
@@ -795,7 +795,7 @@ def test_empty_response_raises(data: bytes | str) -> None:
 def test_no_title_raises() -> None:
     page = (
         "<html><head><meta property='article:published_time' content='2024-05-01T10:00:00Z'>"
-        "</head><body><div>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</div></body></html>"
+        f"</head><body><div>{PARAGRAPHS_HTML}</div></body></html>"
     )
     with pytest.raises(ParseError) as err:
         parse_article(page, ARTICLE_URL)
@@ -892,7 +892,7 @@ def test_dateline_in_localised_date_class() -> None:
     body = (
         "<article><h1>Council expands bike lanes</h1>"
         "<span class='tarih'>05.04.2025 - Güncelleme : 06.04.2025</span>"
-        f"<div class='entry-content'>{''.join(f'<p>{p}</p>' for p in PARAGRAPHS)}</div></article>"
+        f"<div class='entry-content'>{PARAGRAPHS_HTML}</div></article>"
     )
     article = parse_article(make_page(body=body, published=None), "https://daily.example.com/a/b")
     assert article.published_at.date().isoformat() == "2025-04-05"

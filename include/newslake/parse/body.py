@@ -64,24 +64,27 @@ INLINE_TAGS = frozenset(
     | {"time", "tt", "u", "var", "hi", "ref"}  # the last two: trafilatura's own markup
 )
 # Lines news sites print around every article: promos, appeals, share prompts.
-BOILERPLATE_LINE_RES = tuple(
-    re.compile(pattern, re.IGNORECASE)
-    for pattern in (
-        r"^(?:read|read more|also read|read also|related|see also|more|watch|listen|"
-        r"recommended|trending|don't miss|must read|lesen sie auch|lire aussi|"
-        r"читайте также|читайте також)\s*[:|>»]",
-        r"^please (?:make a|consider|support)\b.*\b(?:donat|support|contribut)",
-        r"^(?:support|donate to)\b.{0,80}\b(?:journalism|donation|newsroom)",
-        r"^(?:connect with us|follow us)\b",
-        r"^(?:підписуйтес[ья]|подписывайтесь|subscribe to|follow us on|join us on)\b.{0,60}"
-        r"\b(?:telegram|канал|channel|newsletter|facebook|twitter|whatsapp)",
-        r"^(?:sign up|subscribe)\b.{0,40}(?::|\bnewsletter|\bto our)",
-        r"^(?:share|share this|share on|like this|tweet this)\b.{0,40}$",
-        r"^(?:advertisement|anzeige|werbung|реклама|publicidad|publicité)$",
-        r"^(?:click here|tap here)\b",
-        r"^(?:©|copyright\b|all rights reserved)",
-        r"^(?:comments?|leave a (?:comment|reply)|\d+ comments?)$",
-    )
+BOILERPLATE_LINE_RE = re.compile(  # one pattern: one match a block, not eleven searches
+    "|".join(
+        f"(?:{pattern})"
+        for pattern in (
+            r"^(?:read|read more|also read|read also|related|see also|more|watch|listen|"
+            r"recommended|trending|don't miss|must read|lesen sie auch|lire aussi|"
+            r"читайте также|читайте також)\s*[:|>»]",
+            r"^please (?:make a|consider|support)\b.*\b(?:donat|support|contribut)",
+            r"^(?:support|donate to)\b.{0,80}\b(?:journalism|donation|newsroom)",
+            r"^(?:connect with us|follow us)\b",
+            r"^(?:підписуйтес[ья]|подписывайтесь|subscribe to|follow us on|join us on)\b.{0,60}"
+            r"\b(?:telegram|канал|channel|newsletter|facebook|twitter|whatsapp)",
+            r"^(?:sign up|subscribe)\b.{0,40}(?::|\bnewsletter|\bto our)",
+            r"^(?:share|share this|share on|like this|tweet this)\b.{0,40}$",
+            r"^(?:advertisement|anzeige|werbung|реклама|publicidad|publicité)$",
+            r"^(?:click here|tap here)\b",
+            r"^(?:©|copyright\b|all rights reserved)",
+            r"^(?:comments?|leave a (?:comment|reply)|\d+ comments?)$",
+        )
+    ),
+    re.IGNORECASE,
 )
 PARAGRAPH_SPLIT_RE = re.compile(r"\n\s*\n|\r\n\s*\r\n")
 LINE_SPLIT_RE = re.compile(r"\n+")
@@ -216,7 +219,7 @@ def filter_lines(
             continue
         if any(p.search(block) for p in drop_patterns):
             continue
-        if any(p.search(block) for p in BOILERPLATE_LINE_RES):
+        if BOILERPLATE_LINE_RE.match(block):
             continue
         kept.append(block)
     return kept

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import py3langid
 import pytest
 
@@ -712,20 +713,75 @@ def test_cached_language_model_classifies_as_py3langid(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The unpacked model is cached for the next process, and the classifier read from the
-    cache gives py3langid's own answers, scores included."""
+    cache holds py3langid's own tables and gives its answers, scores included."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     language._identifier.cache_clear()
     try:
         unpacked = language._identifier()  # unpacks the model and writes the cache
-        assert language.cache_path().is_file()
+        assert language.cache_path().is_dir()
         assert language.cache_path().parent == tmp_path / "newslake"
+        assert [p.name for p in (tmp_path / "newslake").iterdir()] == [language.cache_path().name]
         language._identifier.cache_clear()
         cached = language._identifier()  # read from the cache
         assert cached is not unpacked
+        own = py3langid.langid.LanguageIdentifier.from_model_file(py3langid.langid.MODEL_FILE)
+        for identifier in (cached, unpacked):
+            assert identifier.nb_ptc.dtype == own.nb_ptc.dtype
+            assert (identifier.nb_ptc == own.nb_ptc).all()
+            assert identifier.nb_pc.tobytes() == own.nb_pc.tobytes()
+            assert identifier.nb_classes == own.nb_classes
+            assert identifier.tk_output == own.tk_output
+            assert bytes(identifier.tk_nextmove) == own.tk_nextmove.tobytes()
+            assert bytes(identifier.tk_row) == own.tk_row.tobytes()
+            assert identifier._rowbase == own._rowbase
         for text in LANGUAGE_SAMPLES:
             assert cached.classify(text) == py3langid.classify(text) == unpacked.classify(text)
     finally:
         language._identifier.cache_clear()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing", "garbage"])
+def test_damaged_language_model_cache_is_unpacked_again(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    damage: str,
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    language._identifier.cache_clear()
+    try:
+        language._identifier()  # writes the cache
+        table = language.cache_path() / "nextmove.npy"
+        if damage == "truncated":
+            table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
+        elif damage == "missing":
+            table.unlink()
+        else:
+            table.write_bytes(b"not an array")
+        language._identifier.cache_clear()
+        identifier = language._identifier()
+        assert "unreadable" in caplog.text
+        assert [identifier.classify(text)[0] for text in LANGUAGE_SAMPLES] == ["de", "uk", "en"]
+        caplog.clear()
+        language._identifier.cache_clear()
+        language._identifier()  # the cache was written again
+        assert "unreadable" not in caplog.text
+        assert [p.name for p in (tmp_path / "newslake").iterdir()] == [language.cache_path().name]
+    finally:
+        language._identifier.cache_clear()
+
+
+def test_language_model_cache_is_replaced_only_when_damaged(tmp_path: Path) -> None:
+    """Two fresh processes may both write the cache: the second leaves the first's copy."""
+    path = tmp_path / "newslake" / "model"
+    first = {name: np.arange(3, dtype=np.uint16) for name in language.MODEL_ARRAYS}
+    second = {name: np.arange(5, dtype=np.uint16) for name in language.MODEL_ARRAYS}
+    language._write_cache(path, first, damaged=False)
+    language._write_cache(path, second, damaged=False)
+    assert np.load(path / "ptc.npy").tolist() == [0, 1, 2]
+    language._write_cache(path, second, damaged=True)
+    assert np.load(path / "ptc.npy").tolist() == [0, 1, 2, 3, 4]
+    assert [p.name for p in path.parent.iterdir()] == ["model"]
 
 
 def test_language_model_loads_where_the_cache_cannot_be_written(

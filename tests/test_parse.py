@@ -1372,6 +1372,19 @@ def test_an_unmarked_byline_just_after_the_headline(byline: str) -> None:
     assert _authors(body) == ["Jane Doe"]
 
 
+@pytest.mark.parametrize("body", [
+    # the headline deep in a header: the elements after it are found up its ancestors
+    "<header><div class='hero'><h1>Council expands bike lanes</h1></div></header>"
+    "<p>By Jane Doe</p>",
+    # escaped entities ("&amp;nbsp;" is the text "&nbsp;") make the text long until
+    # clean_text unescapes them: the length is that of the cleaned text
+    "<main><h1>Council expands bike lanes</h1><p>By Jane Doe" + "&amp;nbsp;" * 12 + "</p>",
+])
+def test_an_unmarked_byline_in_other_markup(body: str) -> None:
+    body += f"<div class='entry-content'>{PARAGRAPHS_HTML}</div>"
+    assert _authors(body) == ["Jane Doe"]
+
+
 def test_a_by_sentence_in_the_text_is_not_a_byline() -> None:
     body = ("<main><h1>Council expands bike lanes</h1><div class='entry-content'>"
             f"{PARAGRAPHS_HTML}<p>By the end of the year the lanes will be open.</p>"

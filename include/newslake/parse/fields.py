@@ -38,16 +38,20 @@ SECTION_META_KEYS = ("article:section", "section", "parsely-section", "category"
 TAG_META_KEYS = ("article:tag", "news_keywords", "parsely-tags", "keywords")
 DESCRIPTION_META_KEYS = ("description", "og:description", "twitter:description")
 IMAGE_META_KEYS = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
+# Links whose ``rel`` has the token "tag" and not "category". (The ``rel`` attributes, up
+# to their links: cheaper than a predicate on every link; ``contains(., 'tag')`` first
+# spares most of them the token test.)
 REL_TAG_XPATH = etree.XPath(
-    "/descendant::a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ')"
-    " and not(contains(@rel, 'category'))]"
+    "/descendant::a/@rel[contains(., 'tag')]"
+    "[contains(concat(' ', normalize-space(.), ' '), ' tag ') and not(contains(., 'category'))]/.."
 )
 # The last link of a breadcrumb trail ("Home » Economy") is the section.
 # (The first matching class attribute's element: attribute values are cheaper to test
-# than every element.)
+# than every element. Every value with "breadcrumb" or "crumbs" has "crumb": one substring
+# test for most values instead of two.)
 BREADCRUMB_LINKS_XPATH = etree.XPath(
-    "(/descendant::*/@class[contains(., 'breadcrumb') or contains(., 'crumbs') or . = 'path'])[1]"
-    "/../descendant::a"
+    "(/descendant::*/@class[contains(., 'crumb') and (contains(., 'breadcrumb')"
+    " or contains(., 'crumbs')) or . = 'path'])[1]/../descendant::a"
 )
 TAG_SPLIT_RE = re.compile(r"\s*[,;]\s*")
 # class names that mark locked text: the token "paywall", or these anywhere in the class.

@@ -12,12 +12,15 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+import regex
 from helpers.loopback import Reply
 from helpers.smallsite import HTML, SmallSite
+from lxml import html as lxml_html
 
 from newslake import lake as lake_paths
 from newslake.errors import ParseError
-from newslake.parse import parse_article
+from newslake.parse import dates, parse_article
+from newslake.parse.metadata import clean_text
 from newslake.pipeline import RunSpec, run_day
 
 pytestmark = pytest.mark.timeout(60)
@@ -187,3 +190,42 @@ def test_the_quarantine_row_of_a_refused_page_keeps_its_date(lake: str) -> None:
     refused = [row for row in rows if row["failed_checks"] == ["parse:not_article"]]
     assert [(row["url"].endswith(listing), row["published_at"], row["published_at_source"])
             for row in refused] == [(True, dt.datetime(2026, 6, 15, 9, 30, tzinfo=UTC), "meta")]
+
+
+# -- shortcuts that must not change what is read --------------------------------------
+
+
+def test_the_month_name_lookahead_changes_no_match() -> None:
+    """``TEXT_DATE_RE`` looks ahead for a name, maybe a dot, maybe spaces and a digit
+    before trying the month names: true of every match, as the names are letters."""
+    assert all(name.isalpha() for name in dates.MONTH_NUMBERS)
+    without = regex.compile(dates.TEXT_DATE_RE.pattern.replace(dates._MONTH_AHEAD, "", 1))
+    assert without.pattern != dates.TEXT_DATE_RE.pattern
+    texts = [
+        "Posted March 3, 2024 at 4:05 pm", "Sept. 17th, 2023 10:41 CET", "SEPT.17, 2023",
+        "apr.  5 2024", "am 5. März 2024 um 10:41 Uhr", "5 марта 2024", "Mai 2024, 3 Mai 2024",
+        "Summary 5, 2020 and mar 5,2020", "November\u00a05, 2021", "Dezember\t\t24 2020",
+        "7 أكتوبر 2020", "October 2020 5, 2021", "janvier 12 1999 / 2024-07-05T10:41:00+02:00",
+        "grudnia 5, 2020", "Říjen 5, 2020", "x" * 20 + " 5, 2020", "",
+    ]
+    for text in texts:
+        found = [(m.span(), m.groupdict()) for m in dates.TEXT_DATE_RE.finditer(text)]
+        assert found == [(m.span(), m.groupdict()) for m in without.finditer(text)], text
+    assert dates.first_text_date("Posted Sept. 17th, 2023") == dt.datetime(2023, 9, 17, tzinfo=UTC)
+
+
+def test_the_visible_text_is_the_body_text_outside_hidden_elements() -> None:
+    """``_visible_text`` is the text nodes of ``//body//text()`` outside ``<script>``,
+    ``<style>`` and ``<noscript>`` joined by spaces, in document order (tails included)."""
+    markup = (
+        "<html><head><title>t</title><script>head()</script></head><body>lead "
+        "<div>one<script>s()</script>two<p>three<b>four</b>five</p>six"
+        "<section><noscript>ns<script>deep()</script>ns2</noscript>seven<!-- c -->eight"
+        "<div><div><style>.x{}</style>nine</div>ten</div>eleven</section>twelve</div>"
+        "thirteen<span>fourteen<i>fifteen</i></span>sixteen</body></html>"
+    )
+    tree = lxml_html.document_fromstring(markup)
+    spec = tree.xpath(
+        "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
+    assert dates._visible_text(tree) == clean_text(" ".join(spec))
+    assert dates._visible_text(tree).split()[:3] == ["lead", "one", "two"]

@@ -50,70 +50,89 @@ def _hollow_candidates(
     elements = list(tree.iter())
     empties: list[etree._Element] = []
     unlinked: set[etree._Element] = set()  # subtrees holding text outside any <a>
+    mark = unlinked.add
+    # (position in ``elements``, element) of the elements that may be chosen, last first:
+    # childless elements never are (no <a> below them), nor a link farm with text of its own
+    possible: list[tuple[int, etree._Element]] = []
+    index = len(elements)
     for element in reversed(elements):  # children before their parents
-        if element.tag == "a":
+        index -= 1
+        tag = element.tag
+        if tag == "a":  # never unlinked itself; its tail counts for its parent
             continue
         text = element.text
-        if text is None and not len(element) and element.tag in EMPTY_DROPPED_TAGS:
-            tail = element.tail
-            if not tail or tail.isspace():
-                empties.append(element)
-                continue
+        if not len(element):
+            if text is None:
+                if tag in EMPTY_DROPPED_TAGS:
+                    tail = element.tail
+                    if not tail or tail.isspace():
+                        empties.append(element)
+            elif text and not text.isspace():
+                mark(element)
+            continue
         if text and not text.isspace():
-            unlinked.add(element)
-            continue
-        for child in element:
-            tail = child.tail
-            if child in unlinked or (tail and not tail.isspace()):
-                unlinked.add(element)
-                break
-    position = {element: index for index, element in enumerate(elements)}
+            mark(element)
+        else:
+            for child in element:
+                if child in unlinked:
+                    mark(element)
+                    break
+                tail = child.tail
+                if tail and not tail.isspace():
+                    mark(element)
+                    break
+            else:
+                if tag in LINK_FARM_MIN_LINKS or tag in HOLLOW_TAGS:
+                    possible.append((index, element))
+                continue
+        if tag in HOLLOW_TAGS:
+            possible.append((index, element))
     chosen: list[etree._Element] = []
-    index = 0
-    while index < len(elements):
-        element = elements[index]
-        index += 1
-        tag = element.tag
-        container = tag in HOLLOW_TAGS and len(element) > 0
-        farm = tag in LINK_FARM_MIN_LINKS and element not in unlinked
-        if not (container or farm):
+    following_index = 0  # past the last chosen element's descendants
+    for index, element in reversed(possible):
+        if index < following_index:
             continue
-        if container and next(element.iter("h1"), None) is not None:
-            container = False
-        if not container:
+        tag = element.tag
+        if tag not in HOLLOW_TAGS or next(element.iter("h1"), None) is not None:
             fewest = LINK_FARM_MIN_LINKS.get(tag, 0)  # type: ignore[call-overload]
-            if not farm or sum(1 for _ in islice(element.iter("a"), fewest)) < fewest:
+            if (
+                not fewest
+                or element in unlinked
+                or sum(1 for _ in islice(element.iter("a"), fewest)) < fewest
+            ):
                 continue
         chosen.append(element)
         # on past its descendants, to the next element in document order; not past
         # ``tree``: broken markup can give it a sibling (a second top-level <html>)
         node: etree._Element | None = element
-        index = len(elements)
+        following_index = len(elements)
         while node is not None and node is not tree:
             following = node.getnext()
             if following is not None:
-                index = position[following]
+                following_index = elements.index(following, index)
                 break
             node = node.getparent()
     return chosen, empties
 
 
 Removed = list[tuple[etree._Element, etree._Element, int]]  # (element, parent, index)
-Swapped = list[tuple[etree._Element, etree._Element]]  # (element, its hollow copy)
+# (element, its hollow copy, its children): the element is out of the tree, and its
+# children out of it, until ``restore``
+Swapped = list[tuple[etree._Element, etree._Element, list[etree._Element]]]
 
 
-def _hollow_copy(element: etree._Element) -> etree._Element:
-    """``element`` without its text and children: same tag, attributes and tail. Copied
-    by lxml, not built through its setters: they refuse what its HTML parser keeps (control
-    characters in attribute names and values, ``{`` in attribute names, a tail's control
-    characters)."""
-    children = list(element)
-    for child in children:
-        element.remove(child)  # each with its tail
+def _hollow_copy(element: etree._Element) -> tuple[etree._Element, list[etree._Element]]:
+    """``element`` without its text and children: same tag, attributes and tail; and the
+    children, which are taken out of ``element`` (each with its tail) until ``restore``
+    puts them back. Copied by lxml, not built through its setters: they refuse what its
+    HTML parser keeps (control characters in attribute names and values, ``{`` in
+    attribute names, a tail's control characters). The children stay out while the
+    element is swapped, so neither swap moves them again."""
+    children = list(element)  # their proxies keep lxml from freeing them when deleted
+    del element[:]  # each with its tail
     hollow = copy.copy(element)
-    element.extend(children)
     hollow.text = None
-    return hollow
+    return hollow, children
 
 
 def hollow_out(tree: etree._Element) -> tuple[Removed, Swapped]:
@@ -131,18 +150,18 @@ def hollow_out(tree: etree._Element) -> tuple[Removed, Swapped]:
         parent = element.getparent()
         if parent is None:
             continue
-        hollow = _hollow_copy(element)
+        hollow, children = _hollow_copy(element)
         parent.replace(element, hollow)
-        swapped.append((element, hollow))
+        swapped.append((element, hollow, children))
     return removed, swapped
 
 
 def restore(undo: tuple[Removed, Swapped]) -> None:
     removed, swapped = undo
-    for element, hollow in reversed(swapped):
+    for element, hollow, children in reversed(swapped):
         parent = hollow.getparent()
         if parent is not None:
             parent.replace(hollow, element)
+        element.extend(children)
     for element, parent, index in reversed(removed):
         parent.insert(index, element)
-

@@ -740,6 +740,22 @@ def test_cached_language_model_classifies_as_py3langid(
         language._identifier.cache_clear()
 
 
+def test_language_model_cache_of_the_earlier_format_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade leaves no 68 MB ``.npz`` (the cache's earlier format) behind."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    legacy = language.cache_path().with_name(f"{language.cache_path().name}.npz")
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(b"the earlier cache")
+    language._identifier.cache_clear()
+    try:
+        language._identifier()
+        assert [p.name for p in (tmp_path / "newslake").iterdir()] == [language.cache_path().name]
+    finally:
+        language._identifier.cache_clear()
+
+
 @pytest.mark.parametrize("damage", ["truncated", "missing", "garbage"])
 def test_damaged_language_model_cache_is_unpacked_again(
     tmp_path: Path,

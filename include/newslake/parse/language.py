@@ -168,4 +168,16 @@ def _identifier() -> LanguageIdentifier:
         _write_cache(cached, arrays, damaged=found)  # found here: damaged
     except OSError as exc:
         log.warning("py3langid model not cached at %s (%s): each process unpacks it", cached, exc)
+    else:
+        _drop_legacy_cache(cached)
     return identifier
+
+
+def _drop_legacy_cache(cached: Path) -> None:
+    """The cache of the same model in the earlier format (one ``.npz`` file beside the
+    directory), 68 MB no reader looks at any more."""
+    legacy = cached.with_name(f"{cached.name}.npz")
+    try:
+        legacy.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("stale py3langid model cache %s not removed (%s)", legacy, exc)

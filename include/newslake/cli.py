@@ -232,6 +232,15 @@ def _demo_quick(args: argparse.Namespace, lake_uri: str, home: Path, ids: list[s
     return 1 if failed else 0
 
 
+def iso_day(value: str) -> dt.date:
+    """A day option's value (argparse ``type``): a bad one is a usage error naming the
+    option, not a traceback."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a day (YYYY-MM-DD)") from None
+
+
 def _outlet(outlets: dict[str, Outlet], outlet_id: str) -> Outlet:
     from newslake.errors import ConfigError
 
@@ -256,7 +265,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from newslake.errors import NewslakeError
     from newslake.pipeline import RunSpec, run_day
 
-    day = dt.date.fromisoformat(args.date)
+    day: dt.date = args.date
     run_id = args.run_id or new_run_id("cli")
     try:
         outlet = _outlet(load_outlets(), args.outlet)
@@ -290,8 +299,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
             days = raw_days(args.lake, outlet)
             span = "the raw zone"
         else:
-            first = dt.date.fromisoformat(args.date_from)
-            last = dt.date.fromisoformat(args.date_to or args.date_from)
+            first, last = args.date_from, args.date_to or args.date_from
             days = clock.days_between(first, last, max_days=MAX_DAYS)
             span = f"{first} … {last}"
         manifests = reparse_selected(outlet, days, args.lake, run_id, older_than=threshold)
@@ -340,7 +348,7 @@ def cmd_outlets_check(args: argparse.Namespace) -> int:
 
     try:
         outlet = _outlet(load_outlets(), args.outlet)
-        day = (dt.date.fromisoformat(args.date) if args.date
+        day = (args.date if args.date
                else clock.utc_today() - dt.timedelta(days=1))
         report = dry_run(outlet, day, args.sample)
     except (NewslakeError, ValueError) as exc:
@@ -410,8 +418,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"newslake backfill: {exc}", file=sys.stderr)
         return 2
-    first = dt.date.fromisoformat(args.date_from)
-    last = dt.date.fromisoformat(args.date_to or args.date_from)
+    first: dt.date = args.date_from
+    last: dt.date = args.date_to or args.date_from
     today = clock.utc_today()
     problem = None
     if first > last:
@@ -520,16 +528,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="one outlet-day through the library, without Airflow")
     run.add_argument("--outlet", required=True)
-    run.add_argument("--date", required=True)
+    run.add_argument("--date", required=True, type=iso_day, help="the day, YYYY-MM-DD")
     run.add_argument("--lake", default=default_lake())
     run.add_argument("--run-id")
     run.set_defaults(func=cmd_run)
 
     reparse = sub.add_parser("reparse", help="re-parse outlet-days from the raw zone (no fetch)")
     reparse.add_argument("--outlet", required=True)
-    reparse.add_argument("--from", dest="date_from",
+    reparse.add_argument("--from", dest="date_from", type=iso_day,
                          help="first day YYYY-MM-DD (required unless --older-than)")
-    reparse.add_argument("--to", dest="date_to", help="last day, inclusive (default: --from)")
+    reparse.add_argument("--to", dest="date_to", type=iso_day,
+                         help="last day, inclusive (default: --from)")
     reparse.add_argument(
         "--older-than", metavar="LABEL",
         help="only days whose partitions hold rows by an older parser than LABEL "
@@ -558,16 +567,18 @@ def build_parser() -> argparse.ArgumentParser:
     check = outlet_sub.add_parser(
         "check", help="dry run of one outlet-day; writes nothing to the lake")
     check.add_argument("outlet")
-    check.add_argument("--date", help="the day, YYYY-MM-DD (default: yesterday, UTC)")
+    check.add_argument("--date", type=iso_day,
+                       help="the day, YYYY-MM-DD (default: yesterday, UTC)")
     check.add_argument("--sample", type=int, help="fetch only this many discovered URLs")
     check.set_defaults(func=cmd_outlets_check)
 
     backfill = sub.add_parser(
         "backfill", help="backfill an outlet's days through a real local Airflow scheduler")
     backfill.add_argument("--outlet", required=True)
-    backfill.add_argument("--from", dest="date_from", required=True,
+    backfill.add_argument("--from", dest="date_from", required=True, type=iso_day,
                           help="first day YYYY-MM-DD (data interval [D, D+1) UTC)")
-    backfill.add_argument("--to", dest="date_to", help="last day, inclusive (default: --from)")
+    backfill.add_argument("--to", dest="date_to", type=iso_day,
+                          help="last day, inclusive (default: --from)")
     backfill.add_argument("--lake", default=default_lake())
     backfill.add_argument("--airflow-home", default=str(PROJECT_ROOT / ".airflow-backfill"))
     backfill.add_argument("--port", type=int, default=8793,

@@ -1458,3 +1458,28 @@ def test_a_label_in_its_own_element_is_not_glued_to_the_name() -> None:
             "<span>Author</span><a href='/people/jane'>Jane Doe</a></div>"
             f"<div class='entry-content'>{PARAGRAPHS_HTML}</div></article>")
     assert _authors(body) == ["Jane Doe"]
+
+
+@pytest.mark.parametrize(("byline", "names"), [
+    ("By Joe S.", ["Joe S."]),  # an initial's period is the name's
+    ("By Perry Bacon Jr.", ["Perry Bacon Jr."]),
+    ("By Jane Doe.", ["Jane Doe"]),  # a sentence's is not
+    ("Deutscher Caritasverband e. V.", ["Deutscher Caritasverband"]),  # "V." is no name
+])
+def test_a_bylines_final_period_and_one_letter_parts(byline: str, names: list[str]) -> None:
+    head = f'<meta name="author" content="{byline}">'
+    assert parse_article(make_page(head), ARTICLE_URL).authors == names
+
+
+@pytest.mark.parametrize("label", ["Written by", "Verfasst von", "Escrito por"])
+def test_the_written_by_label_of_yoasts_twitter_card_names_the_author(label: str) -> None:
+    card = (f'<meta name="twitter:label1" content="Est. reading time">'
+            f'<meta name="twitter:data1" content="4 minutes">'
+            f'<meta name="twitter:label2" content="{label}">'
+            f'<meta name="twitter:data2" content="Karoline Herr">')
+    assert parse_article(make_page(card), ARTICLE_URL).authors == ["Karoline Herr"]
+    byline = ("<article><h1>Council expands bike lanes</h1><div class='byline'>By Jane Doe"
+              f"</div><div class='entry-content'>{PARAGRAPHS_HTML}</div></article>")
+    assert parse_article(make_page(card, byline), ARTICLE_URL).authors == ["Jane Doe"]
+    other = card.replace(label, "Filed under")
+    assert parse_article(make_page(other), ARTICLE_URL).authors == []

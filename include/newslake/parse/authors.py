@@ -92,6 +92,18 @@ DOMAIN_RE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}$", re.IGNORECASE)
 # bylines ("신현주 기자", "山田太郎記者"): the name stays, the title goes.
 CJK_ROLE_SUFFIX_RE = re.compile(r"\s*(?:선임기자|기자|특파원|논설위원|記者|记者|特派員|特派员)$")
 MAX_NAME_WORDS = 6
+# A name's own final period: after an initial or a generational suffix ("Joe S.",
+# "Perry Bacon Jr."); any other final period ends the sentence, not the name.
+NAME_FINAL_PERIOD_RE = re.compile(r"(?:^|[\s.])(?:\w|Jr|Sr)$")
+NAME_STRIP = " -–—:·.\u00a0"
+# Yoast SEO's "Written by" label of its Twitter card (``twitter:labelN``, the author's
+# display name in ``twitter:dataN``), in the languages of the dev sets.
+WRITTEN_BY_LABEL_RE = re.compile(
+    r"^(?:written by|verfasst von|geschrieben von|escrito por|écrit par|scritto da"
+    r"|geschreven door|skrevet av|skrevet af|skriven av|napisane przez)$",
+    re.IGNORECASE,
+)
+TWITTER_LABEL_RE = re.compile(r"^twitter:label(\d+)$")
 # An unmarked byline ("By Jane Doe" in a <p> or <span> of no byline class): looked for in
 # the elements that follow the first headline, short, a by-word first, names of 2-4
 # capitalised words.
@@ -174,10 +186,13 @@ def split_names(raw: str, *, declared: bool = False) -> list[str]:
     text = BY_PREFIX_RE.sub("", text)
     names = []
     for part in NAME_SEPARATOR_RE.split(text):
-        part = BY_PREFIX_RE.sub("", part.strip(" -–—:·.\u00a0"))
+        core = part.strip(NAME_STRIP)
+        if NAME_FINAL_PERIOD_RE.search(core) and part.rstrip(" -–—:·\u00a0").endswith(core + "."):
+            core += "."
+        part = BY_PREFIX_RE.sub("", core)
         part = CJK_ROLE_SUFFIX_RE.sub("", HANDLE_RE.sub("", part).strip())
-        if not part or URL_RE.search(part) or part.casefold() in NOT_NAMES:
-            continue
+        if len(part.rstrip(".")) < 2 or URL_RE.search(part) or part.casefold() in NOT_NAMES:
+            continue  # one letter is no name ("V." of "e. V." read after the "e" of "and")
         if not declared and ROLE_RE.search(part):
             continue
         if DATE_LIKE_RE.search(part) or len(part.split()) > MAX_NAME_WORDS:
@@ -192,7 +207,7 @@ def _dedupe(names: list[str]) -> list[str]:
     seen: set[str] = set()
     result = []
     for name in names:
-        key = name.casefold()
+        key = name.casefold().rstrip(".")
         if key not in seen:
             seen.add(key)
             result.append(name)
@@ -204,6 +219,19 @@ def _meta_names(page: PageMeta) -> list[str]:
         names = [n for raw in page.all(key) for n in split_names(raw)]
         if names:
             return names
+    return []
+
+
+def _written_by_names(page: PageMeta) -> list[str]:
+    """The names of Yoast's Twitter card: ``twitter:dataN`` where ``twitter:labelN`` says
+    "Written by"."""
+    for key, labels in page.meta.items():
+        match = TWITTER_LABEL_RE.match(key)
+        if match and any(WRITTEN_BY_LABEL_RE.match(clean_text(label)) for label in labels):
+            names = [n for raw in page.all(f"twitter:data{match.group(1)}")
+                     for n in split_names(raw)]
+            if names:
+                return names
     return []
 
 
@@ -373,6 +401,8 @@ def find_authors(
         candidates = list(credits) or _meta_names(page) or _markup_names(elements)
     if not candidates:
         candidates = [org for org in orgs if org]
+    if not candidates:  # the author card of Yoast's Twitter meta
+        candidates = _written_by_names(page)
     if not candidates:  # dashed author blocks: the last resort, they are looser markers
         candidates = _markup_names(elements, _is_author_block)
     if not candidates:  # no byline markup: "By Jane Doe" in an element after the headline

@@ -34,6 +34,10 @@ Rows written before these numbers meant anything (up to 2026-11-30) carry ``…@
    the related-story cards, comments or author box further on); a link to the author's
    page ("View all posts by …") is not a name; with no byline markup, "By Jane Doe"
    alone in an element just after the headline.
+6. bylines: a name keeps its final period after an initial or "Jr."/"Sr." ("Joe S."); a
+   one-letter part is no name (the "V." of "e. V."); Yoast's Twitter card label "Written
+   by" (and its translations) names the author when the page's JSON-LD, meta tags and
+   byline markup name no one.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from newslake.config import Outlet
 
-PARSER_VERSION = 5
+PARSER_VERSION = 6
 
 GENERIC = "generic"
 STRUCTURED = "structured"

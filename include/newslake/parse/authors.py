@@ -95,7 +95,7 @@ MAX_NAME_WORDS = 6
 # A name's own final period: after an initial or a generational suffix ("Joe S.",
 # "Perry Bacon Jr."); any other final period ends the sentence, not the name.
 NAME_FINAL_PERIOD_RE = re.compile(r"(?:^|[\s.])(?:\w|Jr|Sr)$")
-NAME_STRIP = " -–—:·.\u00a0"
+NAME_EDGES = " -–—:·\u00a0"  # stripped from a part's ends, with any period
 # Yoast SEO's "Written by" label of its Twitter card (``twitter:labelN``, the author's
 # display name in ``twitter:dataN``), in the languages of the dev sets.
 WRITTEN_BY_LABEL_RE = re.compile(
@@ -186,8 +186,8 @@ def split_names(raw: str, *, declared: bool = False) -> list[str]:
     text = BY_PREFIX_RE.sub("", text)
     names = []
     for part in NAME_SEPARATOR_RE.split(text):
-        core = part.strip(NAME_STRIP)
-        if NAME_FINAL_PERIOD_RE.search(core) and part.rstrip(" -–—:·\u00a0").endswith(core + "."):
+        core = part.strip(NAME_EDGES + ".")
+        if NAME_FINAL_PERIOD_RE.search(core) and part.rstrip(NAME_EDGES).endswith(core + "."):
             core += "."
         part = BY_PREFIX_RE.sub("", core)
         part = CJK_ROLE_SUFFIX_RE.sub("", HANDLE_RE.sub("", part).strip())

@@ -96,13 +96,6 @@ MAX_NAME_WORDS = 6
 # "Perry Bacon Jr."); any other final period ends the sentence, not the name.
 NAME_FINAL_PERIOD_RE = re.compile(r"(?:^|[\s.])(?:\w|Jr|Sr)$")
 NAME_EDGES = " -–—:·\u00a0"  # stripped from a part's ends, with any period
-# Yoast SEO's "Written by" label of its Twitter card (``twitter:labelN``, the author's
-# display name in ``twitter:dataN``), in the languages of the dev sets.
-WRITTEN_BY_LABEL_RE = re.compile(
-    r"^(?:written by|verfasst von|geschrieben von|escrito por|écrit par|scritto da"
-    r"|geschreven door|skrevet av|skrevet af|skriven av|napisane przez)$",
-    re.IGNORECASE,
-)
 TWITTER_LABEL_RE = re.compile(r"^twitter:label(\d+)$")
 # An unmarked byline ("By Jane Doe" in a <p> or <span> of no byline class): looked for in
 # the elements that follow the first headline, short, a by-word first, names of 2-4
@@ -222,12 +215,20 @@ def _meta_names(page: PageMeta) -> list[str]:
     return []
 
 
+def _is_by_label(label: str) -> bool:
+    """``label`` is all a byline's by-words ("Written by", "Verfasst von", "Autor:"): what
+    ``BY_PREFIX_RE`` takes off before a name."""
+    label = clean_text(label)
+    found = BY_PREFIX_RE.match(f"{label} Name")
+    return found is not None and found.end() > len(label)
+
+
 def _written_by_names(page: PageMeta) -> list[str]:
-    """The names of Yoast's Twitter card: ``twitter:dataN`` where ``twitter:labelN`` says
-    "Written by"."""
+    """The names of Yoast's Twitter card: ``twitter:dataN`` where ``twitter:labelN`` is a
+    by-label ("Written by", translated by Yoast)."""
     for key, labels in page.meta.items():
         match = TWITTER_LABEL_RE.match(key)
-        if match and any(WRITTEN_BY_LABEL_RE.match(clean_text(label)) for label in labels):
+        if match and any(_is_by_label(label) for label in labels):
             names = [n for raw in page.all(f"twitter:data{match.group(1)}")
                      for n in split_names(raw)]
             if names:

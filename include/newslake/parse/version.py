@@ -36,8 +36,8 @@ Rows written before these numbers meant anything (up to 2026-11-30) carry ``…@
    alone in an element just after the headline.
 6. bylines: a name keeps its final period after an initial or "Jr."/"Sr." ("Joe S."); a
    one-letter part is no name (the "V." of "e. V."); Yoast's Twitter card label "Written
-   by" (any label of the byline's by-words) names the author when the page's JSON-LD, meta tags and
-   byline markup name no one.
+   by" (any label of the byline's by-words) names the author when the page's JSON-LD,
+   meta tags and byline markup name no one.
 """
 
 from __future__ import annotations

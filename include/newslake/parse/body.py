@@ -161,6 +161,8 @@ def strip_boilerplate(container: etree._Element, selectors: Sequence[str] = ()) 
 def block_text(element: etree._Element) -> str:
     """The element's text; inline markup adds no space (``<b>방침</b>이다`` is one word),
     other elements and ``<br>`` do."""
+    if not len(element):  # most blocks: text alone, nothing to walk
+        return clean_text(element.text)
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:

@@ -26,6 +26,7 @@ from newslake.parse.body import (
 from newslake.parse.body_hollow import hollow_out, restore
 from newslake.parse.css import css_to_xpath
 from newslake.parse.metadata import PageMeta, clean_text
+from newslake.parse.stoplist_cache import load_stoplist
 from newslake.parse.version import GENERIC_PARSER, STRUCTURED_PARSER
 
 # Removed from the whole page before trafilatura runs: never article text (trafilatura
@@ -146,6 +147,8 @@ def _trafilatura_paragraphs(
 
     ``precise``: precision mode without the readability/jusText comparison, the fast and
     usually cleaner pass; otherwise trafilatura's balanced mode with its fallbacks."""
+    if not precise:
+        load_stoplist()  # for its jusText rescue
     options = copy.copy(PRECISE_OPTIONS if precise else BALANCED_OPTIONS)
     options.url, options.source = url, url.encode("utf-8", "replace").decode("utf-8")
     document = trafilatura.bare_extraction(tree, options=options)

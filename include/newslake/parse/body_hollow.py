@@ -49,7 +49,10 @@ def _hollow_candidates(
     order, and the empty elements trafilatura's precision mode deletes, last first."""
     elements = list(tree.iter())
     empties: list[etree._Element] = []
-    unlinked: set[etree._Element] = set()  # subtrees holding text outside any <a>
+    # Subtrees holding text outside any <a>: an element with text of its own, with a
+    # tail (its parent's text), or holding such an element, marked by it for its parent
+    # (an <a> marks no parent, though its tail does).
+    unlinked: set[etree._Element] = set()
     mark = unlinked.add
     # (position in ``elements``, element) of the elements that may be chosen, last first:
     # childless elements never are (no <a> below them), nor a link farm with text of its own
@@ -58,35 +61,30 @@ def _hollow_candidates(
     for element in reversed(elements):  # children before their parents
         index -= 1
         tag = element.tag
-        if tag == "a":  # never unlinked itself; its tail counts for its parent
+        tail = element.tail
+        blank_tail = not tail or tail.isspace()
+        if not blank_tail:
+            parent = element.getparent()
+            if parent is not None:
+                mark(parent)
+        if tag == "a":
             continue
         text = element.text
+        has_text = bool(text and not text.isspace())
         if not len(element):
-            if text is None:
-                if tag in EMPTY_DROPPED_TAGS:
-                    tail = element.tail
-                    if not tail or tail.isspace():
-                        empties.append(element)
-            elif text and not text.isspace():
-                mark(element)
+            if text is None and blank_tail and tag in EMPTY_DROPPED_TAGS:
+                empties.append(element)
+        elif not has_text and element not in unlinked:
+            if tag in LINK_FARM_MIN_LINKS or tag in HOLLOW_TAGS:
+                possible.append((index, element))
             continue
-        if text and not text.isspace():
-            mark(element)
-        else:
-            for child in element:
-                if child in unlinked:
-                    mark(element)
-                    break
-                tail = child.tail
-                if tail and not tail.isspace():
-                    mark(element)
-                    break
-            else:
-                if tag in LINK_FARM_MIN_LINKS or tag in HOLLOW_TAGS:
-                    possible.append((index, element))
-                continue
-        if tag in HOLLOW_TAGS:
+        elif tag in HOLLOW_TAGS:
             possible.append((index, element))
+        if has_text or element in unlinked:
+            mark(element)
+            parent = element.getparent()
+            if parent is not None:
+                mark(parent)
     chosen: list[etree._Element] = []
     following_index = 0  # past the last chosen element's descendants
     for index, element in reversed(possible):

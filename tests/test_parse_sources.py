@@ -154,6 +154,25 @@ def test_an_unclosed_wrapper_does_not_hide_the_article() -> None:
     assert TEXT.strip() in article.body
 
 
+@pytest.mark.parametrize("inside", [7, 8, 9, 10, 11, 12])
+def test_a_wrapper_becomes_a_div_when_it_holds_over_half_of_the_page(inside: int) -> None:
+    """Counted to the end of the page or only as far as twice the largest wrapper, the
+    line is the same: over half of the page's nodes (here 21 of them, 10 its half)."""
+    from lxml import html as lxml_html
+
+    from newslake.parse.body_generic import _unwrap_page_wrappers
+
+    paragraphs = "".join("<p>x</p>" for _ in range(inside - 1))
+    outside = "".join("<p>y</p>" for _ in range(21 - 2 - inside))  # and <html>, <body>
+    tree = lxml_html.document_fromstring(
+        f"<html><body><nav>{paragraphs}</nav>{outside}</body></html>")
+    assert sum(1 for _ in tree.iter()) == 21
+    _unwrap_page_wrappers(tree)
+    tags = {element.tag for element in tree.iter()}
+    assert ("div" in tags) == (inside > 10)
+    assert ("nav" in tags) == (inside <= 10)
+
+
 def test_a_labelled_date_beats_a_date_class_elsewhere() -> None:
     """A sidebar's "date" class names another day; the label says which one is the
     article's."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Sequence
+from itertools import islice
 
 import trafilatura
 from lxml import etree
@@ -165,9 +166,17 @@ def _chars(paragraphs: Iterable[str]) -> int:
 def _unwrap_page_wrappers(tree: etree._Element) -> None:
     """Turn a ``WRAPPER_TAGS`` element that holds over half of the page's elements into a
     <div>, so that stripping it does not strip the article broken markup put inside it."""
+    sizes = [(element, node_count(element)) for element in tree.iter(*WRAPPER_TAGS) if len(element)]
+    if not sizes:
+        return
+    # A page of at least twice the largest one's nodes has none over half: counted that far
+    # (a few dozen nodes on most pages), not to its end.
+    largest = max(size for _, size in sizes)
+    if sum(1 for _ in islice(tree.iter(), 2 * largest)) == 2 * largest:
+        return
     half = node_count(tree) // 2
-    for element in tree.iter(*WRAPPER_TAGS):
-        if len(element) and node_count(element) > half:
+    for element, size in sizes:
+        if size > half:
             element.tag = "div"
 
 

@@ -35,6 +35,10 @@ BYLINE_XPATH = etree.XPath(
     "descendant::*/@class[contains(., 'byline') or contains(., 'author')]/.."
     " | descendant::*/@rel[. = 'author']/.. | descendant::*/@itemprop[. = 'author']/.."
 )
+# The same for a page where no class holds "byline" or "author" (its class part finds none).
+BYLINE_NO_CLASS_XPATH = etree.XPath(
+    "descendant::*/@rel[. = 'author']/.. | descendant::*/@itemprop[. = 'author']/.."
+)
 BYLINE_CLASS_TOKENS = frozenset({"byline", "author"})
 BYLINE_CLASS_PARTS = ("author-name", "article-author", "byline__name")
 # A class token that names the author as a part of a block, BEM-style or dashed
@@ -236,10 +240,9 @@ def _written_by_names(page: PageMeta) -> list[str]:
     return []
 
 
-def _first_headline(tree: etree._Element) -> etree._Element | None:
-    """The page's first ``<h1>``: a tag-filtered ``iter`` stops there, where
-    ``(/descendant::h1)[1]`` walks every element of the page."""
-    return next(tree.getroottree().getroot().iter("h1"), None)
+def _first_headline(page: PageMeta, tree: etree._Element) -> etree._Element | None:
+    """The page's first ``<h1>`` (``read_page_meta`` met it)."""
+    return page.first_h1(tree.getroottree().getroot())
 
 
 def _following(element: etree._Element, reach: int) -> list[etree._Element]:
@@ -284,19 +287,28 @@ class _BylineElements:
     whole page's (the costlier XPath) are looked for only when a pass gets past the
     article's."""
 
-    def __init__(self, tree: etree._Element) -> None:
+    def __init__(self, page: PageMeta, tree: etree._Element) -> None:
+        self._meta = page
         self._tree = tree
+        self._xpath: etree.XPath | None = None
         self._article: list[list[etree._Element]] | None = None
         self._page: list[etree._Element] | None = None
 
+    def _find(self, scope: etree._Element) -> list[etree._Element]:
+        if self._xpath is None:
+            text = self._meta.class_names(self._tree).text
+            named = "byline" in text or "author" in text
+            self._xpath = BYLINE_XPATH if named else BYLINE_NO_CLASS_XPATH
+        return self._xpath(scope)
+
     def scopes(self) -> Iterator[list[etree._Element]]:
         if self._article is None:
-            headline = _first_headline(self._tree)
+            headline = _first_headline(self._meta, self._tree)
             article = None if headline is None else next(headline.iterancestors("article"), None)
-            self._article = [] if article is None else [BYLINE_XPATH(article)]
+            self._article = [] if article is None else [self._find(article)]
         yield from self._article
         if self._page is None:
-            self._page = BYLINE_XPATH(self._tree)
+            self._page = self._find(self._tree)
         yield self._page
 
 
@@ -359,12 +371,12 @@ def _unmarked_byline(element: etree._Element) -> bool:
     return text is not None and bool(UNMARKED_BY_RE.match(text))
 
 
-def _headline_byline(tree: etree._Element) -> list[str]:
+def _headline_byline(page: PageMeta, tree: etree._Element) -> list[str]:
     """The names of an unmarked byline: the innermost short element, among the
     ``HEADLINE_BYLINE_REACH`` after the first ``<h1>``, whose text is a by-word and a name
     ("By Jane Doe", "von Jane Doe"); its child elements' texts are the names when they
     look like names ("<span>By</span> <a>Jane Doe</a> <time>Thursday</time>")."""
-    headline = _first_headline(tree)
+    headline = _first_headline(page, tree)
     if headline is None:
         return []
     found: etree._Element | None = None
@@ -394,7 +406,7 @@ def find_authors(
     names the source that wins when it names anyone; ``auto`` (and a source that names
     no one on the page) is the generic order: JSON-LD, meta tags, byline markup."""
     credits, orgs = _names_from_ld(page.ld("author"), page)
-    elements = _BylineElements(tree)
+    elements = _BylineElements(page, tree)
     chosen = {"jsonld": lambda: list(credits), "meta": lambda: _meta_names(page),
               "markup": lambda: _markup_names(elements)}.get(source)
     candidates = chosen() if chosen is not None else []
@@ -407,7 +419,7 @@ def find_authors(
     if not candidates:  # dashed author blocks: the last resort, they are looser markers
         candidates = _markup_names(elements, _is_author_block)
     if not candidates:  # no byline markup: "By Jane Doe" in an element after the headline
-        candidates = _headline_byline(tree)
+        candidates = _headline_byline(page, tree)
     if not candidates:  # a byline that credits only a role ("Von Redaktion") is the credit
         candidates = _markup_names(elements, roles=True)
     names = _dedupe(candidates)

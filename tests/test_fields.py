@@ -85,5 +85,12 @@ def test_byline_by_rel_and_itemprop_on_a_page_without_byline_classes() -> None:
 
 
 def test_unmarked_byline_after_the_first_h1() -> None:
-    page, tree = _page("<h1>Headline</h1><p>By Jane Doe</p><p>Text of the story.</p>")
-    assert find_authors(page, tree) == ["Jane Doe"]
+    for byline in [
+        "By Jane Doe",
+        "<span> </span><span>By</span> <a>Jane Doe</a>",
+        "&amp;#66;y Jane Doe",  # the text "&#66;y", which clean_text reads as "By"
+    ]:
+        page, tree = _page(f"<h1>Headline</h1><p>{byline}</p><p>Text of the story.</p>")
+        assert find_authors(page, tree) == ["Jane Doe"], byline
+    page, tree = _page("<h1>Headline</h1><p>Bye Jane Doe</p><p>Text of the story.</p>")
+    assert find_authors(page, tree) == []

@@ -367,6 +367,15 @@ def _looks_like_name(text: str) -> bool:
 
 
 def _unmarked_byline(element: etree._Element) -> bool:
+    # Most elements fail on their first word, which is their first text piece's when that
+    # holds no entity: by-word and name both end at a space, so "<word> x" matches when
+    # the whole text would.
+    for piece in element.itertext():
+        words = piece.split(None, 1)
+        if words:
+            if "&" not in piece and not UNMARKED_BY_RE.match(f"{words[0]} x"):
+                return False
+            break
     text = _short_text(element, UNMARKED_BYLINE_CHARS)
     return text is not None and bool(UNMARKED_BY_RE.match(text))
 

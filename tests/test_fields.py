@@ -72,6 +72,15 @@ def test_section_from_breadcrumb_classes() -> None:
     assert find_section(page, tree) is None  # "crumb" alone, "paths": no breadcrumb
     page, tree = _page(f"<nav>{crumbs}</nav>")
     assert find_section(page, tree) is None
+    # the first trail is the page's: counted among class attributes only (the element
+    # marked data-paywall and the one without a class are not among them)
+    other = "<a href='/'>Home</a> <a href='/sport'>Sport</a>"
+    page, tree = _page(
+        "<div data-paywall='true'><p class='crumb'>x</p></div><p>y</p>"
+        f"<div class='z' data-paywall='true'><ol class='breadcrumb'><li>{crumbs}</li></ol></div>"
+        f"<nav class='breadcrumbs'>{other}</nav>"
+    )
+    assert find_section(page, tree) == "Economy"
 
 
 def test_byline_by_rel_and_itemprop_on_a_page_without_byline_classes() -> None:

@@ -45,14 +45,11 @@ REL_TAG_XPATH = etree.XPath(
     "/descendant::a/@rel[contains(., 'tag')]"
     "[contains(concat(' ', normalize-space(.), ' '), ' tag ') and not(contains(., 'category'))]/.."
 )
-# The last link of a breadcrumb trail ("Home » Economy") is the section.
-# (The first matching class attribute's element: attribute values are cheaper to test
-# than every element. Every value with "breadcrumb" or "crumbs" has "crumb": one substring
-# test for most values instead of two.)
-BREADCRUMB_LINKS_XPATH = etree.XPath(
-    "(/descendant::*/@class[contains(., 'crumb') and (contains(., 'breadcrumb')"
-    " or contains(., 'crumbs')) or . = 'path'])[1]/../descendant::a"
-)
+# The last link of a breadcrumb trail ("Home » Economy") is the section: the trail is the
+# element of the page's first class attribute with "crumb" and "breadcrumb" or "crumbs" in
+# it, or that is "path" (found in the page's class names, then this XPath takes the
+# attribute by its place among them).
+BREADCRUMB_LINKS_XPATH = etree.XPath("(/descendant::*/@class)[$n]/../descendant::a")
 TAG_SPLIT_RE = re.compile(r"\s*[,;]\s*")
 # class names that mark locked text: the token "paywall", or these anywhere in the class.
 PAYWALL_CLASS_PARTS = ("paywalled", "subscriber-only", "article-locked", "premium-content")
@@ -281,10 +278,18 @@ def find_section(page: PageMeta, tree: etree._Element | None = None) -> str | No
         return found
     classes = page.class_names(tree)
     if "crumb" not in classes.text and "path" not in classes.values:
-        return None  # no class the XPath looks for
-    links = [clean_text(a.text_content()) for a in BREADCRUMB_LINKS_XPATH(tree)]
+        return None
+    place = next((n for n, value in enumerate(classes.values, 1) if _is_breadcrumb(value)), 0)
+    if not place:
+        return None
+    links = [clean_text(a.text_content()) for a in BREADCRUMB_LINKS_XPATH(tree, n=place)]
     links = [text for text in links[1:] if text]  # the first crumb is the home page
     return links[-1] if links else None
+
+
+def _is_breadcrumb(class_value: str) -> bool:
+    return ("crumb" in class_value and (
+        "breadcrumb" in class_value or "crumbs" in class_value)) or class_value == "path"
 
 
 def _dedupe(values: list[str]) -> list[str]:

@@ -53,8 +53,9 @@ BREADCRUMB_LINKS_XPATH = etree.XPath("(/descendant::*/@class)[$n]/../descendant:
 TAG_SPLIT_RE = re.compile(r"\s*[,;]\s*")
 # class names that mark locked text: the token "paywall", or these anywhere in the class.
 PAYWALL_CLASS_PARTS = ("paywalled", "subscriber-only", "article-locked", "premium-content")
-# Every class name above contains one of these; so does a page's source that has one (a
-# substring test each on the class names, then on the source, before any class is split).
+# Every class name above contains one of these: a substring test on all of a page's class
+# names before any is split. A marker counts only when the page's source holds one of
+# them too (the source was tested first when the classes took a walk of their own).
 PAYWALL_HINTS = ("paywall", "subscriber-only", "article-locked", "premium-content")
 LOCKED_CONTENT_TIERS = frozenset({"locked", "premium", "subscriber"})
 

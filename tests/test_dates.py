@@ -229,3 +229,15 @@ def test_the_visible_text_is_the_body_text_outside_hidden_elements() -> None:
         "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
     assert dates._visible_text(tree) == clean_text(" ".join(spec))
     assert dates._visible_text(tree).split()[:3] == ["lead", "one", "two"]
+
+
+
+def test_a_body_without_hidden_elements_reads_all_its_text_nodes() -> None:
+    markup = (
+        "<html><head><title>t</title></head><body>lead <div>one<!-- c -->two<p>three<b>four"
+        "</b>five</p>six</div>seven<br>eight</body></html>"
+    )
+    tree = lxml_html.document_fromstring(markup)
+    assert dates._visible_text(tree) == clean_text(" ".join(tree.find("body").itertext()))
+    assert dates._visible_text(tree).split() == [
+        "lead", "one", "two", "three", "four", "five", "six", "seven", "eight"]

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
 import pytest
@@ -20,7 +21,7 @@ from lxml import html as lxml_html
 from newslake import lake as lake_paths
 from newslake.errors import ParseError
 from newslake.parse import dates, parse_article
-from newslake.parse.metadata import clean_text
+from newslake.parse.metadata import clean_text, read_page_meta
 from newslake.pipeline import RunSpec, run_day
 
 pytestmark = pytest.mark.timeout(60)
@@ -241,3 +242,21 @@ def test_a_body_without_hidden_elements_reads_all_its_text_nodes() -> None:
     assert dates._visible_text(tree) == clean_text(" ".join(tree.find("body").itertext()))
     assert dates._visible_text(tree).split() == [
         "lead", "one", "two", "three", "four", "five", "six", "seven", "eight"]
+
+
+def test_an_epoch_lends_its_utc_offset_to_a_time_written_without_one() -> None:
+    """An epoch (a time in UTC) at the same clock time gives a time written without an
+    offset its UTC; in UTC that is the offset the time is read in anyway."""
+    head = '<meta property="article:published_time" content="2022-01-10T09:00:00">'
+    markup = page(head, "<span data-time='1641805200'>x</span>")  # 2022-01-10T09:00:00Z
+    tree = lxml_html.document_fromstring(markup)
+    meta = read_page_meta(tree)
+    for tz in (UTC, ZoneInfo("Europe/Berlin")):
+        found = dates.find_published(meta, tree, UNDATED_URL, tz)
+        assert found is not None and found.source == "meta"
+        assert found.at == dt.datetime(2022, 1, 10, 9, tzinfo=UTC), tz
+    without = lxml_html.document_fromstring(page(head))
+    found = dates.find_published(read_page_meta(without), without, UNDATED_URL,
+                                 ZoneInfo("Europe/Berlin"))
+    assert found is not None and found.at == dt.datetime(2022, 1, 10, 8, tzinfo=UTC)
+

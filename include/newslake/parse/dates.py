@@ -529,6 +529,7 @@ def _normalised_meta(page: PageMeta) -> dict[str, list[str]]:
 
 
 LAST_RESORT = "last resort"  # marks where ``_structured`` comes to its last resorts
+EPOCHS = "epochs"  # marks its last source, the epochs: times in UTC
 
 
 def _structured(page: PageMeta, tree: etree._Element) -> Iterator[tuple[str, object]]:
@@ -550,6 +551,7 @@ def _structured(page: PageMeta, tree: etree._Element) -> Iterator[tuple[str, obj
     yield LAST_RESORT, None  # the sources below only date a page that gives no other date
     for element in HIDDEN_DATE_INPUT_XPATH(tree):
         yield "markup", element.get("value")
+    yield EPOCHS, None
     epochs = (str(value).strip() for value in DATA_TIME_ATTR_XPATH(tree))
     yield "markup", _unanimous(value for value in epochs if EPOCH_RE.match(value))
 
@@ -864,10 +866,20 @@ def _structured_candidates(reads: _Reads, tz: dt.tzinfo, last_resort: bool = Tru
             continue
         written_utc = read.tzinfo is not None and read.utcoffset() == dt.timedelta(0)
         if read.tzinfo is None:
-            offset = _offset_from_others(read, (other for _, other in reads))
+            offset = _offset_from_others(read, _offset_sources(reads, tz))
             read = read.replace(tzinfo=offset or tz)
         if _plausible(read):
             yield source, read, written_utc
+
+
+def _offset_sources(reads: _Reads, tz: dt.tzinfo) -> Iterator[dt.datetime | None]:
+    """The reads a time without an offset may take its offset from; in UTC, not the epochs
+    (a time in UTC: the offset it would give is ``tz``'s), whose XPath tests every
+    attribute of the page."""
+    for source, read in reads:
+        if source == EPOCHS and tz is UTC:
+            return
+        yield read
 
 
 def _backed_twice(candidates: list[Candidate]) -> bool:

@@ -232,7 +232,6 @@ def test_the_visible_text_is_the_body_text_outside_hidden_elements() -> None:
     assert dates._visible_text(tree).split()[:3] == ["lead", "one", "two"]
 
 
-
 def test_a_body_without_hidden_elements_reads_all_its_text_nodes() -> None:
     markup = (
         "<html><head><title>t</title></head><body>lead <div>one<!-- c -->two<p>three<b>four"
@@ -242,6 +241,39 @@ def test_a_body_without_hidden_elements_reads_all_its_text_nodes() -> None:
     assert dates._visible_text(tree) == clean_text(" ".join(tree.find("body").itertext()))
     assert dates._visible_text(tree).split() == [
         "lead", "one", "two", "three", "four", "five", "six", "seven", "eight"]
+
+
+def test_labels_are_found_as_the_expression_finds_them() -> None:
+    """``_label_matches`` tries the expression only where a label starts in the lower
+    case text: the same matches as ``finditer``, in any case, "ı" and "İ" included."""
+    texts = [
+        "Published: 5 July 2024", "Republished PUBLISHED date published, first published",
+        "YAYINLANMA TARİHİ 05.07.2024", "Yayın tarihi: 05.07.2024", "yayınlanma", "yay",
+        "publİshed 5 July", "Poſted 5 July", "ОПУБЛИКОВАНО 5 июля", "Дата публикации:",
+        "Veröffentlicht am 5. Juli 2024", "VERÖFFENTLICHT", "datum datum:datum", "xdatum",
+        "published" * 3, "fecha de publicación", "", "posted\u00a0posted",
+    ]
+    for text in texts:
+        expected = [m.span() for m in dates.PUBLISHED_LABEL_RE.finditer(text)]
+        assert [m.span() for m in dates._label_matches(text)] == expected, text
+    assert [m.group() for m in dates._label_matches("Yayın Tarihi / YAYINLANMA")] == [
+        "Yayın Tarihi", "YAYINLANMA"]
+
+
+def test_a_label_start_is_found_in_the_lower_case_text() -> None:
+    """Every character the label expression takes for a letter of a label start lowers
+    to that letter, or is one ``LABEL_CASE_ODD_RE`` sends to the whole expression."""
+    letters = sorted(set("".join(dates.PUBLISHED_LABEL_STARTS)))
+    assert all(any(label.startswith(start) for start in dates.PUBLISHED_LABEL_STARTS)
+               for label in dates.PUBLISHED_LABELS)
+    taken = regex.compile("(?i:[" + "".join(map(regex.escape, letters)) + "])")
+    for code in range(0x110000):
+        char = chr(code)
+        if taken.fullmatch(char) is None:
+            continue
+        for letter in letters:
+            if regex.fullmatch(f"(?i:{regex.escape(letter)})", char) and char.lower() != letter:
+                assert dates.LABEL_CASE_ODD_RE.match(char), f"U+{code:04X} for {letter!r}"
 
 
 def test_an_epoch_lends_its_utc_offset_to_a_time_written_without_one() -> None:
@@ -259,4 +291,3 @@ def test_an_epoch_lends_its_utc_offset_to_a_time_written_without_one() -> None:
     found = dates.find_published(read_page_meta(without), without, UNDATED_URL,
                                  ZoneInfo("Europe/Berlin"))
     assert found is not None and found.at == dt.datetime(2022, 1, 10, 8, tzinfo=UTC)
-

@@ -196,14 +196,22 @@ TEXT_DATE_RE = regex.compile(
     rf"){_TIME}"
 )
 # Words that announce the publication date in a page's text (not "updated").
-PUBLISHED_LABEL_RE = regex.compile(
-    r"(?i:\b(?:published|posted|first published|publication date|date published|"
-    r"released|veröffentlicht|publiziert|erschienen|erstellt|datum|publié|publie|"
-    r"publicado|publicada|fecha de publicación|pubblicato|gepubliceerd|publicerad|"
-    r"publisert|udgivet|opublikowano|data publikacji|publikováno|zveřejněno|"
-    r"yayınlanma|yayın tarihi|опубликовано|опубликован|дата публикации|опубліковано|"
-    r"дата публікації)\b)"
+PUBLISHED_LABELS = (
+    "published", "posted", "first published", "publication date", "date published",
+    "released", "veröffentlicht", "publiziert", "erschienen", "erstellt", "datum", "publié",
+    "publie", "publicado", "publicada", "fecha de publicación", "pubblicato", "gepubliceerd",
+    "publicerad", "publisert", "udgivet", "opublikowano", "data publikacji", "publikováno",
+    "zveřejněno", "yayınlanma", "yayın tarihi", "опубликовано", "опубликован",
+    "дата публикации", "опубліковано", "дата публікації",
 )
+PUBLISHED_LABEL_RE = regex.compile(rf"(?i:\b(?:{'|'.join(PUBLISHED_LABELS)})\b)")
+# Where a label may start in a text, found in the text's lower case (``_label_matches``):
+# each label's start before its "ı" (whose capital "I" lowers to "i"), and the characters
+# the expression takes for a letter of these that lower to another (the capital "İ" of
+# "i", the long "ſ" of "s", the Old Cyrillic "в", "д", "о", "т"; tests/test_dates.py
+# checks all of Unicode).
+PUBLISHED_LABEL_STARTS = tuple(dict.fromkeys(label.split("ı")[0] for label in PUBLISHED_LABELS))
+LABEL_CASE_ODD_RE = re.compile("[\u0130\u017f\u1c80\u1c81\u1c82\u1c84\u1c85]")
 NEAR_HEADLINE = 300  # characters before and after the headline searched for a date
 LABEL_WINDOW = 80  # characters after a label searched for its date
 LABEL_GAP = 12  # at most this much ("am", "le", ": ", "on") between a label and its date
@@ -467,9 +475,31 @@ def first_text_date(text: str, tz: dt.tzinfo = UTC, *, month_first_slashes: bool
     return None
 
 
+def _label_matches(text: str) -> Iterator[regex.Match[str]]:
+    """``PUBLISHED_LABEL_RE.finditer(text)``, the expression tried only where the lower
+    case text has the start of a label (a match has one there: a sixth of the time)."""
+    lower = text.lower()
+    if len(lower) != len(text) or LABEL_CASE_ODD_RE.search(text) is not None:
+        yield from PUBLISHED_LABEL_RE.finditer(text)
+        return
+    starts: set[int] = set()
+    for start in PUBLISHED_LABEL_STARTS:
+        position = lower.find(start)
+        while position >= 0:
+            starts.add(position)
+            position = lower.find(start, position + 1)
+    end = 0
+    for position in sorted(starts):
+        if position >= end:  # finditer goes on after the end of its last match
+            label = PUBLISHED_LABEL_RE.match(text, position)
+            if label is not None:
+                end = label.end()
+                yield label
+
+
 def _labelled_date(text: str, tz: dt.tzinfo, month_first_slashes: bool) -> dt.datetime | None:
     """The date right after a publication label ("Veröffentlicht am 5. Juli 2024")."""
-    for label in PUBLISHED_LABEL_RE.finditer(text):
+    for label in _label_matches(text):
         window = text[label.end() : label.end() + LABEL_WINDOW]
         for position, found in text_dates(window, tz, month_first_slashes=month_first_slashes):
             if position <= LABEL_GAP:

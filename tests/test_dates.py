@@ -291,3 +291,21 @@ def test_an_epoch_lends_its_utc_offset_to_a_time_written_without_one() -> None:
     found = dates.find_published(read_page_meta(without), without, UNDATED_URL,
                                  ZoneInfo("Europe/Berlin"))
     assert found is not None and found.at == dt.datetime(2022, 1, 10, 8, tzinfo=UTC)
+
+
+def test_no_date_starts_before_where_the_search_starts() -> None:
+    texts = [
+        "Posted March 3, 2024 at 4:05 pm", "Sept. 17th, 2023 10:41 CET", "SEPT.17, 2023",
+        "apr.  5 2024", "am 5. März 2024 um 10:41 Uhr", "5 марта 2024", "November\u00a05, 2021",
+        "Dezember\t\t \n 24 2020", "x" * 40 + "Dezember\t\t \n 24 2020", "7 أكتوبر 2020",
+        "word " * 20 + "septiembre 5, 2024", "12345 5. März 2024", "x1 5.3.2024", "no digits",
+        "" , "   9", "a" * 30 + "17.03.2025 / 2025-03-17", "ab1/2/2024 1/2/2024",
+    ]
+    for text in texts:
+        expected = [(m.span(), m.groupdict()) for m in dates.TEXT_DATE_RE.finditer(text)]
+        start = dates._dates_start(text)
+        if start is None:
+            assert expected == [], text
+            continue
+        found = dates.TEXT_DATE_RE.finditer(text, start)
+        assert [(m.span(), m.groupdict()) for m in found] == expected, text

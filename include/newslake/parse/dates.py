@@ -173,9 +173,8 @@ _DAY = r"(?<!\d)(?P<day>[0-3]?\d)"
 # a ".", maybe spaces and the day's digit: every such match passes this lookahead, so it
 # changes no match, and it spares trying the long alternation of names at the other
 # positions (the texts find_published reads on the dev pages: a quarter of the time).
-_MONTH_AHEAD = (
-    rf"(?=[^\s\d]{{{min(map(len, MONTH_NUMBERS))},{max(map(len, MONTH_NUMBERS)) + 1}}}\s*\d)"
-)
+_MONTH_AHEAD_MAX = max(map(len, MONTH_NUMBERS)) + 1
+_MONTH_AHEAD = rf"(?=[^\s\d]{{{min(map(len, MONTH_NUMBERS))},{_MONTH_AHEAD_MAX}}}\s*\d)"
 # A time after the date: "10:41", "3:05 p.m.", "14h30", "um 10:41 Uhr", "10:41 CET",
 # "T10:41:00+02:00".
 _TIME = (
@@ -195,6 +194,8 @@ TEXT_DATE_RE = regex.compile(
     rf"|{_MONTH_AHEAD}{_MONTH}\s*{_DAY}(?:st|nd|rd|th)?,?\s+{_YEAR}"
     rf"){_TIME}"
 )
+# The first digit of a text with the spaces before it (``_dates_start``).
+LEADING_DIGIT_RE = regex.compile(r"\s*\d")
 # Words that announce the publication date in a page's text (not "updated").
 PUBLISHED_LABELS = (
     "published", "posted", "first published", "publication date", "date published",
@@ -452,11 +453,23 @@ def _match_date(match: re.Match[str], month_first_slashes: bool) -> dt.date | No
         return None
 
 
+def _dates_start(text: str) -> int | None:
+    """Where the first date in ``text`` may start (None: no digits, no date): a date starts
+    at a digit, or (``_MONTH_AHEAD``) with its month name, at most ``_MONTH_AHEAD_MAX``
+    characters before spaces and the first digit. Searching from there saves trying the
+    expression at every character before (a third of its time on the dev pages)."""
+    lead = LEADING_DIGIT_RE.search(text)
+    return None if lead is None else max(0, lead.start() - _MONTH_AHEAD_MAX)
+
+
 def text_dates(text: str, tz: dt.tzinfo = UTC, *, month_first_slashes: bool = False
                ) -> Iterator[tuple[int, dt.datetime]]:
     """The dates written in ``text``, in order: (position, aware datetime in ``tz`` or in
     the offset written after it)."""
-    for match in TEXT_DATE_RE.finditer(text):
+    start = _dates_start(text)
+    if start is None:
+        return
+    for match in TEXT_DATE_RE.finditer(text, start):  # its look-behinds see before ``start``
         day = _match_date(match, month_first_slashes)
         if day is None:
             continue

@@ -309,3 +309,16 @@ def test_no_date_starts_before_where_the_search_starts() -> None:
             continue
         found = dates.TEXT_DATE_RE.finditer(text, start)
         assert [(m.span(), m.groupdict()) for m in found] == expected, text
+
+
+def test_a_time_marked_as_the_publication_time_comes_before_the_other_meta() -> None:
+    """A ``<time>`` with ``pubdate``, ``itemprop="datePublished"`` or a class naming
+    publication is read before ``pubdate``-style meta, any other ``<time>`` after it."""
+    head = '<meta name="pubdate" content="2022-01-03">'
+    for mark in ("pubdate", "itemprop='datePublished'", "class='entry-date x'",
+                 "class='published'"):
+        shown = f"<time {mark} datetime='2022-01-02'>2. Januar</time>"
+        assert published(page(head, shown)) == (dt.date(2022, 1, 2), "markup"), mark
+    for other in ("itemprop='dateModified'", "class='updated'", ""):
+        shown = f"<time {other} datetime='2022-01-02'>2. Januar</time>"
+        assert published(page(head, shown)) == (dt.date(2022, 1, 3), "meta"), other

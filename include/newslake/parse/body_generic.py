@@ -169,8 +169,8 @@ def _unwrap_page_wrappers(tree: etree._Element) -> None:
     sizes = [(element, node_count(element)) for element in tree.iter(*WRAPPER_TAGS) if len(element)]
     if not sizes:
         return
-    # A page of at least twice the largest one's nodes has none over half: counted that far
-    # (a few dozen nodes on most pages), not to its end.
+    # A page of at least twice the largest wrapper's nodes has none over half: counted that
+    # far (a few dozen nodes on most pages), not to its end.
     largest = max(size for _, size in sizes)
     if sum(1 for _ in islice(tree.iter(), 2 * largest)) == 2 * largest:
         return

@@ -31,14 +31,12 @@ AUTHOR_META_KEYS = (
 # element of the page cost 3% of parse time); ``_is_byline`` then checks tokens. It selects
 # attributes and goes up to their elements (the union is in document order): a third less
 # time than a predicate on every element (``descendant::*[@rel='author' or ...]``).
+_BYLINE_MARKS = "descendant::*/@rel[. = 'author']/.. | descendant::*/@itemprop[. = 'author']/.."
 BYLINE_XPATH = etree.XPath(
-    "descendant::*/@class[contains(., 'byline') or contains(., 'author')]/.."
-    " | descendant::*/@rel[. = 'author']/.. | descendant::*/@itemprop[. = 'author']/.."
+    f"descendant::*/@class[contains(., 'byline') or contains(., 'author')]/.. | {_BYLINE_MARKS}"
 )
 # The same for a page where no class holds "byline" or "author" (its class part finds none).
-BYLINE_NO_CLASS_XPATH = etree.XPath(
-    "descendant::*/@rel[. = 'author']/.. | descendant::*/@itemprop[. = 'author']/.."
-)
+BYLINE_NO_CLASS_XPATH = etree.XPath(_BYLINE_MARKS)
 BYLINE_CLASS_TOKENS = frozenset({"byline", "author"})
 BYLINE_CLASS_PARTS = ("author-name", "article-author", "byline__name")
 # A class token that names the author as a part of a block, BEM-style or dashed

@@ -115,9 +115,15 @@ def cache_path(model: Path = MODEL_PATH) -> Path:
     """Where the unpacked model is kept (a directory of ``.npy`` files): named by the
     model file's content and py3langid's version, so an upgrade or another model is
     never read from a stale copy."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
-    return Path(base) / "newslake" / f"py3langid-{version('py3langid')}-{digest}"
+    return user_cache_dir() / f"py3langid-{version('py3langid')}-{digest}"
+
+
+def user_cache_dir() -> Path:
+    """Where newslake keeps what a process would otherwise rebuild on first use:
+    ``$XDG_CACHE_HOME/newslake``, else ``~/.cache/newslake``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "newslake"
 
 
 def _write_cache(path: Path, arrays: Mapping[str, np.ndarray], *, damaged: bool) -> None:

@@ -23,13 +23,14 @@ from pathlib import Path
 
 from trafilatura import external
 
+from newslake.parse.language import user_cache_dir
+
 log = logging.getLogger(__name__)
 
 
 def cache_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     name = f"justext-stoplist-trafilatura-{version('trafilatura')}-justext-{version('justext')}.txt"
-    return Path(base) / "newslake" / name
+    return user_cache_dir() / name
 
 
 def _write(path: Path, words: tuple[str, ...]) -> None:

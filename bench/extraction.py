@@ -22,7 +22,9 @@ Timing: each pass of one extractor over one set runs in a fresh process of its o
 and imports load on the first page, as in a fresh Airflow task) and the figure is what a
 new worker sees. ``--repeat N`` makes N such rounds, the two extractors' order
 alternating between rounds; each keeps its fastest round (the least disturbed by a
-shared machine), and the predictions scored are those of the first round.
+shared machine), and the predictions scored are those of the first round. Each round's
+own ratio (its two passes over all sets) is printed too: their spread is the noise a
+single round carries (on a 2-core VM, 2.07x to 2.58x over five rounds of one commit).
 
     .venv/bin/python bench/extraction.py [--sets fundus,dates,snippets] [--repeat N]
                                          [--failures] [--save DIR] [--no-baseline]
@@ -44,7 +46,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import trafilatura
 from _common import report
@@ -309,13 +311,20 @@ def run_worker(tool: str, name: str, out: Path) -> None:
                               ensure_ascii=False, default=str), encoding="utf-8")
 
 
-def run_fresh(
-    name: str, tools: list[str], repeat: int
-) -> dict[str, tuple[dict[str, Prediction], float, float]]:
-    """Each tool's predictions (first round), best wall-clock seconds and best CPU seconds
-    over ``repeat`` rounds, every pass in a fresh process; the tools' order alternates
-    between rounds."""
-    found: dict[str, tuple[dict[str, Prediction], float, float]] = {}
+class Runs(NamedTuple):
+    """One extractor's passes over one set: the predictions of the first round, the best
+    wall-clock and CPU seconds, and each round's wall-clock seconds."""
+
+    predictions: dict[str, Prediction]
+    best: float
+    best_cpu: float
+    rounds: list[float]
+
+
+def run_fresh(name: str, tools: list[str], repeat: int) -> dict[str, Runs]:
+    """Each tool's passes over set ``name``, ``repeat`` rounds, every pass in a fresh
+    process; the tools' order alternates between rounds."""
+    found: dict[str, Runs] = {}
     with tempfile.TemporaryDirectory(prefix="newslake-extraction-") as tmp:
         for round_ in range(repeat):
             for tool in tools if round_ % 2 == 0 else tools[::-1]:
@@ -326,10 +335,13 @@ def run_fresh(
                     check=True,
                 )
                 result = json.loads(out.read_text(encoding="utf-8"))
-                predictions, best, best_cpu = found.get(
-                    tool, (result["predictions"], float("inf"), float("inf")))
-                found[tool] = (predictions, min(best, result["seconds"]),
-                               min(best_cpu, result["cpu_seconds"]))
+                runs = found.setdefault(
+                    tool, Runs(result["predictions"], float("inf"), float("inf"), []))
+                found[tool] = runs._replace(
+                    best=min(runs.best, result["seconds"]),
+                    best_cpu=min(runs.best_cpu, result["cpu_seconds"]),
+                    rounds=[*runs.rounds, result["seconds"]],
+                )
     return found
 
 
@@ -411,11 +423,15 @@ def main() -> None:
     tools = ["newslake"] if options.no_baseline else ["newslake", "trafilatura"]
     results: dict[str, dict[str, Any]] = {}
     ours_seconds = theirs_seconds = ours_cpu = theirs_cpu = 0.0
+    ours_rounds, theirs_rounds = [0.0] * options.repeat, [0.0] * options.repeat
     all_ours: dict[str, dict[str, Prediction]] = {}
     for name, cases in corpora.items():
         runs = run_fresh(name, tools, options.repeat)
-        ours, ours_s, ours_c = runs["newslake"]
-        theirs, theirs_s, theirs_c = runs.get("trafilatura", ({}, 0.0, 0.0))
+        ours, ours_s, ours_c, ours_each = runs["newslake"]
+        theirs, theirs_s, theirs_c, theirs_each = runs.get(
+            "trafilatura", Runs({}, 0.0, 0.0, [0.0] * options.repeat))
+        ours_rounds = [a + b for a, b in zip(ours_rounds, ours_each, strict=True)]
+        theirs_rounds = [a + b for a, b in zip(theirs_rounds, theirs_each, strict=True)]
         all_ours[name] = ours
         ours_seconds += ours_s
         theirs_seconds += theirs_s
@@ -446,6 +462,8 @@ def main() -> None:
     # shared machine than the wall clock (a parse is one thread and reads no files)
     print(f"  all {pages} pages, CPU time: newslake {pages / ours_cpu:.1f} pages/s, "
           f"trafilatura {pages / theirs_cpu:.1f} pages/s, speed ratio {cpu_ratio:.2f}x")
+    round_ratios = [t / o for t, o in zip(theirs_rounds, ours_rounds, strict=True)]
+    print("  each round's speed ratio: " + ", ".join(f"{r:.2f}x" for r in round_ratios))
     fundus = results.get("fundus")
     report("extraction", {
         "cases": fundus["cases"] if fundus else 0,
@@ -456,6 +474,7 @@ def main() -> None:
            if fundus else {}),
         "speed_ratio": round(ratio, 2),
         "cpu_speed_ratio": round(cpu_ratio, 2),
+        "round_speed_ratios": [round(r, 2) for r in round_ratios],
         "method": f"fresh process per extractor and set, best of {options.repeat}",
         "sets": {name: {"cases": r["cases"], "refused": dict(r["refused"]),
                         "newslake": {m: v for m, (v, _) in r["newslake"].items()},
